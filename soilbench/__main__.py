@@ -1,0 +1,3 @@
+from soilbench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""ILAMB's lifecycle, kept small: stage data → confront → scores; plots belong to the report.
+
+A confrontation compares one model (a canonical dataset from :mod:`soilbench.load`) with one
+or more references. Subclasses keep the science in pure functions under
+:mod:`soilbench.analysis` and only wire data to them here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import xarray as xr
+
+from soilbench import __version__
+from soilbench.errors import ConfigError
+from soilbench.results import ConfrontationResult
+
+_REGISTRY: dict[str, type["Confrontation"]] = {}
+
+# Modules that define confrontation types; imported on first lookup so that importing
+# soilbench stays cheap.
+_MODULES = (
+    "soilbench.confrontations.gridded",
+    "soilbench.confrontations.sites",
+    "soilbench.confrontations.turnover",
+)
+
+
+def register(cls: type["Confrontation"]) -> type["Confrontation"]:
+    """Class decorator: make ``cls`` available under ``cls.kind`` in benchmark definitions."""
+    if cls.kind in _REGISTRY and _REGISTRY[cls.kind] is not cls:
+        raise ValueError(f"confrontation type {cls.kind!r} registered twice")
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def confrontation_class(kind: str, source: str | None = None) -> type["Confrontation"]:
+    """The class registered for ``kind``; a :class:`ConfigError` naming the choices otherwise."""
+    for module in _MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        raise ConfigError(
+            source, f"unknown confrontation type {kind!r}; known types: {', '.join(sorted(_REGISTRY))}", "type"
+        ) from None
+
+
+class Confrontation(ABC):
+    """Base class of every soilbench confrontation.
+
+    Parameters
+    ----------
+    name
+        Unique name in the benchmark definition (e.g. ``rh-global-totals``).
+    references
+        Registry / catalog ids of the references to compare against.
+    options
+        Type-specific options; only keys of :attr:`option_defaults` are accepted.
+    weight
+        Weight of this confrontation's overall score in the scoreboard.
+    data_dir
+        Data directory override passed to :func:`soilbench.data.fetch`.
+    source
+        Where the definition came from, for error messages.
+    """
+
+    kind: ClassVar[str]
+    #: canonical quantities the model must provide (see :mod:`soilbench.quantities`)
+    quantities: ClassVar[tuple[str, ...]] = ()
+    #: the group on the scoreboard: "Rh", "SR" or "τ"
+    group: ClassVar[str] = ""
+    #: allowed options and their defaults
+    option_defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        name: str,
+        references: list[str],
+        options: dict[str, Any] | None = None,
+        weight: float = 1.0,
+        data_dir: str | Path | None = None,
+        source: str | None = None,
+    ):
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(self.option_defaults))
+        if unknown:
+            raise ConfigError(
+                source,
+                f"confrontation '{name}' ({self.kind}) has unknown option(s) {unknown}; "
+                f"allowed: {sorted(self.option_defaults)}",
+                "options",
+            )
+        self.name = name
+        self.references = list(references)
+        self.options = {**self.option_defaults, **options}
+        self.weight = float(weight)
+        self.data_dir = data_dir
+        self.source = source
+        self._staged = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def stage_data(self) -> None:
+        """Load and prepare the references once; later calls do nothing."""
+        if not self._staged:
+            self._stage()
+            self._staged = True
+
+    @abstractmethod
+    def _stage(self) -> None:
+        """Load references into attributes of ``self``."""
+
+    @abstractmethod
+    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+        """Compare one canonical model dataset (``model.attrs['model']`` is its name)."""
+
+    def confront_references(self) -> ConfrontationResult | None:
+        """References against each other (spread among products); None when not meaningful."""
+        return None
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "group": self.group,
+            "quantities": list(self.quantities),
+            "references": self.references,
+            "options": self.options,
+            "weight": self.weight,
+        }
+
+    def fingerprint(self, reference_hashes: dict[str, str] | None = None) -> str:
+        """Hash of everything that determines this confrontation's results except the model."""
+        payload = {**self.describe(), "soilbench": __version__, "reference_hashes": reference_hashes or {}}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} refs={self.references}>"
