@@ -1,0 +1,309 @@
+"""Reference data: the registry, where files live, and fetching them with integrity checks.
+
+The registry (``reference_data/registry.yaml``) is data: for each dataset id its ``file`` (path
+inside the data directory), upstream ``url``, ``sha256``, ``size``, licence and citation.
+:func:`fetch` returns a local path to a file whose sha256 matches the registry, downloading it
+with pooch when it is not present. A file with the wrong content is never used.
+
+Where files live (:func:`data_dir`), first match wins:
+
+1. the ``data_dir`` argument (the command line's ``--data-dir``);
+2. the environment variable ``SOILBENCH_DATA_DIR``;
+3. ``../shared/data`` beside the project root, when that directory exists;
+4. the user cache, ``pooch.os_cache("soilbench")``.
+
+Downloads go into the resolved directory when soilbench may write there, otherwise into the user
+cache. The environment variable ``SOILBENCH_DATA_URL_BASE`` (or the ``url_base`` argument) replaces
+every upstream URL by ``<base>/<file>``: a mirror laid out like the data directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import logging
+import os
+import stat
+import threading
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pooch
+import yaml
+
+from soilbench.errors import DataNotAvailable, SoilbenchError
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+REGISTRY_PATH = PROJECT_ROOT / "reference_data" / "registry.yaml"
+DATA_DIR_ENV = "SOILBENCH_DATA_DIR"
+URL_BASE_ENV = "SOILBENCH_DATA_URL_BASE"
+DOWNLOAD_TIMEOUT_S = 60
+
+_REQUIRED_KEYS = ("id", "file", "url", "sha256")
+
+# (resolved path, size, mtime_ns) -> sha256: re-hashing megabytes on every fetch is wasteful,
+# and a changed file changes its size or mtime.
+_hash_cache: dict[tuple[str, int, int], str] = {}
+_hash_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_registry(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise SoilbenchError(path, f"cannot read the data registry: {' '.join(str(err).split())}") from err
+    if not isinstance(document, dict) or not isinstance(document.get("datasets"), list):
+        raise SoilbenchError(path, "the registry must be a mapping with a 'datasets' list")
+    entries: dict[str, dict[str, Any]] = {}
+    for position, item in enumerate(document["datasets"]):
+        where = f"{path} (datasets[{position}])"
+        if not isinstance(item, dict):
+            raise SoilbenchError(where, "each dataset must be a mapping")
+        missing = [key for key in _REQUIRED_KEYS if not item.get(key)]
+        if missing:
+            raise SoilbenchError(where, f"missing {', '.join(missing)}", item.get("id"))
+        if item["id"] in entries:
+            raise SoilbenchError(path, "dataset id is registered twice", item["id"])
+        _check_relative_file(item["file"], where)
+        entries[item["id"]] = dict(item)
+    return entries
+
+
+def _check_relative_file(file: str, where: str) -> None:
+    """A registry ``file`` must stay inside the data directory."""
+    parts = PurePosixPath(file).parts
+    if not isinstance(file, str) or file.startswith(("/", "~")) or "\\" in file or ".." in parts or not parts:
+        raise SoilbenchError(where, f"file {file!r} must be a relative path inside the data directory")
+
+
+def registry(path: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
+    """All registered datasets, id → entry (a copy; safe to modify).
+
+    Parameters
+    ----------
+    path
+        Registry file to read; the project's ``reference_data/registry.yaml`` by default.
+    """
+    entries = _load_registry(Path(path) if path else REGISTRY_PATH)
+    return {key: dict(value) for key, value in entries.items()}
+
+
+def entry(dataset_id: str) -> dict[str, Any]:
+    """The registry entry of ``dataset_id``; unknown ids raise with the closest known ids."""
+    entries = registry()
+    if dataset_id not in entries:
+        close = difflib.get_close_matches(str(dataset_id), list(entries), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known ids: {', '.join(sorted(entries))}"
+        raise SoilbenchError(REGISTRY_PATH, f"unknown dataset id {dataset_id!r}{hint}")
+    return entries[dataset_id]
+
+
+def user_cache_dir() -> Path:
+    """The per-user download cache (honours ``XDG_CACHE_HOME`` on Linux)."""
+    return Path(pooch.os_cache("soilbench"))
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The directory reference files are looked up in (see the module docstring for the order)."""
+    if explicit:
+        return Path(explicit).expanduser()
+    from_env = os.environ.get(DATA_DIR_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    shared = PROJECT_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        return shared
+    return user_cache_dir()
+
+
+_resolve_dir = data_dir  # the name ``data_dir`` is also the parameter of the functions below
+
+
+def is_writable(directory: Path) -> bool:
+    """Whether soilbench may write into ``directory`` (created later if missing).
+
+    Permission bits are respected even when running as root, who could write anyway: a
+    directory made read-only (the shared data copy) must not receive downloads.
+    """
+    directory = Path(directory)
+    while not directory.exists():
+        if directory.parent == directory:
+            return False
+        directory = directory.parent
+    try:
+        mode = directory.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISDIR(mode) and bool(mode & stat.S_IWUSR) and os.access(directory, os.W_OK | os.X_OK)
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The sha256 of a file, remembered per (path, size, mtime) for this process."""
+    path = Path(path).resolve()
+    info = path.stat()
+    key = (str(path), info.st_size, info.st_mtime_ns)
+    with _hash_lock:
+        if key in _hash_cache:
+            return _hash_cache[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    with _hash_lock:
+        _hash_cache[key] = value
+    return value
+
+
+def verify(path: str | os.PathLike, dataset_id: str) -> str | None:
+    """Check a local file against the registry; ``None`` when it matches, else what is wrong."""
+    record = entry(dataset_id)
+    path = Path(path)
+    size = path.stat().st_size
+    if record.get("size") is not None and size != int(record["size"]):
+        return f"has {size} bytes, the registry says {record['size']}"
+    actual = sha256_of(path)
+    if actual != record["sha256"].lower():
+        return f"has sha256 {actual}, the registry says {record['sha256']}"
+    return None
+
+
+def candidate_paths(dataset_id: str, data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Where a dataset's file may be: the resolved data directory, then the download cache."""
+    record = entry(dataset_id)
+    directory = _resolve_dir(data_dir)
+    paths = [directory / record["file"]]
+    download = download_dir(directory) / record["file"]
+    if download not in paths:
+        paths.append(download)
+    return paths
+
+
+def download_dir(directory: Path) -> Path:
+    """Downloads go into ``directory`` when writable, else into the user cache."""
+    return directory if is_writable(directory) else user_cache_dir()
+
+
+def locate(dataset_id: str, data_dir: str | os.PathLike | None = None) -> Path | None:
+    """A verified local copy of ``dataset_id`` without touching the network, or ``None``.
+
+    Raises
+    ------
+    SoilbenchError
+        When a copy is present with the wrong content in a directory soilbench may not write to
+        (it cannot be replaced, and using it would silently give wrong results).
+    """
+    for path in candidate_paths(dataset_id, data_dir):
+        if not path.is_file():
+            continue
+        problem = verify(path, dataset_id)
+        if problem is None:
+            return path
+        if not is_writable(path.parent):
+            raise SoilbenchError(
+                path, f"{problem}; the file of dataset '{dataset_id}' is modified or corrupt and the "
+                "directory is read-only: replace it with the registered file or use another --data-dir"
+            )
+        log.warning("%s: %s; it will be downloaded again", path, problem)
+    return None
+
+
+def source_url(dataset_id: str, url_base: str | None = None) -> str:
+    """The URL a dataset is downloaded from: upstream, or ``<url_base>/<file>`` for a mirror."""
+    record = entry(dataset_id)
+    base = url_base if url_base is not None else os.environ.get(URL_BASE_ENV)
+    if base:
+        return f"{base.rstrip('/')}/{record['file']}"
+    return record["url"]
+
+
+def fetch(
+    dataset_id: str,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    allow_download: bool = True,
+    url_base: str | None = None,
+    progressbar: bool = False,
+) -> Path:
+    """A local path to the verified file of ``dataset_id``, downloading it when needed.
+
+    Parameters
+    ----------
+    dataset_id
+        A registry id (``cardamom-rh``, ``srdb-v5-data``...).
+    data_dir
+        Explicit data directory (else ``SOILBENCH_DATA_DIR``, ``../shared/data``, user cache).
+    allow_download
+        When False, a missing file raises instead of being downloaded.
+    url_base
+        Download from ``<url_base>/<file>`` instead of the upstream URL (a mirror; tests).
+    progressbar
+        Show a tqdm progress bar while downloading.
+
+    Raises
+    ------
+    DataNotAvailable
+        The file is absent and cannot be downloaded (offline, server error, wrong content).
+    SoilbenchError
+        Unknown id, or a modified copy in a read-only directory.
+    """
+    record = entry(dataset_id)
+    found = locate(dataset_id, data_dir)
+    if found is not None:
+        return found
+    directory = _resolve_dir(data_dir)
+    url = source_url(dataset_id, url_base)
+    target = download_dir(directory) / record["file"]
+    seed_hint = (
+        f"copy the file to {directory / record['file']} or set {DATA_DIR_ENV} to a directory holding "
+        f"{record['file']}"
+    )
+    if record.get("derived_from") and not (url_base or os.environ.get(URL_BASE_ENV)):
+        # the registered sha256 is that of a reformatted file: the upstream URL can never match it
+        raise DataNotAvailable(
+            f"dataset '{dataset_id}'",
+            f"not in {directory} and cannot be downloaded as is (derived from {url}: {record['derived_from']}); "
+            f"{seed_hint}",
+        )
+    if not allow_download:
+        raise DataNotAvailable(
+            f"dataset '{dataset_id}'", f"not in {directory} and downloads are disabled; get it from {url} and {seed_hint}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log.info("downloading %s from %s", dataset_id, url)
+    try:
+        pooch.retrieve(
+            url,
+            known_hash=f"sha256:{record['sha256'].lower()}",
+            fname=target.name,
+            path=target.parent,
+            downloader=pooch.HTTPDownloader(progressbar=progressbar, timeout=DOWNLOAD_TIMEOUT_S),
+        )
+    except Exception as err:  # requests, urllib3 and pooch raise many types; all mean "not available"
+        # pooch downloads into a temporary file, but make sure nothing unverified is left behind
+        if target.exists() and verify(target, dataset_id) is not None:
+            target.unlink()
+        reason = " ".join(str(err).split())[:200] or type(err).__name__
+        raise DataNotAvailable(
+            f"dataset '{dataset_id}'", f"download from {url} failed ({reason}); {seed_hint}"
+        ) from err
+    problem = verify(target, dataset_id)
+    if problem is not None:  # pooch checked it already; belt and braces for a racing writer
+        target.unlink(missing_ok=True)
+        raise DataNotAvailable(f"dataset '{dataset_id}'", f"download from {url} {problem}; {seed_hint}")
+    return target
+
+
+def status(dataset_id: str, data_dir: str | os.PathLike | None = None) -> tuple[str, Path]:
+    """``(state, path)`` without network: state is ``verified``, ``missing`` or ``modified: ...``."""
+    paths = candidate_paths(dataset_id, data_dir)
+    for path in paths:
+        if path.is_file():
+            problem = verify(path, dataset_id)
+            return ("verified" if problem is None else f"modified: {problem}"), path
+    return "missing", paths[0]
