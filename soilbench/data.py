@@ -19,6 +19,7 @@ every upstream URL by ``<base>/<file>``: a mirror laid out like the data directo
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -26,6 +27,7 @@ import logging
 import os
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -41,6 +43,9 @@ PROJECT_ROOT = PACKAGE_DIR.parent
 REGISTRY_PATH = PROJECT_ROOT / "reference_data" / "registry.yaml"
 DATA_DIR_ENV = "SOILBENCH_DATA_DIR"
 URL_BASE_ENV = "SOILBENCH_DATA_URL_BASE"
+# A synthetic world's registry (soilbench.synthetic): used instead of REGISTRY_PATH only when
+# named here *and* the file declares `synthetic: true`; runs using it are labelled synthetic.
+SYNTHETIC_REGISTRY_ENV = "SOILBENCH_SYNTHETIC_REGISTRY"
 DOWNLOAD_TIMEOUT_S = 60
 
 _REQUIRED_KEYS = ("id", "file", "url", "sha256")
@@ -81,15 +86,56 @@ def _check_relative_file(file: str, where: str) -> None:
         raise SoilbenchError(where, f"file {file!r} must be a relative path inside the data directory")
 
 
+@functools.lru_cache(maxsize=4)
+def _declares_synthetic(path: Path) -> bool:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise SoilbenchError(path, f"cannot read the synthetic registry: {' '.join(str(err).split())}") from err
+    return isinstance(document, dict) and document.get("synthetic") is True
+
+
+def synthetic_registry() -> Path | None:
+    """The synthetic world's registry in use (``SOILBENCH_SYNTHETIC_REGISTRY``), or None.
+
+    Its sha256s are those of generated files; it is honoured only when the file itself says
+    ``synthetic: true``, so real data is always checked against the real registry.
+    """
+    named = os.environ.get(SYNTHETIC_REGISTRY_ENV)
+    if not named:
+        return None
+    path = Path(named).expanduser().resolve()
+    if not _declares_synthetic(path):
+        raise SoilbenchError(path, f"named by {SYNTHETIC_REGISTRY_ENV} but does not declare 'synthetic: true'")
+    return path
+
+
+@contextlib.contextmanager
+def use_registry(path: str | os.PathLike | None) -> Iterator[None]:
+    """Use a synthetic world's registry inside the block (and in processes started inside it)."""
+    previous = os.environ.get(SYNTHETIC_REGISTRY_ENV)
+    if path is not None:
+        os.environ[SYNTHETIC_REGISTRY_ENV] = str(Path(path).resolve())
+        synthetic_registry()  # fail now, not at the first fetch, if it is not a synthetic registry
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(SYNTHETIC_REGISTRY_ENV, None)
+        else:
+            os.environ[SYNTHETIC_REGISTRY_ENV] = previous
+
+
 def registry(path: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
     """All registered datasets, id → entry (a copy; safe to modify).
 
     Parameters
     ----------
     path
-        Registry file to read; the project's ``reference_data/registry.yaml`` by default.
+        Registry file to read; the project's ``reference_data/registry.yaml`` by default, or the
+        synthetic registry selected with :func:`use_registry`.
     """
-    entries = _load_registry(Path(path) if path else REGISTRY_PATH)
+    entries = _load_registry(Path(path) if path else (synthetic_registry() or REGISTRY_PATH))
     return {key: dict(value) for key, value in entries.items()}
 
 
@@ -99,7 +145,7 @@ def entry(dataset_id: str) -> dict[str, Any]:
     if dataset_id not in entries:
         close = difflib.get_close_matches(str(dataset_id), list(entries), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known ids: {', '.join(sorted(entries))}"
-        raise SoilbenchError(REGISTRY_PATH, f"unknown dataset id {dataset_id!r}{hint}")
+        raise SoilbenchError(synthetic_registry() or REGISTRY_PATH, f"unknown dataset id {dataset_id!r}{hint}")
     return entries[dataset_id]
 
 
