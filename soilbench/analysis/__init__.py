@@ -1,0 +1,1 @@
+"""Pure analysis functions on canonical datasets and tables (no file access, no plotting)."""

@@ -1,0 +1,143 @@
+"""Area and time integrals of canonical datasets: land area, global totals, annual totals.
+
+Pure functions on the canonical dataset (``docs/architecture.md``). Units go through pint:
+a flux in g m-2 yr-1 times an area in m² is converted to Pg yr-1, a stock in kg m-2 to Pg, an
+annual total in g m-2 to Pg (carbon emitted in that year). A "yr" in soilbench's flux units is
+365 days (see :mod:`soilbench.load.units`); annual totals of time series use each step's real
+length in the file's calendar, so a 360_day model's year holds 360 days of flux.
+
+API (stable; the gridded analyses build on it)::
+
+    land_area(ds) -> DataArray (lat, lon) m2
+    global_total(da, area) -> DataArray          # sums over lat, lon; keeps time/year
+    annual_totals(ds, var) -> DataArray (year)   # Pg yr-1 for fluxes, Pg for stocks (annual mean)
+    period_mean(ds, var) -> DataArray (lat, lon) # time-weighted mean field (canonical units)
+    period_total(ds, var) -> DataArray ()        # mean of complete years' totals, or the climatology's
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cftime
+import numpy as np
+import xarray as xr
+
+from soilbench.load import timeaxis, units
+from soilbench.load.units import ureg
+from soilbench.quantities import FLUX_TOTAL_UNITS, STOCK_TOTAL_UNITS
+
+log = logging.getLogger(__name__)
+
+SPATIAL_DIMS = ("lat", "lon")
+
+
+def land_area(ds: xr.Dataset) -> xr.DataArray:
+    """Area that counts for totals (m²): ``cell_area * land_fraction``."""
+    area = ds["cell_area"] * ds["land_fraction"]
+    area.attrs = {"units": "m2", "long_name": "land area of the grid cell"}
+    return area.rename("land_area")
+
+
+def _total_units_for(units_text: str) -> str:
+    """Pg yr-1 for a rate per area, Pg for a mass per area (``units_text`` times m²)."""
+    per_area = ureg.Unit(units.pint_spelling(units_text))
+    if per_area.dimensionality == ureg.get_dimensionality("[mass] / [length] ** 2 / [time]"):
+        return FLUX_TOTAL_UNITS
+    if per_area.dimensionality == ureg.get_dimensionality("[mass] / [length] ** 2"):
+        return STOCK_TOTAL_UNITS
+    raise ValueError(f"global_total needs mass per area or mass per area per time, got '{units_text}'")
+
+
+def global_total(da: xr.DataArray, area: xr.DataArray) -> xr.DataArray:
+    """Σ ``da`` · ``area`` over lat and lon, skipping NaN cells, in Pg yr-1 or Pg.
+
+    Parameters
+    ----------
+    da
+        Field per unit area with ``attrs["units"]`` (g m-2 yr-1, kg m-2, g m-2, ...); may
+        carry ``time`` or ``year``, which are kept.
+    area
+        Area per cell with ``attrs["units"]`` (m² from :func:`land_area`).
+
+    Returns
+    -------
+    xarray.DataArray
+        Totals with ``attrs["units"]`` ``"Pg yr-1"`` (rates) or ``"Pg"`` (stocks, annual totals).
+        All-NaN slices give NaN, not 0.
+    """
+    target = _total_units_for(da.attrs["units"])
+    product = ureg.Quantity(1.0, units.pint_spelling(da.attrs["units"])) * ureg.Quantity(
+        1.0, units.pint_spelling(area.attrs.get("units", "m2")))
+    scale = float(product.to(units.pint_spelling(target)).magnitude)
+    extra = [c for c in ("step_days",) if c in da.coords]
+    total = (da.drop_vars(extra) * area).sum(SPATIAL_DIMS, min_count=1) * scale
+    total.attrs = {"units": target, "long_name": f"global total of {da.attrs.get('long_name', da.name)}"}
+    return total.rename(da.name)
+
+
+def _is_flux(da: xr.DataArray) -> bool:
+    return _total_units_for(da.attrs["units"]) == FLUX_TOTAL_UNITS
+
+
+def _days_in_year(year: int, calendar: str) -> float:
+    start = cftime.datetime(year, 1, 1, calendar=calendar)
+    return (cftime.datetime(year + 1, 1, 1, calendar=calendar) - start).total_seconds() / 86400.0
+
+
+def annual_totals(ds: xr.Dataset, var: str) -> xr.DataArray:
+    """Global total per calendar year (coordinate ``year``).
+
+    Fluxes: carbon emitted in each year, Σ over steps of rate · step length (Pg; labelled
+    ``Pg yr-1``); stocks: the annual-mean stock (Pg). Coordinates ``days_covered`` and
+    ``days_in_year`` tell incomplete years apart.
+
+    Raises
+    ------
+    ValueError
+        When ``ds`` is a climatology (no time axis); use :func:`period_total`.
+    """
+    if "time" not in ds[var].dims:
+        raise ValueError(f"{var} has no time axis (a climatology); use period_total")
+    da = ds[var]
+    area = land_area(ds)
+    if _is_flux(da):
+        per_year = timeaxis.annual_total(da)
+        totals = global_total(per_year, area)
+        totals.attrs["units"] = FLUX_TOTAL_UNITS  # the year's emission, per that year
+    else:
+        totals = global_total(timeaxis.annual_mean(da), area)
+    covered = ds["step_days"].groupby("time.year").sum("time")
+    calendar = ds.attrs.get("calendar") or ds["time"].values[0].calendar
+    full = [_days_in_year(int(y), calendar) for y in covered["year"].values]
+    return totals.assign_coords(days_covered=("year", covered.values), days_in_year=("year", np.array(full)))
+
+
+def period_mean(ds: xr.Dataset, var: str) -> xr.DataArray:
+    """Time-mean field of ``var`` weighting each step by its length (the field itself for climatologies)."""
+    da = ds[var]
+    if "time" not in da.dims:
+        return da
+    weights = ds["step_days"]
+    mean = (da.drop_vars("step_days") * weights).sum("time", skipna=False) / weights.sum()
+    mean.attrs = dict(da.attrs)
+    return mean.rename(var)
+
+
+def period_total(ds: xr.Dataset, var: str) -> xr.DataArray:
+    """One global number for the period: Pg yr-1 (fluxes) or Pg (stocks).
+
+    Time series: the mean of the annual totals of complete years (all years, with a warning,
+    when none is complete). Climatologies: the global total of the field (a flux climatology's
+    year is 365 days).
+    """
+    if "time" not in ds[var].dims:
+        return global_total(ds[var], land_area(ds))
+    totals = annual_totals(ds, var)
+    complete = totals["days_covered"] >= totals["days_in_year"] - 1e-6
+    if not bool(complete.any()):
+        log.warning("%s: no complete calendar year in %s; averaging partial years", var, ds.attrs.get("period"))
+        complete = xr.ones_like(complete, dtype=bool)
+    result = totals.where(complete, drop=True).mean("year")
+    result.attrs = dict(totals.attrs)
+    return result

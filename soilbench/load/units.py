@@ -1,0 +1,153 @@
+"""Units at the boundary: spell them so pint understands, check what they measure, convert.
+
+Every unit string soilbench reads from a file goes through :func:`normalise_unit_string` once;
+after that, pint (the cf-xarray registry, through pint-xarray) does every conversion. Two
+deliberate choices, explained in ``docs/loading.md``:
+
+- The carbon token is stripped: ``"gC m-2 day-1"`` and ``"kg C m-2 s-1"`` mean grams/kilograms
+  *of carbon*; pint would read ``C`` as coulomb and ``K``-like tokens as kelvin. All soilbench
+  quantities are carbon masses, so the element is implicit (``long_name`` says "as carbon").
+- A year is 365 days (pint's ``common_year``), not pint's default Julian ``year`` of 365.25
+  days. Model climatologies of day-1 rates, the biogeochemical testbed and CMOR ``noleap``
+  models all count 365-day years; annual totals of time series use each step's real length
+  (see :mod:`soilbench.load.timeaxis`), so the choice only fixes how a rate is labelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from os import PathLike
+
+import pint
+import pint_xarray  # noqa: F401  (registers the .pint accessor)
+import xarray as xr
+
+# cf-xarray's registry redefines CF spellings (%, yr, degrees_north...) on import and pint logs
+# each redefinition as a warning; they are intended, so keep them out of users' terminals.
+logging.getLogger("pint.util").setLevel(logging.ERROR)
+from cf_xarray.units import units as ureg  # noqa: E402
+
+from soilbench.errors import SoilbenchError
+from soilbench.quantities import FLUX_UNITS, QUANTITIES, STOCK_UNITS
+
+#: pint's name for the 365-day year soilbench means by "yr"
+YEAR_UNIT = "common_year"
+DAYS_PER_YEAR = 365
+
+_DIMENSIONALITY = {
+    "flux": "[mass] / [length] ** 2 / [time]",
+    "stock": "[mass] / [length] ** 2",
+    "fraction": "[]",
+    "area": "[length] ** 2",
+}
+_KIND_WORDS = {
+    "flux": "mass per area per time (e.g. kg m-2 s-1)",
+    "stock": "mass per area (e.g. kg m-2)",
+    "fraction": "a fraction (1 or %)",
+    "area": "an area (e.g. m2, km^2)",
+}
+
+# Unit spellings meaning "no unit" that pint does not know.
+_DIMENSIONLESS_WORDS = {"", "1", "fraction", "unitless", "none", "dimensionless", "0-1", "-"}
+
+_CARBON = re.compile(r"(?<![A-Za-z])([kMGTPm]?g|t)\s?C(?![A-Za-z])")  # gC, g C, kgC, PgC, MgC, tC
+_KG_CAPITALISED = re.compile(r"(?<![A-Za-z])(Kg|KG)(?![A-Za-z])")
+_YEAR = re.compile(r"(?<![A-Za-z_])(yr|year|years|yrs)(?![A-Za-z_])")
+
+
+def normalise_unit_string(text: str) -> str:
+    """Spell a unit string from a file so that pint parses it as soilbench means it.
+
+    Parameters
+    ----------
+    text
+        The ``units`` attribute as found, e.g. ``"gC m-2 day-1"``, ``"Kg/m2"``,
+        ``"kg C m-2 s-1"``, ``"km^2"``, ``"%"``.
+
+    Returns
+    -------
+    str
+        A pint-parseable string: carbon token removed, ``Kg`` → ``kg``, years as
+        ``common_year``, dimensionless spellings as ``"1"``.
+    """
+    cleaned = " ".join(str(text).split())
+    if cleaned.lower() in _DIMENSIONLESS_WORDS:
+        return "1"
+    cleaned = _KG_CAPITALISED.sub("kg", cleaned)
+    cleaned = _CARBON.sub(r"\1", cleaned)
+    cleaned = _YEAR.sub(YEAR_UNIT, cleaned)
+    return cleaned
+
+
+def parse_units(text: str | None, source: str | PathLike | None = None, variable: str | None = None) -> pint.Unit:
+    """Parse a unit string (after :func:`normalise_unit_string`) into a pint unit.
+
+    Raises
+    ------
+    SoilbenchError
+        When the string is missing or pint does not know it.
+    """
+    if text is None:
+        raise SoilbenchError(source, "has no 'units' attribute; soilbench needs units to convert it", variable)
+    try:
+        return ureg.Unit(normalise_unit_string(text))
+    except (pint.errors.PintError, ValueError, TypeError, AttributeError, AssertionError) as err:
+        raise SoilbenchError(source, f"has unknown units '{text}' ({type(err).__name__})", variable) from None
+
+
+def check_kind(unit: pint.Unit, kind: str, text: str, source: str | PathLike | None, variable: str | None) -> None:
+    """Raise a one-line error unless ``unit`` measures what a ``kind`` quantity needs."""
+    if unit.dimensionality != ureg.get_dimensionality(_DIMENSIONALITY[kind]):
+        raise SoilbenchError(
+            source, f"has units '{text}', which is not {_KIND_WORDS[kind]} as a {kind} needs", variable
+        )
+
+
+def pint_spelling(units: str) -> str:
+    """The pint spelling of a soilbench unit string (``"g m-2 yr-1"`` → ``"g m-2 common_year-1"``)."""
+    return normalise_unit_string(units)
+
+
+def convert(da: xr.DataArray, target_units: str, kind: str, source: str | PathLike | None = None,
+            variable: str | None = None) -> xr.DataArray:
+    """Convert ``da`` from its ``units`` attribute to ``target_units`` (lazily for dask data).
+
+    Parameters
+    ----------
+    da
+        Data with a ``units`` attribute as found in the file.
+    target_units
+        soilbench spelling of the result's units (e.g. :data:`FLUX_UNITS`); written to
+        ``attrs["units"]`` unchanged.
+    kind
+        ``"flux"``, ``"stock"``, ``"fraction"`` or ``"area"``: what the units must measure.
+    source, variable
+        Named in the error when the units are missing, unknown or of the wrong kind.
+    """
+    text = da.attrs.get("units")
+    unit = parse_units(text, source, variable)
+    check_kind(unit, kind, text, source, variable)
+    quantified = da.pint.quantify(unit, unit_registry=ureg)
+    converted = quantified.pint.to(pint_spelling(target_units)).pint.dequantify()
+    converted.attrs = {k: v for k, v in da.attrs.items() if k not in ("units", "_FillValue", "missing_value")}
+    converted.attrs["units"] = target_units
+    converted.attrs["units_found"] = str(text)
+    return converted
+
+
+def to_canonical(da: xr.DataArray, quantity: str, source: str | PathLike | None = None,
+                 variable: str | None = None) -> xr.DataArray:
+    """Convert one variable to the canonical units of a soilbench quantity (see quantities.py)."""
+    kind = QUANTITIES[quantity].kind
+    target = {"flux": FLUX_UNITS, "stock": STOCK_UNITS}[kind]
+    return convert(da, target, kind, source, variable or str(da.name))
+
+
+def factor(from_units: str, to_units: str) -> float:
+    """The number to multiply a value in ``from_units`` by to express it in ``to_units``.
+
+    Both strings are soilbench/CF spellings (normalised here), e.g.
+    ``factor("g m-2 yr-1 m2", "Pg yr-1") == 1e-15``.
+    """
+    return float(ureg.Quantity(1.0, pint_spelling(from_units)).to(pint_spelling(to_units)).magnitude)
