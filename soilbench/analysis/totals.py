@@ -1,0 +1,124 @@
+"""Global and regional totals of a flux, and their scores against uncertain references (methods.md §1).
+
+A total is Σ flux · cell area · land fraction over valid land cells. For a field with a time
+axis we reduce space first (one weighted sum per step and region: a single pass over the data
+that dask streams chunk by chunk) and then time: the total of each calendar year is
+Σ_steps (regional rate · step_days / 365), the 365 undoing the 365-day year of the canonical
+rate unit, as in :func:`soilbench.load.timeaxis.annual_total`. The period total is the mean of
+the complete years.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from soilbench.analysis import scores
+
+G_PER_PG = 1e15
+#: days per year of the canonical rate unit g m-2 yr-1 (soilbench.load.units.DAYS_PER_YEAR)
+DAYS_PER_CANONICAL_YEAR = 365.0
+#: a calendar year counts as complete when its steps cover at least this many days
+MIN_DAYS_COMPLETE_YEAR = 359.0
+
+
+def land_area_m2(ds: xr.Dataset) -> xr.DataArray:
+    """Area that counts for totals: ``cell_area · land_fraction`` (m²), 0 where unknown."""
+    return (ds["cell_area"] * ds["land_fraction"].fillna(0.0)).fillna(0.0)
+
+
+def region_weights(area_m2: xr.DataArray, masks: Mapping[str, xr.DataArray]) -> xr.DataArray:
+    """Stack region masks times area into one ``(region, lat, lon)`` array of weights (m²)."""
+    layers = [area_m2.where(mask.values, 0.0) for mask in masks.values()]
+    weights = xr.concat(layers, dim="region").assign_coords(region=list(masks))
+    return weights.astype("float64")
+
+
+def regional_rate_totals(flux_g_m2_yr: xr.DataArray, area_m2: xr.DataArray,
+                         masks: Mapping[str, xr.DataArray]) -> xr.DataArray:
+    """Total flux rate per region (Pg yr-1), per time step when the field has one.
+
+    NaN cells count as no flux; a region without any valid cell gives NaN.
+    """
+    weights = region_weights(area_m2, masks)
+    flux = flux_g_m2_yr.drop_vars("step_days", errors="ignore")
+    total = xr.dot(flux.fillna(0.0), weights, dim=["lat", "lon"]) / G_PER_PG
+    # a region (at a step) without one valid cell has no total rather than a total of 0
+    valid_area = xr.dot(flux.notnull().astype("float64"), weights, dim=["lat", "lon"])
+    total = total.where(valid_area > 0)
+    if "step_days" in flux_g_m2_yr.coords:
+        total = total.assign_coords(step_days=flux_g_m2_yr["step_days"])
+    total.attrs = {"units": "Pg yr-1", "long_name": f"total {flux_g_m2_yr.attrs.get('long_name', flux_g_m2_yr.name)}"}
+    return total
+
+
+def annual_totals(rate_totals: xr.DataArray) -> xr.DataArray:
+    """Per-step regional totals (Pg yr-1, with ``step_days``) → total of each complete calendar year.
+
+    Returns an array over ``year`` (and ``region``) in Pg yr-1; incomplete years are dropped.
+    """
+    step_days = rate_totals["step_days"]
+    amount = (rate_totals.drop_vars("step_days") * step_days / DAYS_PER_CANONICAL_YEAR)
+    per_year = amount.groupby("time.year").sum("time", skipna=False)
+    days = step_days.groupby("time.year").sum("time")
+    per_year = per_year.where(days >= MIN_DAYS_COMPLETE_YEAR, drop=True)
+    per_year.attrs = dict(rate_totals.attrs)
+    return per_year
+
+
+def period_mean_map(field: xr.DataArray) -> xr.DataArray:
+    """Period-mean rate per cell, each step weighted by its length; climatologies pass through."""
+    if "time" not in field.dims:
+        return field
+    step_days = field["step_days"]
+    data = field.drop_vars("step_days")
+    # weight only the steps where the cell is valid, so a gap does not bias the mean low
+    weight = step_days.where(data.notnull(), 0.0)
+    mean = (data.fillna(0.0) * step_days).sum("time") / weight.sum("time")
+    mean = mean.where(weight.sum("time") > 0)
+    mean.attrs = dict(field.attrs)
+    return mean.astype(field.dtype) if np.issubdtype(field.dtype, np.floating) else mean
+
+
+def total_uncertainty_score(model_total: float, reference_total: float, uncertainty: float,
+                            normaliser: float) -> float:
+    """Score of a total: ``exp(-max(|m − r| − u, 0) / σ)`` (ilamb3's uncertainty-aware bias score).
+
+    Parameters
+    ----------
+    model_total, reference_total
+        The two totals (same units).
+    uncertainty
+        Half-width u of the reference's own uncertainty (0 when it states none).
+    normaliser
+        σ, the spread of the reference estimates (see :func:`estimate_spread`).
+    """
+    return float(scores.relative_error_score(model_total - reference_total, normaliser, uncertainty))
+
+
+def estimate_spread(values: Sequence[float], fallback: float) -> float:
+    """Sample standard deviation (ddof=1) of independent estimates of the same total.
+
+    With fewer than two finite estimates there is no spread; ``fallback`` (ILAMB's choice for a
+    single-time reference: the magnitude of the reference) is returned instead.
+    """
+    finite = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+    if finite.size < 2:
+        return float(abs(fallback))
+    spread = float(np.std(finite, ddof=1))
+    return spread if spread > 0 else float(abs(fallback))
+
+
+def rs_from_rh_bl2004(rh_g_m2_yr: xr.DataArray) -> xr.DataArray:
+    """Soil respiration from heterotrophic respiration with Bond-Lamberty et al. (2004).
+
+    ln(Rh) = 1.22 + 0.73 ln(Rs), annual fluxes in g C m-2 yr-1, so Rs = exp((ln Rh − 1.22)/0.73).
+    Cells with Rh ≤ 0 stay NaN: the relation is fitted to positive annual fluxes only.
+    """
+    positive = rh_g_m2_yr.where(rh_g_m2_yr > 0)
+    rs = np.exp((np.log(positive) - 1.22) / 0.73)
+    rs.attrs = {**rh_g_m2_yr.attrs, "long_name": "soil respiration from rh (Bond-Lamberty et al. 2004)",
+                "source": f"{rh_g_m2_yr.attrs.get('source', 'rh')} → ln(Rh) = 1.22 + 0.73 ln(Rs)"}
+    return rs.rename("rs")
