@@ -221,5 +221,5 @@ def test_unavailable_reasons():
     assert tb.two_box_unavailable_reason(ds) is None
     assert "correction period" in tb.two_box_unavailable_reason(canonical_monthly(first_year=1950))
     assert "no cveg" in tb.two_box_unavailable_reason(ds.drop_vars("cveg"))
-    assert "time axis" in tb.two_box_unavailable_reason(ds.isel(time=0, drop=True).drop_vars("step_days"))
+    assert "time axis" in tb.two_box_unavailable_reason(ds.isel(time=0, drop=True))
     assert "fewer than two years" in tb.two_box_unavailable_reason(canonical_monthly(n_years=1))
