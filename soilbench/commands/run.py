@@ -1,0 +1,86 @@
+"""``soilbench run``: run a benchmark definition against models, in parallel, with resume.
+
+Exit status: 0 when every task succeeded, 1 when any task failed (its error is in
+``OUT/status.csv`` and on its page; every other result and the scorecard are still written),
+2 for a problem with the command line, the definition or the data (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from soilbench.config import DEFAULT_CONFIG, load_benchmark, resolve_config
+from soilbench.errors import SoilbenchError
+
+log = logging.getLogger("soilbench.run")
+
+
+def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``run`` and ``demo``: where tasks run and where data comes from."""
+    from soilbench.runner import default_workers
+
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help=f"worker processes of a local dask cluster (default {default_workers()}); 0 or 1 runs in this process",
+    )
+    where.add_argument("--scheduler", metavar="ADDRESS", help="use a running dask scheduler, e.g. tcp://127.0.0.1:8786")
+    parser.add_argument("--data-dir", metavar="DIR", help="data directory with the reference files")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a benchmark definition against models",
+        description="Confront every model with every confrontation of a benchmark definition; results go to "
+        "OUT/<confrontation>/<model>/, OUT/scalars.csv, OUT/status.csv, OUT/run.json and the HTML scorecard. "
+        "Unchanged results of an earlier run are reused. Exits 1 if any task failed.",
+    )
+    parser.add_argument(
+        "--config", default=str(DEFAULT_CONFIG), metavar="FILE",
+        help="benchmark definition (a file, or the name of one in confrontations/; default: default)",
+    )
+    parser.add_argument(
+        "--models", nargs="+", required=True, metavar="MODEL",
+        help="model files or directories, catalog files, catalog entry ids or registered model ids",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--period", metavar="YYYY-YYYY", help="period of the model output to use")
+    parser.add_argument("--force", action="store_true", help="recompute results even when unchanged")
+    parser.add_argument("--no-report", action="store_true", help="do not build the HTML scorecard")
+    add_execution_arguments(parser)
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from soilbench.runner import RunOptions, dumps_summary, resolve_models, run_benchmark
+
+    if args.workers is not None and args.workers < 0:
+        raise SoilbenchError("--workers", "must be 0 or more")
+    benchmark = load_benchmark(resolve_config(args.config))
+    models = resolve_models(args.models, data_dir=args.data_dir, period=args.period)
+    options = RunOptions(
+        out=Path(args.out), scheduler=args.scheduler, force=args.force, data_dir=args.data_dir,
+        progress=not args.quiet, report=not args.no_report,
+    )
+    if args.workers is not None:
+        options.workers = args.workers
+    _label_synthetic(options)
+    summary = run_benchmark(benchmark, models, options)
+    print(dumps_summary(summary))
+    if summary.report is not None:
+        print(f"scorecard: {summary.report}")
+    return 0 if summary.ok else 1
+
+
+def _label_synthetic(options) -> None:
+    """A run whose registry is a synthetic world's is labelled synthetic, however it was started."""
+    from soilbench.data import synthetic_registry
+
+    selected = synthetic_registry()
+    if selected is not None:
+        options.registry = str(selected)
+        options.synthetic = True

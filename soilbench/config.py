@@ -1,0 +1,268 @@
+"""Benchmark definitions: ``confrontations/*.yaml`` read, validated and turned into confrontations.
+
+A definition is untrusted input. It is parsed with ``yaml.safe_load`` and only ever *names*
+things soilbench already knows: a confrontation ``type`` registered with
+:func:`soilbench.confrontations.register`, options that type declares, and references that are in
+the data registry, in a catalog, or built into the confrontation type. Nothing named in a
+definition is imported or executed. Every problem is a :class:`~soilbench.errors.ConfigError`
+naming the file and the key at fault, e.g.
+``confrontations/x.yaml: variable 'confrontations[2].weight': weight must be a number > 0``.
+
+Schema::
+
+    name: soilbench-default            # required, [A-Za-z0-9._-]
+    description: free text             # optional
+    confrontations:                    # required, non-empty list
+      - name: rh-global-totals         # required, unique, [a-z0-9-]
+        type: global_totals            # required, a registered Confrontation.kind
+        references: [cardamom-rh]      # required, non-empty list of known reference ids
+        weight: 1                      # optional (1), a finite number > 0
+        options: {period: [2001, 2010]}  # optional, keys from the type's option_defaults
+        description: free text         # optional
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from soilbench.confrontations.base import Confrontation, confrontation_class
+from soilbench.errors import ConfigError, SoilbenchError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFRONTATIONS_DIR = PROJECT_ROOT / "confrontations"
+DEFAULT_CONFIG = CONFRONTATIONS_DIR / "default.yaml"
+
+TOP_KEYS = {"name", "description", "confrontations"}
+CONFRONTATION_KEYS = {"name", "type", "references", "weight", "options", "description"}
+_NAME_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_BENCHMARK_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@dataclass(frozen=True)
+class ConfrontationSpec:
+    """One validated entry of a benchmark definition (plain data; see :meth:`build`)."""
+
+    name: str
+    type: str
+    references: tuple[str, ...]
+    weight: float = 1.0
+    options: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def build(self, data_dir: str | os.PathLike | None = None, source: str | None = None) -> Confrontation:
+        """The confrontation object this entry describes (not staged yet)."""
+        cls = confrontation_class(self.type, source)
+        return cls(
+            self.name, list(self.references), dict(self.options), weight=self.weight,
+            data_dir=None if data_dir is None else str(data_dir), source=source,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name, "type": self.type, "references": list(self.references),
+            "weight": self.weight, "options": dict(self.options),
+        }
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A validated benchmark definition."""
+
+    name: str
+    source: str
+    confrontations: tuple[ConfrontationSpec, ...]
+    description: str = ""
+
+    def build(self, data_dir: str | os.PathLike | None = None) -> list[Confrontation]:
+        """Confrontation objects for every entry, in definition order."""
+        return [spec.build(data_dir, self.source) for spec in self.confrontations]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The definition as loaded (with defaults filled in), for ``run.json``."""
+        return {
+            "name": self.name, "source": self.source, "description": self.description,
+            "confrontations": [spec.as_dict() for spec in self.confrontations],
+        }
+
+
+def builtin_references(cls: type[Confrontation]) -> set[str]:
+    """Reference ids a confrontation type provides itself (e.g. ``literature-rh``).
+
+    A type declares them in the class attribute ``builtin_references`` (a mapping or iterable of
+    ids); they are tables shipped with soilbench rather than files in the data registry.
+    """
+    declared = getattr(cls, "builtin_references", ()) or ()
+    return {str(item) for item in declared}
+
+
+def catalog_reference_ids() -> set[str]:
+    """Ids of reference entries in the project's catalogs, when the catalogs module provides them."""
+    try:
+        from soilbench import catalogs
+    except ModuleNotFoundError as err:
+        if err.name != "soilbench.catalogs":
+            raise
+        return set()
+    lister = getattr(catalogs, "reference_ids", None)
+    return set(lister()) if callable(lister) else set()
+
+
+def known_references(extra: Iterable[str] = ()) -> set[str]:
+    """Every reference id a definition may name, apart from type-specific built-ins."""
+    from soilbench.data import registry
+
+    return set(registry()) | catalog_reference_ids() | set(extra)
+
+
+def load_benchmark(path: str | os.PathLike, known: Iterable[str] | None = None) -> Benchmark:
+    """Read and validate a benchmark definition.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+    known
+        Reference ids to accept besides the confrontation types' built-ins; by default
+        :func:`known_references` (the data registry and the catalogs).
+
+    Raises
+    ------
+    ConfigError
+        Unreadable file, invalid YAML or anything that breaks the schema in the module docstring.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(source, f"cannot read the benchmark definition ({err.strerror or err})") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(source, f"invalid YAML: {err}") from None
+    return parse_benchmark(document, source, known)
+
+
+def parse_benchmark(document: Any, source: str, known: Iterable[str] | None = None) -> Benchmark:
+    """Validate an already parsed definition (see :func:`load_benchmark`)."""
+    if not isinstance(document, dict):
+        raise ConfigError(source, "a benchmark definition must be a mapping with 'name' and 'confrontations'")
+    _reject_unknown(document, TOP_KEYS, source, None)
+    name = document.get("name")
+    if not isinstance(name, str) or not _BENCHMARK_NAME_RE.fullmatch(name):
+        raise ConfigError(source, "the benchmark needs a 'name' of letters, digits, '.', '_' or '-'", "name")
+    description = _optional_text(document, "description", source, "description")
+    entries = document.get("confrontations")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(source, "'confrontations' must be a non-empty list", "confrontations")
+    known_ids = known_references() if known is None else set(known)
+    specs: list[ConfrontationSpec] = []
+    seen: set[str] = set()
+    for position, entry in enumerate(entries):
+        spec = _parse_confrontation(entry, f"confrontations[{position}]", source, known_ids)
+        if spec.name in seen:
+            raise ConfigError(source, f"confrontation name {spec.name!r} is used twice", f"confrontations[{position}].name")
+        seen.add(spec.name)
+        specs.append(spec)
+    return Benchmark(name=name, source=source, confrontations=tuple(specs), description=description)
+
+
+def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str]) -> ConfrontationSpec:
+    if not isinstance(entry, dict):
+        raise ConfigError(source, "each confrontation must be a mapping", where)
+    _reject_unknown(entry, CONFRONTATION_KEYS, source, where)
+    name = entry.get("name")
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise ConfigError(source, "needs a 'name' of lower-case letters, digits and '-'", f"{where}.name")
+    where_named = f"{where}.name={name}"
+    kind = entry.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise ConfigError(source, "needs a 'type' (a confrontation type)", f"{where_named}.type")
+    try:
+        cls = confrontation_class(kind, source)
+    except ConfigError as err:
+        raise ConfigError(source, err.problem, f"{where_named}.type") from None
+
+    options = entry.get("options", {}) or {}
+    if not isinstance(options, dict) or not all(isinstance(key, str) for key in options):
+        raise ConfigError(source, "'options' must be a mapping of option names to values", f"{where_named}.options")
+    unknown = sorted(set(options) - set(cls.option_defaults))
+    if unknown:
+        allowed = ", ".join(sorted(cls.option_defaults)) or "none"
+        raise ConfigError(
+            source, f"unknown option(s) {', '.join(unknown)} for type {kind!r}; allowed: {allowed}",
+            f"{where_named}.options.{unknown[0]}",
+        )
+
+    references = entry.get("references")
+    if isinstance(references, str):
+        references = [references]
+    if not isinstance(references, list) or not references or not all(isinstance(r, str) and r for r in references):
+        raise ConfigError(source, "'references' must be a non-empty list of reference ids", f"{where_named}.references")
+    if len(set(references)) != len(references):
+        raise ConfigError(source, "a reference is listed twice", f"{where_named}.references")
+    accepted = known_ids | builtin_references(cls)
+    for reference in references:
+        if reference not in accepted:
+            raise ConfigError(
+                source,
+                f"unknown reference {reference!r}: not in the data registry, the catalogs or the built-in "
+                f"references of type {kind!r}",
+                f"{where_named}.references",
+            )
+
+    weight = entry.get("weight", 1)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight <= 0:
+        raise ConfigError(source, f"weight must be a finite number > 0, got {weight!r}", f"{where_named}.weight")
+
+    spec = ConfrontationSpec(
+        name=name, type=kind, references=tuple(references), weight=float(weight), options=dict(options),
+        description=_optional_text(entry, "description", source, f"{where_named}.description"),
+    )
+    try:  # the type's own checks of option values, still before anything runs
+        spec.build(source=source)
+    except ConfigError as err:
+        raise ConfigError(source, err.problem, f"{where_named}.{err.variable or 'options'}") from None
+    except SoilbenchError:
+        raise
+    except (TypeError, ValueError) as err:
+        raise ConfigError(source, " ".join(str(err).split()), f"{where_named}.options") from None
+    return spec
+
+
+def _reject_unknown(mapping: dict, allowed: set[str], source: str, where: str | None) -> None:
+    unknown = sorted(str(key) for key in mapping if key not in allowed)
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise ConfigError(source, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}", key)
+
+
+def _optional_text(mapping: dict, key: str, source: str, where: str) -> str:
+    value = mapping.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(source, f"'{key}' must be text", where)
+    return value
+
+
+def resolve_config(name_or_path: str | os.PathLike) -> Path:
+    """A definition file from a path, or a bare name of a file in the project's ``confrontations/``."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    candidate = CONFRONTATIONS_DIR / f"{path.name}.yaml" if path.suffix == "" else CONFRONTATIONS_DIR / path.name
+    if path.parent == Path(".") and candidate.is_file():
+        return candidate
+    raise ConfigError(str(name_or_path), "benchmark definition not found")

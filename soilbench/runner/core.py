@@ -1,0 +1,379 @@
+"""Run a benchmark: plan (model, confrontation) tasks, skip current ones, run the rest, summarise.
+
+Tasks run on dask.distributed: a :class:`~distributed.LocalCluster` of single-threaded worker
+processes by default, or an existing scheduler (``scheduler="tcp://host:port"``). With
+``workers <= 1`` and no scheduler they run in this process, one after the other, which is
+what a debugger wants. Results are saved by this (the client) process as each task finishes, so
+workers need no access to the output directory and an interruption keeps everything finished.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from soilbench import __version__
+from soilbench.config import Benchmark
+from soilbench.confrontations.base import Confrontation
+from soilbench.errors import SoilbenchError
+from soilbench.results import REFERENCES_SLUG, model_slug
+from soilbench.runner import outputs
+from soilbench.runner.models import ModelSpec
+from soilbench.runner.tasks import Outcome, Task, clear_caches, run_task
+
+log = logging.getLogger("soilbench.runner")
+
+#: attributes a confrontation class may use to name registry datasets it reads besides its
+#: references (Köppen map, land fraction...), so that their hashes enter the fingerprint
+AUXILIARY_ATTRIBUTES = ("auxiliary_data", "auxiliary_references")
+
+
+def default_workers() -> int:
+    """One worker process per core, at most 4 (the tasks are small; more only costs memory)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+@dataclass
+class RunOptions:
+    """How to run (everything except *what*: the benchmark and the models).
+
+    Attributes
+    ----------
+    out
+        Output directory (``OUT/``).
+    workers
+        Worker processes of the local cluster; ``<= 1`` runs in this process.
+    scheduler
+        Address of an existing dask scheduler (``tcp://host:port``); overrides ``workers``.
+    force
+        Recompute every task even when its saved result is current.
+    data_dir
+        Data directory for references (``--data-dir``).
+    registry
+        A synthetic world's registry (see :mod:`soilbench.synthetic`); None for the real registry.
+    synthetic
+        Label the run as synthetic (``run.json``, report banner).
+    progress
+        Show a progress bar.
+    report
+        Build the HTML report afterwards.
+    """
+
+    out: Path
+    workers: int = field(default_factory=default_workers)
+    scheduler: str | None = None
+    force: bool = False
+    data_dir: str | None = None
+    registry: str | None = None
+    synthetic: bool = False
+    progress: bool = True
+    report: bool = True
+
+
+@dataclass
+class RunSummary:
+    """What a run did."""
+
+    out: Path
+    rows: list[dict[str, Any]]
+    computed: int
+    reused: int
+    report: Path | None = None
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return [row for row in self.rows if row["status"] == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+# -- fingerprints and provenance --------------------------------------------------------------------
+def data_ids(confrontation: Confrontation) -> list[str]:
+    """Registry ids a confrontation depends on: its references and declared auxiliary data."""
+    ids = list(confrontation.references)
+    for attribute in AUXILIARY_ATTRIBUTES:
+        ids.extend(str(item) for item in getattr(confrontation, attribute, ()) or ())
+    return list(dict.fromkeys(ids))
+
+
+def reference_hashes(confrontation: Confrontation) -> dict[str, str]:
+    """sha256 of each registered dataset the confrontation reads (fetch guarantees the match)."""
+    from soilbench.data import registry
+
+    entries = registry()
+    return {i: entries[i]["sha256"] for i in data_ids(confrontation) if i in entries}
+
+
+def _combine(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _inputs(confrontations: list[Confrontation]) -> list[dict[str, Any]]:
+    from soilbench.data import registry
+
+    entries = registry()
+    ids = sorted({i for c in confrontations for i in data_ids(c)})
+    inputs = []
+    for i in ids:
+        if i in entries:
+            inputs.append({"id": i, "file": entries[i]["file"], "sha256": entries[i]["sha256"],
+                           "citation": entries[i].get("citation", "")})
+        else:
+            inputs.append({"id": i, "builtin": True})
+    return inputs
+
+
+# -- planning -------------------------------------------------------------------------------------
+@dataclass
+class Planned:
+    task: Task
+    meta: dict[str, Any]
+    reuse: bool
+
+
+def plan(confrontations: list[Confrontation], models: list[ModelSpec], options: RunOptions) -> list[Planned]:
+    """Every task of the run (references first), each marked as reusable or to be computed."""
+    model_prints = {spec.name: spec.input_fingerprint() for spec in models}
+    planned: list[Planned] = []
+    for confrontation in confrontations:
+        conf_print = confrontation.fingerprint(reference_hashes(confrontation))
+        base_meta = {
+            "confrontation": confrontation.name, "kind": confrontation.kind, "group": confrontation.group,
+            "weight": confrontation.weight, "references": list(confrontation.references),
+            "options": confrontation.options, "confrontation_fingerprint": conf_print,
+            "synthetic": options.synthetic, "soilbench": __version__,
+        }
+        targets: list[ModelSpec | None] = [None, *models]
+        for spec in targets:
+            slug = REFERENCES_SLUG if spec is None else model_slug(spec.name)
+            model_print = None if spec is None else model_prints[spec.name]
+            fingerprint = conf_print if spec is None else _combine(conf_print, model_print)
+            task = Task(
+                confrontation=confrontation, confrontation_fingerprint=conf_print, model=spec,
+                model_fingerprint=model_print, fingerprint=fingerprint,
+                directory=f"{confrontation.name}/{slug}", data_dir=options.data_dir, registry=options.registry,
+            )
+            meta = {**base_meta, "model": task.model_name, "model_slug": slug, "fingerprint": fingerprint,
+                    "model_fingerprint": model_print}
+            if spec is None:
+                reuse = outputs.is_current(options.out / task.directory, fingerprint) or \
+                    outputs.no_references_current(options.out / confrontation.name, fingerprint)
+            else:
+                reuse = outputs.is_current(options.out / task.directory, fingerprint)
+            planned.append(Planned(task, meta, reuse and not options.force))
+    return planned
+
+
+# -- execution ------------------------------------------------------------------------------------
+def _memory_limit(workers: int) -> int:
+    """Bytes per worker: 60 % of the machine shared out, the rest for the client and other work."""
+    import psutil
+
+    return max(1 << 30, int(psutil.virtual_memory().total * 0.6 / max(workers, 1)))
+
+
+@contextmanager
+def _client(options: RunOptions) -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    if options.scheduler:
+        try:
+            client = Client(options.scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as err:
+            raise SoilbenchError(options.scheduler, f"cannot connect to the dask scheduler ({err})", "--scheduler") from None
+        with client:
+            yield client
+        return
+    with LocalCluster(
+        n_workers=options.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, memory_limit=_memory_limit(options.workers), silence_logs=logging.ERROR,
+    ) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _execute_in_process(tasks: list[Task]) -> Iterator[Outcome]:
+    try:
+        for task in tasks:
+            yield run_task(task)
+    finally:
+        clear_caches()
+
+
+def _execute_distributed(tasks: list[Task], options: RunOptions) -> Iterator[Outcome]:
+    from distributed import as_completed
+
+    with _client(options) as client:
+        futures = []
+        tasks_by_key: dict[str, Task] = {}
+        for position, task in enumerate(tasks):
+            # earlier tasks first: references, then model by model (keeps worker caches warm)
+            future = client.submit(run_task, task, key=f"soilbench-task-{position}-{task.fingerprint[:12]}",
+                                   pure=False, priority=len(tasks) - position)
+            futures.append(future)
+            tasks_by_key[future.key] = task
+        for future in as_completed(futures):
+            task = tasks_by_key[future.key]
+            try:
+                yield future.result()
+            except Exception as err:  # the worker itself died (memory, segfault): still only this task
+                yield Outcome(key=task.key, status="error", error=f"worker failed: {' '.join(str(err).split())}")
+
+
+def run_benchmark(
+    benchmark: Benchmark,
+    models: list[ModelSpec],
+    options: RunOptions,
+    on_outcome: Callable[[Task, Outcome], None] | None = None,
+) -> RunSummary:
+    """Run every (model, confrontation) task of ``benchmark`` and write ``options.out``.
+
+    Returns a :class:`RunSummary`; tasks that failed are in ``summary.failures`` (and in
+    ``status.csv``) while every other result is kept.
+    """
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    started = time.time()
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    options.out = out
+    confrontations = benchmark.build(options.data_dir)
+    planned = plan(confrontations, models, options)
+    by_key = {p.task.key: p for p in planned}
+    pending = [p.task for p in planned if not p.reuse]
+    log.info("%d task(s): %d to compute, %d unchanged since the last run (in %s)",
+             len(planned), len(pending), len(planned) - len(pending), out)
+
+    results: dict[str, dict[str, Any]] = {}
+    if pending:
+        in_process = options.scheduler is None and options.workers <= 1
+        outcomes = _execute_in_process(pending) if in_process else _execute_distributed(pending, options)
+        # closing(): an interruption shuts the cluster down at once, not when garbage is collected
+        with closing(outcomes), logging_redirect_tqdm(loggers=[log]), tqdm(
+            total=len(pending), unit="task", desc="soilbench", disable=not options.progress,
+        ) as bar:
+            for outcome in outcomes:
+                item = by_key[outcome.key]
+                _record(out, item, outcome)
+                results[outcome.key] = {"status": outcome.status, "error": outcome.error,
+                                        "seconds": round(outcome.timings.get("total_s", 0.0), 3)}
+                if on_outcome is not None:
+                    on_outcome(item.task, outcome)
+                bar.update(1)
+
+    rows = _status_rows(out, planned, results)
+    directories = [out / p.task.directory for p in planned]
+    outputs.write_scalars(out, directories)
+    outputs.write_status(out, rows)
+    summary = RunSummary(out=out, rows=rows, computed=len(results), reused=len(planned) - len(results))
+    _write_summaries(out, confrontations, models)
+    outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started))
+    if options.report:
+        summary.report = _build_report(out, options.progress)
+    return summary
+
+
+def _record(out: Path, item: Planned, outcome: Outcome) -> None:
+    task = item.task
+    seconds = outcome.timings.get("total_s", 0.0)
+    if outcome.status == "none":  # references not meaningful for this type: remember, save nothing
+        outputs.mark_no_references(out / task.confrontation.name, task.fingerprint)
+        log.debug("%s: no reference intercomparison", task.confrontation.name)
+        return
+    outputs.save_outcome(out / task.directory, item.meta, outcome)
+    if outcome.status == "ok":
+        log.info("ok     %-26s %-24s %6.1f s", task.confrontation.name, task.model_name, seconds)
+    else:
+        log.warning("FAILED %-26s %-24s %s", task.confrontation.name, task.model_name, outcome.error)
+
+
+def _status_rows(out: Path, planned: list[Planned], results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for item in planned:
+        task = item.task
+        fresh = results.get(task.key)
+        if fresh is not None and fresh["status"] == "none":
+            continue
+        meta = outputs.read_meta(out / task.directory) if fresh is None else None
+        if fresh is None and meta is None:
+            continue  # references with nothing to compare, reused from the marker
+        status = fresh["status"] if fresh else meta.get("status", "error")
+        error = fresh["error"] if fresh else meta.get("error", "")
+        seconds = fresh["seconds"] if fresh else (meta.get("timings") or {}).get("total_s", "")
+        rows.append({
+            "confrontation": task.confrontation.name, "model": task.model_name, "status": status, "error": error,
+            "kind": task.confrontation.kind, "group": task.confrontation.group, "weight": task.confrontation.weight,
+            "directory": task.directory, "reused": fresh is None, "seconds": seconds,
+        })
+    return rows
+
+
+def _write_summaries(out: Path, confrontations: list[Confrontation], models: list[ModelSpec]) -> None:
+    """Cross-model summaries the confrontation types offer (``summarize(out, confrontation)``).
+
+    A confrontation class may define a ``summarize_models(out_dir, confrontation_name)`` class or
+    static method that reads the saved per-model results and writes its own summary files under
+    ``OUT/<confrontation>/`` (spread tables, ensemble constraints). A failing summary is logged and
+    does not fail the run: the per-model results are what the scorecard needs.
+    """
+    for confrontation in confrontations:
+        summarize = getattr(type(confrontation), "summarize_models", None)
+        if not callable(summarize):
+            continue
+        try:
+            summarize(out, confrontation.name)
+        except Exception as err:  # a summary is an extra; never lose the run over it
+            log.warning("summary of %s failed: %s", confrontation.name, " ".join(str(err).split()))
+
+
+def _provenance(benchmark: Benchmark, confrontations: list[Confrontation], models: list[ModelSpec],
+                options: RunOptions, summary: RunSummary, started: float) -> dict[str, Any]:
+    return {
+        "soilbench": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "duration_s": round(time.time() - started, 2),
+        "python": platform.python_version(),
+        "synthetic": options.synthetic,
+        "registry": options.registry,
+        "data_dir": options.data_dir,
+        "config": benchmark.as_dict(),
+        "inputs": _inputs(confrontations),
+        "models": [spec.describe() for spec in models],
+        "execution": {"workers": options.workers, "scheduler": options.scheduler, "force": options.force},
+        "tasks": {"total": len(summary.rows), "computed": summary.computed, "reused": summary.reused},
+        "failures": [{k: row[k] for k in ("confrontation", "model", "error")} for row in summary.failures],
+    }
+
+
+def _build_report(out: Path, progress: bool) -> Path | None:
+    try:
+        from soilbench.report import build_report
+    except ModuleNotFoundError as err:
+        if not (err.name or "").startswith("soilbench.report"):
+            raise
+        log.info("no report module in this installation; results are in %s", out)
+        return None
+    except ImportError as err:
+        log.warning("the report could not be imported (%s); results are in %s", err, out)
+        return None
+    return build_report(out, progress=progress)
+
+
+def dumps_summary(summary: RunSummary) -> str:
+    """One paragraph for the terminal."""
+    failed = len(summary.failures)
+    text = f"{len(summary.rows)} result(s) in {summary.out}: {summary.computed} computed, {summary.reused} reused"
+    if failed:
+        text += f", {failed} FAILED (see {summary.out / 'status.csv'})"
+    return text

@@ -1,0 +1,165 @@
+"""What runs on a worker: one (model, confrontation) task, with per-process caches.
+
+A task never raises: a bad model file or an analysis error becomes an :class:`Outcome` with
+``status="error"`` and a one-line message, so one failure never takes the other tasks with it.
+
+Each worker process keeps the last few loaded models and the staged confrontations in memory,
+so a model is read once per worker (not once per confrontation) and a confrontation's references
+are staged once per worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import xarray as xr
+
+from soilbench.confrontations.base import Confrontation
+from soilbench.errors import SoilbenchError
+from soilbench.results import ConfrontationResult
+from soilbench.runner.models import ModelSpec
+
+#: loaded models kept per worker; canonical datasets of real models can be large
+MODEL_CACHE_SIZE = 2
+
+_models: OrderedDict[str, xr.Dataset | BaseException] = OrderedDict()
+_confrontations: dict[str, Confrontation] = {}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a confrontation against one model (or its references, ``model=None``)."""
+
+    confrontation: Confrontation
+    confrontation_fingerprint: str
+    model: ModelSpec | None
+    model_fingerprint: str | None
+    fingerprint: str
+    directory: str  # relative to the output directory: "<confrontation>/<model_slug>"
+    data_dir: str | None = None
+    registry: str | None = None  # a synthetic world's registry (soilbench.data.use_registry)
+
+    @property
+    def key(self) -> str:
+        return self.directory
+
+    @property
+    def model_name(self) -> str:
+        return self.model.name if self.model else "references"
+
+
+@dataclass
+class Outcome:
+    """What a task produced; ``result`` is None on error (and for references when not meaningful)."""
+
+    key: str
+    status: str  # "ok", "error" or "none" (confront_references had nothing to compare)
+    result: ConfrontationResult | None = None
+    error: str = ""
+    traceback: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    worker: str = ""
+
+
+def one_line(err: BaseException) -> str:
+    """The message a user sees for a failed task."""
+    if isinstance(err, SoilbenchError):
+        return err.one_line()
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _registry_context(path: str | None):
+    if not path:
+        return contextlib.nullcontext()
+    from soilbench.data import use_registry
+
+    return use_registry(path)
+
+
+def load_cached(spec: ModelSpec, fingerprint: str, data_dir: str | None) -> tuple[xr.Dataset, bool]:
+    """The model's canonical dataset, loaded once per process; ``(dataset, was_cached)``.
+
+    A model that failed to load is remembered too, so its other confrontations fail fast with
+    the same message instead of re-reading a bad file.
+    """
+    if fingerprint in _models:
+        _models.move_to_end(fingerprint)
+        cached = _models[fingerprint]
+        if isinstance(cached, BaseException):
+            raise cached
+        return cached, True
+    try:
+        dataset = spec.load(data_dir)
+    except Exception as err:
+        _remember(fingerprint, err)
+        raise
+    _remember(fingerprint, dataset)
+    return dataset, False
+
+
+def _remember(fingerprint: str, value: xr.Dataset | BaseException) -> None:
+    _models[fingerprint] = value
+    while len(_models) > MODEL_CACHE_SIZE:
+        _models.popitem(last=False)
+
+
+def staged(task: Task) -> tuple[Confrontation, bool]:
+    """The task's confrontation with its references staged, once per process."""
+    key = f"{type(task.confrontation).__module__}.{type(task.confrontation).__qualname__}:" \
+          f"{task.confrontation_fingerprint}:{task.data_dir}:{task.registry}"
+    if key in _confrontations:
+        return _confrontations[key], True
+    confrontation = task.confrontation
+    confrontation.stage_data()
+    _confrontations[key] = confrontation
+    return confrontation, False
+
+
+def clear_caches() -> None:
+    """Forget loaded models and staged confrontations (in-process runs call this at the end)."""
+    _models.clear()
+    _confrontations.clear()
+
+
+def run_task(task: Task) -> Outcome:
+    """Run one task; never raises for problems of the data or the analysis."""
+    outcome = Outcome(key=task.key, status="ok", worker=f"{socket.gethostname()}:{os.getpid()}")
+    started = time.perf_counter()
+    step = "staging references"
+    try:
+        with _registry_context(task.registry):
+            confrontation, was_staged = staged(task)
+            outcome.timings["stage_s"] = 0.0 if was_staged else time.perf_counter() - started
+            if task.model is None:
+                step = "comparing references"
+                mark = time.perf_counter()
+                result = confrontation.confront_references()
+                outcome.timings["confront_s"] = time.perf_counter() - mark
+                if result is None:
+                    outcome.status = "none"
+            else:
+                step = "loading the model"
+                mark = time.perf_counter()
+                model, was_cached = load_cached(task.model, task.model_fingerprint or "", task.data_dir)
+                outcome.timings["load_s"] = 0.0 if was_cached else time.perf_counter() - mark
+                step = "confronting"
+                mark = time.perf_counter()
+                result = confrontation.confront(model)
+                outcome.timings["confront_s"] = time.perf_counter() - mark
+            if result is not None and not isinstance(result, ConfrontationResult):
+                raise TypeError(f"{type(confrontation).__name__} returned {type(result).__name__}, not a ConfrontationResult")
+            outcome.result = result
+    except Exception as err:  # every failure is recorded, never propagated: other tasks go on
+        outcome.status = "error"
+        outcome.error = one_line(err) if isinstance(err, SoilbenchError) else f"{step}: {one_line(err)}"
+        outcome.traceback = "".join(traceback.format_exception(err))[-4000:]
+    outcome.timings["total_s"] = time.perf_counter() - started
+    return outcome
