@@ -1,0 +1,376 @@
+"""Site confrontations: SRDB V5 annual fluxes and MGRhD daily heterotrophic respiration.
+
+``srdb_annual`` compares a model's annual Rh (or Rs) with filtered SRDB V5 records;
+``daily_rh`` compares daily Rh with MGRhD per study (paired Wilcoxon signed-rank tests), pooled
+(regression) and by season within Köppen climate groups. Science in
+:mod:`soilbench.analysis.sites`; filters in :mod:`soilbench.load.sites`; see ``docs/sites.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from soilbench.analysis import scores
+from soilbench.analysis import sites as analysis
+from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
+from soilbench.confrontations.base import Confrontation, register
+from soilbench.errors import ConfigError, SoilbenchError
+from soilbench.load import sites as site_loaders
+from soilbench.regions import CLIMATE_GROUPS, GLOBAL
+from soilbench.results import ConfrontationResult, scalar_rows
+
+log = logging.getLogger(__name__)
+
+ANNUAL_UNITS = "g m-2 yr-1"
+DAILY_UNITS = "g m-2 day-1"
+
+
+def _fetch(dataset_id: str, data_dir) -> Any:
+    """Local path of a registered dataset (kept in one place: the registry decides where files live)."""
+    from soilbench.data import fetch
+
+    return fetch(dataset_id, data_dir=data_dir)
+
+
+def _climate_groups(map_id: str | None, data_dir, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Climate-group region name per site (None outside any group, or all None without a map)."""
+    if not map_id:
+        return np.full(len(lat), None, dtype=object)
+    from soilbench.regions import koppen_classes_from_table
+
+    path = _fetch(map_id, data_dir)
+    classes = koppen_classes_from_table(pd.read_csv(path, keep_default_na=False), path)
+    return analysis.site_climate_groups(classes, lat, lon)
+
+
+def _model_variable(model: xr.Dataset, quantity: str, confrontation: str) -> xr.DataArray:
+    name = model.attrs.get("model", "model")
+    if quantity not in model.data_vars:
+        raise SoilbenchError(f"model '{name}'", f"provides no {quantity}; confrontation '{confrontation}' needs it",
+                             quantity)
+    da = model[quantity].copy(deep=False)  # own attrs: the calendar is added without touching the model
+    da.attrs.setdefault("calendar", model.attrs.get("calendar", "standard"))
+    return da
+
+
+def _group_label(group: Any) -> str:
+    return CLIMATE_GROUPS.get(group, "no climate group") if isinstance(group, str) else "no climate group"
+
+
+def _check_options(options: dict[str, Any], allowed: dict[str, tuple], name: str, source: str | None) -> None:
+    for key, choices in allowed.items():
+        if options[key] not in choices:
+            raise ConfigError(source, f"confrontation '{name}': option {key} must be one of {list(choices)}, "
+                              f"got {options[key]!r}", f"options.{key}")
+
+
+class _SiteConfrontation(Confrontation):
+    """Shared staging: the site file is ``references[0]``; climate groups from ``climate_map``."""
+
+    def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
+        super().__init__(name, references, options, weight, data_dir, source)
+        if not self.references:
+            raise ConfigError(source, f"confrontation '{name}' ({self.kind}) needs its site dataset as first reference",
+                              "references")
+
+    @property
+    def reference(self) -> str:
+        return self.references[0]
+
+    def _rows(self, model_name: str) -> dict[str, Any]:
+        return {"model": model_name, "confrontation": self.name, "reference": self.reference}
+
+
+@register
+class SrdbAnnual(_SiteConfrontation):
+    """Annual Rh or Rs at SRDB V5 sites: n, bias, RMSE, Pearson r, scores, by climate group.
+
+    Options: ``quantity`` (rh | rs), ``max_distance_km`` (largest distance to a substitute
+    cell for sites on masked cells), and the SRDB filters of :func:`load_srdb_annual`
+    (``min_years_of_data``, ``manipulation``, ``exclude_methods``, ``drop_negative``,
+    ``outlier_sd``, ``require_rs_above_rh``; None / [] / false switch one off), ``climate_map``
+    (registry id of the Köppen table; null: no climate groups).
+    """
+
+    kind: ClassVar[str] = "srdb_annual"
+    quantities: ClassVar[tuple[str, ...]] = ("rh",)
+    group: ClassVar[str] = "Rh"
+    option_defaults: ClassVar[dict[str, Any]] = {
+        "quantity": "rh",
+        "max_distance_km": 300.0,
+        "min_years_of_data": 1.0,
+        "manipulation": "None",
+        "exclude_methods": list(site_loaders.DEFAULT_EXCLUDED_METHODS),
+        "drop_negative": True,
+        "outlier_sd": 6.0,
+        "require_rs_above_rh": True,
+        "climate_map": "koppen",
+    }
+
+    def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
+        super().__init__(name, references, options, weight, data_dir, source)
+        _check_options(self.options, {"quantity": ("rh", "rs")}, name, source)
+        self.quantities = (self.options["quantity"],)
+        self.group = "Rh" if self.options["quantity"] == "rh" else "SR"
+
+    def _stage(self) -> None:
+        o = self.options
+        self.site_records = site_loaders.load_srdb_annual(
+            _fetch(self.reference, self.data_dir), o["quantity"], min_years_of_data=o["min_years_of_data"],
+            manipulation=o["manipulation"], exclude_methods=o["exclude_methods"], drop_negative=o["drop_negative"],
+            outlier_sd=o["outlier_sd"], require_rs_above_rh=o["require_rs_above_rh"])
+        records = self.site_records.records
+        self.site_groups = _climate_groups(o["climate_map"], self.data_dir, records["lat"].to_numpy(),
+                                           records["lon"].to_numpy())
+
+    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+        self.stage_data()
+        model_name = str(model.attrs.get("model", "model"))
+        quantity = self.options["quantity"]
+        da = _model_variable(model, quantity, self.name)
+        records = self.site_records.records
+        valid = analysis.valid_land_cells(da, model.get("land_fraction"))
+        cells = analysis.locate_sites(valid, records["lat"].to_numpy(), records["lon"].to_numpy(),
+                                      self.options["max_distance_km"])
+        modelled, link = analysis.annual_at_sites(da, cells, records["year_start"].to_numpy(),
+                                                  records["year_end"].to_numpy())
+        sites = records.assign(group=self.site_groups, modelled=modelled, difference=modelled - records["observed"],
+                               cell_lat=cells["cell_lat"], cell_lon=cells["cell_lon"],
+                               distance_km=cells["distance_km"].round(1), relocated=cells["relocated"],
+                               located=cells["located"], model_value=link)
+        used = sites[np.isfinite(sites["modelled"])]
+
+        rows: list[dict[str, Any]] = []
+        regions = [(GLOBAL, used)] + [(g, used[used["group"] == g]) for g in CLIMATE_GROUPS]
+        for region, part in regions:
+            stats = analysis.site_statistics(part["observed"].to_numpy(), part["modelled"].to_numpy())
+            for key, value in stats.items():
+                is_score = key.endswith("score")
+                units = {"n": "1", "correlation": "1"}.get(key, "1" if is_score else ANNUAL_UNITS)
+                rows.append({"region": region, "analysis": "site statistics", "name": key if key != "n" else "n sites",
+                             "type": "score" if is_score else "scalar", "units": units, "value": value})
+        global_stats = analysis.site_statistics(used["observed"].to_numpy(), used["modelled"].to_numpy())
+        overall = scores.overall_score({k: global_stats[k] for k in ("bias score", "RMSE score")})
+        n_relocated = int((sites["relocated"] & sites["located"]).sum())
+        n_unlocated = int((~sites["located"]).sum())
+        n_no_value = int((sites["located"] & ~np.isfinite(sites["modelled"])).sum())
+        rows += [
+            {"region": GLOBAL, "analysis": "site statistics", "name": "n sites on a substitute cell", "type": "scalar",
+             "units": "1", "value": n_relocated},
+            {"region": GLOBAL, "analysis": "site statistics", "name": f"n sites beyond {self.options['max_distance_km']:g} km",
+             "type": "scalar", "units": "1", "value": n_unlocated},
+            {"region": GLOBAL, "analysis": "overall", "name": "overall score", "type": "score", "units": "1",
+             "value": overall},
+        ]
+        scalars = scalar_rows(rows, **self._rows(model_name))
+
+        label = "Rh" if quantity == "rh" else "Rs"
+        notes = [f"{len(used)} of {len(records)} SRDB {label} records compared (filters: see table filter_counts)."]
+        if "time" not in da.dims:
+            notes.append(f"Model is a {model.attrs.get('period', 'period')} mean (climatology); every record is "
+                         "compared with it whatever its year.")
+        else:
+            n_outside = int((sites["model_value"] == "record mean").sum())
+            if n_outside:
+                notes.append(f"{n_outside} records outside the model record compared with the record mean.")
+        if n_relocated:
+            notes.append(f"{n_relocated} sites on masked cells took the nearest valid land cell "
+                         f"(median {sites.loc[sites['relocated'] & sites['located'], 'distance_km'].median():.0f} km).")
+        if n_unlocated or n_no_value:
+            notes.append(f"{n_unlocated} sites farther than {self.options['max_distance_km']:g} km from any valid cell "
+                         f"and {n_no_value} without a model value in their years were left out.")
+
+        site_map = sites.assign(value=sites["difference"])
+        scatter = used.assign(group=[_group_label(g) for g in used["group"]])[["observed", "modelled", "group"]]
+        tables = {"sites": site_map, "scatter": scatter, "filter_counts": self.site_records.filter_counts}
+        meta = {
+            "sites": {"plot": "site_map", "title": f"Modelled − observed annual {label} at SRDB sites",
+                      "units": ANNUAL_UNITS},
+            "scatter": {"plot": "scatter", "title": f"Annual {label} at SRDB sites", "units": ANNUAL_UNITS,
+                        "x_label": f"observed {label}", "y_label": f"modelled {label}"},
+            "filter_counts": {"plot": "table", "title": "SRDB V5 records left after each filter"},
+        }
+        return ConfrontationResult(scalars, None, tables, meta, notes)
+
+
+@register
+class DailyRh(_SiteConfrontation):
+    """Daily Rh against MGRhD: per-study Wilcoxon classes, pooled regression, seasonal cycles.
+
+    Options: ``window_days`` (± days averaged on in-record dates), ``climatology_window_days``
+    (± days of the climatological window for dates outside the record), ``min_observations``
+    (per tested study), ``alpha``, ``test_unit`` (study | site), ``test_method`` (r |
+    permutation | asymptotic, see :mod:`soilbench.analysis.wilcoxon`), ``max_distance_km``,
+    ``bootstrap_samples``, ``seed``, ``seasonal_bin_days``, ``min_cycle_months``, the MGRhD
+    filters (``manipulation``, ``exclude_methods``, ``drop_negative``) and ``climate_map``.
+    """
+
+    kind: ClassVar[str] = "daily_rh"
+    quantities: ClassVar[tuple[str, ...]] = ("rh",)
+    group: ClassVar[str] = "Rh"
+    option_defaults: ClassVar[dict[str, Any]] = {
+        "window_days": 0,
+        "climatology_window_days": 3,
+        "min_observations": 6,
+        "alpha": 0.05,
+        "test_unit": "study",
+        "test_method": "r",
+        "max_distance_km": 300.0,
+        "bootstrap_samples": 2000,
+        "seed": 20210701,
+        "seasonal_bin_days": 1,
+        "min_cycle_months": 6,
+        "manipulation": "None",
+        "exclude_methods": list(site_loaders.DEFAULT_EXCLUDED_METHODS),
+        "drop_negative": True,
+        "climate_map": "koppen",
+    }
+
+    def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
+        super().__init__(name, references, options, weight, data_dir, source)
+        _check_options(self.options, {"test_unit": ("study", "site"), "test_method": TEST_METHODS}, name, source)
+        for key in ("window_days", "climatology_window_days", "bootstrap_samples", "seasonal_bin_days"):
+            if not isinstance(self.options[key], int) or self.options[key] < 0:
+                raise ConfigError(source, f"confrontation '{name}': option {key} must be a non-negative integer",
+                                  f"options.{key}")
+
+    def _stage(self) -> None:
+        o = self.options
+        self.site_records = site_loaders.load_mgrhd(
+            _fetch(self.reference, self.data_dir), manipulation=o["manipulation"],
+            exclude_methods=o["exclude_methods"], drop_negative=o["drop_negative"],
+            min_study_observations=o["min_observations"])
+        records = self.site_records.records
+        self.site_groups = _climate_groups(o["climate_map"], self.data_dir, records["lat"].to_numpy(),
+                                           records["lon"].to_numpy())
+
+    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+        self.stage_data()
+        o = self.options
+        model_name = str(model.attrs.get("model", "model"))
+        da = _model_variable(model, "rh", self.name)
+        records = self.site_records.records
+        valid = analysis.valid_land_cells(da, model.get("land_fraction"))
+        cells = analysis.locate_sites(valid, records["lat"].to_numpy(), records["lon"].to_numpy(),
+                                      o["max_distance_km"])
+        modelled, link, sub_annual = analysis.link_daily(
+            da, cells, records["year"].to_numpy(), records["doy"].to_numpy(), window_days=o["window_days"],
+            climatology_window_days=o["climatology_window_days"])
+        frame = records.assign(group=self.site_groups, modelled=modelled, link=link,
+                               distance_km=cells["distance_km"].round(1), relocated=cells["relocated"],
+                               located=cells["located"])
+        paired = frame[np.isfinite(frame["modelled"])]
+
+        tests = analysis.study_tests(paired, unit=o["test_unit"], min_observations=o["min_observations"],
+                                     alpha=o["alpha"], method=o["test_method"])
+        shares = analysis.class_shares(tests)
+        regression = analysis.pooled_regression(paired["observed"].to_numpy(), paired["modelled"].to_numpy())
+        study_score = analysis.study_scores(paired, unit=o["test_unit"], min_observations=o["min_observations"])
+        boot = analysis.bootstrap_means(paired["observed"].to_numpy(), paired["modelled"].to_numpy(),
+                                        o["bootstrap_samples"], o["seed"])
+
+        rows: list[dict[str, Any]] = []
+
+        def add(name, value, units="1", kind="scalar", analysis_name="wilcoxon", region=GLOBAL):
+            rows.append({"region": region, "analysis": analysis_name, "name": name, "type": kind, "units": units,
+                         "value": value})
+
+        add("n observations", len(paired), analysis_name="sites daily")
+        add("n observations in record", int((paired["link"] == analysis.LINK_IN_RECORD).sum()),
+            analysis_name="sites daily")
+        add("n observations on climatology",
+            int((paired["link"] != analysis.LINK_IN_RECORD).sum()), analysis_name="sites daily")
+        add("mean error", float((paired["modelled"] - paired["observed"]).mean()) if len(paired) else np.nan,
+            DAILY_UNITS, analysis_name="sites daily")
+        unit_plural = {"study": "studies", "site": "sites"}[o["test_unit"]]
+        add(f"n {unit_plural} tested", len(tests))
+        for cls in analysis.CLASSES:
+            add(f"n {analysis.CLASS_LABELS[cls]}", int((tests["class"] == cls).sum()))
+            add(f"share {analysis.CLASS_LABELS[cls]}", shares[cls])
+        for region in CLIMATE_GROUPS:
+            in_group = tests[tests["study"].isin(paired.loc[paired["group"] == region, "study"].unique())]
+            if len(in_group):
+                add(f"n {unit_plural} tested", len(in_group), region=region)
+                for cls, share in analysis.class_shares(in_group).items():
+                    add(f"share {analysis.CLASS_LABELS[cls]}", share, region=region)
+        for key in ("R2", "RMSE", "slope", "intercept"):
+            add(f"regression {key}", regression[key], DAILY_UNITS if key in ("RMSE", "intercept") else "1",
+                analysis_name="regression")
+        if len(boot):
+            for side in ("observed", "modelled"):
+                add(f"{side} mean", float(np.mean(paired[side])), DAILY_UNITS, analysis_name="bootstrap")
+
+        cycle_table = pd.DataFrame()
+        cycle_score = np.nan
+        notes = [f"{len(paired)} of {len(records)} MGRhD observations linked to the model "
+                 "(filters: see table filter_counts)."]
+        if sub_annual:
+            north = paired[(paired["lat"] > 0) & paired["group"].notna()]
+            cycle_table, group_stats = analysis.seasonal_cycles(north, bin_days=o["seasonal_bin_days"],
+                                                                min_months=o["min_cycle_months"])
+            for _, g in group_stats.iterrows():
+                add("seasonal R2", g["R2"], analysis_name="seasonal cycle", region=g["group"])
+                add("seasonal RMSE", g["RMSE"], DAILY_UNITS, analysis_name="seasonal cycle", region=g["group"])
+                add("n observations", g["n"], analysis_name="seasonal cycle", region=g["group"])
+                add("peak shift", g["peak_shift_days"], "day", analysis_name="seasonal cycle", region=g["group"])
+                add("seasonal cycle score", g["cycle_score"], kind="score", analysis_name="seasonal cycle",
+                    region=g["group"])
+            scored = group_stats[np.isfinite(group_stats["cycle_score"])]
+            if len(scored):
+                cycle_score = float(np.average(scored["cycle_score"], weights=scored["n"]))
+            cycle_table = cycle_table.assign(group=[_group_label(g) for g in cycle_table["group"]])
+        else:
+            notes.append("Model has no sub-annual time axis: every observation is compared with the model's annual "
+                         "mean rate / 365 (annual-climatology comparison); seasonal cycle not applicable.")
+        n_climatology = int((paired["link"] == analysis.LINK_CLIMATOLOGY).sum())
+        if n_climatology:
+            notes.append(f"{n_climatology} observations outside the model record took the ±"
+                         f"{o['climatology_window_days']}-day climatological window over the record's years.")
+        n_unlocated = int((~frame["located"]).sum())
+        if n_unlocated:
+            notes.append(f"{n_unlocated} observations farther than {o['max_distance_km']:g} km from any valid "
+                         "model cell were left out.")
+
+        score_values = {"share well estimated": shares["well"], "bias score": study_score["bias score"],
+                        "RMSE score": study_score["RMSE score"], "seasonal cycle score": cycle_score}
+        for key, value in score_values.items():
+            add(key, value, kind="score", analysis_name="scores")
+        add("overall score", scores.overall_score(score_values), kind="score", analysis_name="overall")
+        scalars = scalar_rows(rows, **self._rows(model_name))
+
+        study_columns = ["study", "site", "lat", "lon", "n", "p_value", "mean_error", "class", "n_locations",
+                         "observed_mean", "modelled_mean", "test"]
+        study_table = tests[study_columns]
+        study_map = study_table.assign(category=[analysis.CLASS_LABELS[c] for c in study_table["class"]])
+        scatter = paired.assign(group=[_group_label(g) for g in paired["group"]])[["observed", "modelled", "group"]]
+        bars = pd.DataFrame([
+            {"label": label, "role": role, "value": float(boot[side].mean()) if len(boot) else np.nan,
+             "lower": float(boot[side].quantile(0.025)) if len(boot) else np.nan,
+             "upper": float(boot[side].quantile(0.975)) if len(boot) else np.nan, "units": DAILY_UNITS}
+            for label, role, side in (("MGRhD observed", "reference", "observed"), (model_name, "model", "modelled"))
+        ])
+        tables = {"study_classes": study_map, "studies": study_table, "scatter": scatter,
+                  "bootstrap_mean": bars, "bootstrap_samples": boot,
+                  "filter_counts": self.site_records.filter_counts}
+        meta = {
+            "study_classes": {"plot": "site_map", "title": f"Wilcoxon class per {o['test_unit']} (α = {o['alpha']:g})"},
+            "studies": {"plot": "table", "title": f"Paired Wilcoxon signed-rank test per {o['test_unit']}",
+                        "units": DAILY_UNITS},
+            "scatter": {"plot": "scatter", "title": "Daily Rh at MGRhD sites", "units": DAILY_UNITS,
+                        "x_label": "observed Rh", "y_label": "modelled Rh"},
+            "bootstrap_mean": {"plot": "bars", "title": "Bootstrap mean daily Rh (95 % interval)",
+                               "units": DAILY_UNITS},
+            "bootstrap_samples": {"plot": "table", "title": f"Bootstrap distribution of the mean (seed {o['seed']})",
+                                  "units": DAILY_UNITS},
+            "filter_counts": {"plot": "table", "title": "MGRhD observations left after each filter"},
+        }
+        if len(cycle_table):
+            tables["seasonal_cycle"] = cycle_table
+            meta["seasonal_cycle"] = {"plot": "seasonal_cycle", "units": DAILY_UNITS, "x_label": "day of year",
+                                      "title": "Daily Rh by day of year per climate group, northern hemisphere"}
+        return ConfrontationResult(scalars, None, tables, meta, notes)
