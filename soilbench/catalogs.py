@@ -438,11 +438,11 @@ def open_catalog(path: str | os.PathLike) -> SafeCatalog:
             raise _refuse(here, "user_parameters are only allowed at catalog level")
         _check_metadata(item.get("metadata"), here)
         url = kwargs.get("url")
-        if isinstance(url, list) and url and datatype != "intake.readers.datatypes:CSV":
-            for one in url:  # several NetCDF files of one model (opened together)
-                _check_path_template(one, here)
-        else:
-            _check_path_template(url, here)
+        several = isinstance(url, list) and url and datatype != "intake.readers.datatypes:CSV"
+        for one in url if several else [url]:  # a list: several NetCDF files of one model
+            _check_path_template(one, here)
+            if one.startswith("/"):  # checked again, symlinks resolved, when the files are used
+                _confine(one, _roots(path, None), here, follow=False)
         files[str(key)] = (datatype, url)
 
     entries: dict[str, CatalogEntry] = {}

@@ -71,6 +71,7 @@ def registry_file(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
     monkeypatch.delenv(data.URL_BASE_ENV, raising=False)
+    monkeypatch.delenv(data.SYNTHETIC_REGISTRY_ENV, raising=False)
     monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path / "project")  # no ../shared/data beside it
     path = tmp_path / "registry.yaml"
 
