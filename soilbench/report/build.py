@@ -1,0 +1,187 @@
+"""Build the HTML scorecard of a saved run: scoreboard, one page per confrontation, data page.
+
+Only reads what the run saved (``OUT/`` layout, docs/architecture.md); never recomputes an
+analysis. The site is static and self-contained: PNG images and CSV files next to the pages,
+one stylesheet and one small script, no network, a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from soilbench.report.collect import Run, load_run
+from soilbench.report.confrontation_page import ConfrontationPage
+from soilbench.report.scoreboard import Z_CLASSES, Z_LABELS, overall_scores, weighted_overall, z_class, z_scores
+from soilbench.report.site import Site, safe_name
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SUBDIR = "_report"  # underscore: can never clash with a confrontation name ([a-z0-9-])
+
+
+def build_report(results_dir: str | Path, out_dir: str | Path | None = None, progress: bool = True) -> Path:
+    """Build the scorecard of the run saved in ``results_dir``; return the path of ``index.html``.
+
+    Parameters
+    ----------
+    results_dir
+        A results directory written by ``soilbench run`` (``run.json``, per-task directories).
+    out_dir
+        Where the site goes; ``<results_dir>/_report`` by default.
+    progress
+        Show a progress bar (per confrontation and model) on stderr.
+    """
+    run = load_run(results_dir)
+    site = Site(out_dir if out_dir is not None else Path(results_dir) / DEFAULT_SUBDIR)
+    site.copy_static()
+    pages = [ConfrontationPage(site, run, conf, lambda _: None, _common(run)) for conf in run.confrontations.values()]
+    total = sum(len(conf.tasks) + 1 for conf in run.confrontations.values()) + 2
+    with tqdm(total=total, desc="report", unit="page", file=sys.stderr, disable=not progress, leave=False) as bar:
+        def tick(what: str) -> None:
+            bar.set_postfix_str(_printable(what)[:60], refresh=False)
+            bar.update()
+
+        for page in pages:
+            page.tick = tick
+            page.build()
+        index = write_index(site, run)
+        tick("index")
+        write_data_page(site, run)
+        tick("data")
+    log.info("report written to %s", index)
+    return index
+
+
+def _printable(text: str) -> str:
+    """Model names are untrusted: keep terminal control characters out of the progress line."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def nav(run: Run) -> list[dict[str, str]]:
+    return [{"name": c.name, "href": f"c/{safe_name(c.name)}/index.html"} for c in run.confrontations.values()]
+
+
+def scoreboard_context(run: Run) -> dict[str, Any]:
+    """Rows (models) × columns (confrontations grouped by quantity) for ``index.html``."""
+    matrix = overall_scores(run.scalars)
+    names = list(run.confrontations)
+    matrix = matrix.reindex(index=run.models, columns=names).astype(float)
+    z = z_scores(matrix)
+    weights = {name: conf.weight for name, conf in run.confrontations.items()}
+    overall = weighted_overall(matrix, weights)
+    overall_z = z_scores(overall.to_frame("overall"))["overall"]
+    failed = {(c, m): e for c, m, e in run.failures()}
+    failure_rows = [{"id": f"fail-{i}", "confrontation": c, "model": m, "error": e}
+                    for i, (c, m, e) in enumerate(run.failures(), start=1)]
+    fail_ids = {(f["confrontation"], f["model"]): f["id"] for f in failure_rows}
+    groups: list[dict[str, Any]] = []
+    for col, (name, conf) in enumerate(run.confrontations.items(), start=2):
+        if not groups or groups[-1]["name"] != conf.group:
+            groups.append({"name": conf.group, "confs": []})
+        groups[-1]["confs"].append({"name": name, "href": f"c/{safe_name(name)}/index.html", "weight": conf.weight,
+                                    "col": col})
+    rows = []
+    for model in run.models:
+        cells = []
+        for name in names:
+            value = matrix.at[model, name]
+            page = f"c/{safe_name(name)}/index.html#m-{_slug(model)}"
+            cells.append({
+                "value": None if pd.isna(value) else float(value), "cls": z_class(z.at[model, name]),
+                "href": page, "failed": (name, model) in failed, "error": failed.get((name, model), ""),
+                "fail_id": fail_ids.get((name, model), ""),
+            })
+        rows.append({"model": model, "overall": overall.get(model), "overall_cls": z_class(overall_z.get(model)),
+                     "cells": cells})
+    csv = pd.DataFrame([
+        {"model": m, "confrontation": n, "group": run.confrontations[n].group, "weight": run.confrontations[n].weight,
+         "overall_score": matrix.at[m, n], "z_score": z.at[m, n], "status": "error" if (n, m) in failed else (
+             "ok" if pd.notna(matrix.at[m, n]) else "missing")}
+        for m in run.models for n in names])
+    return {"groups": groups, "rows": rows, "failures": failure_rows, "csv": csv}
+
+
+def _slug(model: str) -> str:
+    from soilbench.results import model_slug
+
+    return model_slug(model)
+
+
+def _common(run: Run) -> dict[str, Any]:
+    config = run.info.get("config")
+    config_name = config.get("name", "") if isinstance(config, dict) else ""
+    return {"nav": nav(run), "synthetic": run.synthetic, "created": str(run.info.get("created", "") or ""),
+            "config_name": str(config_name or "")}
+
+
+def write_index(site: Site, run: Run) -> Path:
+    context = scoreboard_context(run)
+    site.write_csv("scoreboard.csv", context.pop("csv"))
+    return site.render("index.html", "index.html", title="Scoreboard", legend=list(zip(Z_CLASSES, Z_LABELS)),
+                       **_common(run), **context)
+
+
+def write_data_page(site: Site, run: Run) -> Path:
+    """References (registry) with citation, licence, URL, sha256; provenance from run.json."""
+    info = run.info
+    used = set()
+    for conf in run.confrontations.values():
+        used.update(conf.references)
+    input_rows: list[tuple[str, str]] = []
+    inputs = info.get("inputs") or []
+    if isinstance(inputs, dict):  # {id: {...}} as well as the runner's [{"id": ..., ...}]
+        inputs = [{"id": key, **(value if isinstance(value, dict) else {"value": value})} for key, value in inputs.items()]
+    for item in inputs:
+        if isinstance(item, dict) and "id" in item:
+            used.add(str(item["id"]))
+            details = item.get("sha256") or ("built into soilbench" if item.get("builtin") else "")
+            extra = {k: v for k, v in item.items() if k not in {"id", "sha256", "builtin"}}
+            input_rows.append((str(item["id"]), " · ".join(filter(None, [str(details), _describe(extra) if extra else ""]))))
+    references = [{**{k: str(entry.get(k, "") or "") for k in ("citation", "licence", "url", "sha256", "description")},
+                   "id": key, "used": key in used} for key, entry in _registry().items()]
+    references.sort(key=lambda r: (not r["used"], r["id"]))
+    config = info.get("config")
+    provenance = [
+        ("soilbench version", info.get("soilbench", info.get("soilbench_version", "unknown"))),
+        ("run started", info.get("created", info.get("time", "unknown"))),
+        ("configuration", config.get("name", "") if isinstance(config, dict) else (config or "")),
+        ("synthetic data", "yes" if run.synthetic else "no"),
+        ("results directory", str(run.directory)),
+    ]
+    provenance += [(str(k), _describe(v)) for k, v in info.items()
+                   if k not in {"soilbench", "soilbench_version", "created", "time", "config", "synthetic", "inputs", "models"}]
+    models_info = []
+    for item in info.get("models", []) or []:
+        if isinstance(item, dict):
+            files = item.get("paths", item.get("files", ""))
+            models_info.append({"name": str(item.get("name", "")),
+                                "files": "; ".join(map(str, files)) if isinstance(files, list) else str(files)})
+    return site.render("data.html", "data.html", title="Data & provenance", provenance=provenance, inputs=input_rows,
+                       models_info=models_info, references=references,
+                       run_json=json.dumps(info, indent=2, default=str, ensure_ascii=False), **_common(run))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict) and set(value) <= {"sha256"}:
+        return str(value.get("sha256", ""))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def _registry() -> dict[str, dict[str, Any]]:
+    """The reference registry via :mod:`soilbench.data`; a broken registry must not stop the report."""
+    try:
+        from soilbench.data import registry
+
+        return registry()
+    except Exception as err:  # noqa: BLE001 - the data page then lists no references, and says why in the log
+        log.warning("report: cannot read the data registry: %s", " ".join(str(err).split()))
+        return {}

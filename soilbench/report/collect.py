@@ -1,0 +1,186 @@
+"""Read a saved run (the ``OUT/`` layout) into memory for the report; never recomputes anything.
+
+Everything the pages show comes from here: ``run.json`` (provenance, weights, synthetic flag),
+the tidy scalars, the status of every task and each task's saved fields and tables.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from soilbench.errors import SoilbenchError
+from soilbench.results import REFERENCES_SLUG, SCALAR_COLUMNS, ConfrontationResult, load_result
+
+log = logging.getLogger(__name__)
+
+GROUP_ORDER = ("Rh", "SR", "τ")
+
+
+@dataclass
+class Task:
+    """One saved (confrontation, model) task: its meta.json and, when it succeeded, its result."""
+
+    meta: dict[str, Any]
+    result: ConfrontationResult | None
+    directory: Path
+
+    @property
+    def model(self) -> str:
+        return str(self.meta.get("model", self.directory.name))
+
+    @property
+    def ok(self) -> bool:
+        return self.meta.get("status") == "ok" and self.result is not None
+
+    @property
+    def error(self) -> str:
+        return " ".join(str(self.meta.get("error") or "").split())
+
+
+@dataclass
+class Confrontation:
+    """All tasks of one confrontation: per model, plus references against each other."""
+
+    name: str
+    kind: str = ""
+    group: str = ""
+    weight: float = 1.0
+    references: list[str] = field(default_factory=list)
+    tasks: dict[str, Task] = field(default_factory=dict)  # model name → task
+    reference_task: Task | None = None
+
+
+@dataclass
+class Run:
+    """A whole saved run."""
+
+    directory: Path
+    info: dict[str, Any]
+    scalars: pd.DataFrame
+    confrontations: dict[str, Confrontation]
+
+    @property
+    def models(self) -> list[str]:
+        """Model names in run.json order, then any others found on disk."""
+        names: list[str] = []
+        for item in self.info.get("models", []) or []:
+            name = item.get("name") if isinstance(item, dict) else item
+            if name is not None and str(name) not in names:
+                names.append(str(name))
+        for conf in self.confrontations.values():
+            for name in conf.tasks:
+                if name not in names:
+                    names.append(name)
+        return names
+
+    @property
+    def synthetic(self) -> bool:
+        """Labelled synthetic in run.json, or (run.json missing) in any task's meta.json."""
+        if "synthetic" in self.info:
+            return bool(self.info["synthetic"])
+        return any(task.meta.get("synthetic") for conf in self.confrontations.values() for task in conf.tasks.values())
+
+    def failures(self) -> list[tuple[str, str, str]]:
+        """``(confrontation, model, one-line error)`` of every failed task."""
+        return [(conf.name, task.model, task.error)
+                for conf in self.confrontations.values() for task in conf.tasks.values() if not task.ok]
+
+
+def _configured(info: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Confrontation definitions from run.json's configuration, by name (any of the usual shapes)."""
+    config = info.get("config") or {}
+    items = config.get("confrontations") if isinstance(config, dict) else None
+    items = items if items is not None else info.get("confrontations", [])
+    if isinstance(items, dict):
+        return {str(k): dict(v or {}) for k, v in items.items()}
+    return {str(item["name"]): dict(item) for item in items or [] if isinstance(item, dict) and "name" in item}
+
+
+def _read_task(directory: Path) -> Task | None:
+    try:
+        meta, result = load_result(directory)
+    except (OSError, ValueError, json.JSONDecodeError) as err:
+        # a half-written or damaged task must not take the whole report down
+        log.warning("%s: cannot read saved result (%s); skipped", directory, " ".join(str(err).split()))
+        return None
+    return Task(meta, result, directory)
+
+
+def load_run(results_dir: str | Path) -> Run:
+    """Read every complete task (those with ``meta.json``) of a results directory."""
+    root = Path(results_dir)
+    if not root.is_dir():
+        raise SoilbenchError(root, "results directory does not exist")
+    run_json = root / "run.json"
+    info: dict[str, Any] = {}
+    if run_json.exists():
+        try:
+            info = json.loads(run_json.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise SoilbenchError(run_json, f"not valid JSON ({err.msg} at line {err.lineno})") from err
+    configured = _configured(info)
+    confrontations: dict[str, Confrontation] = {}
+    for conf_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        task_dirs = sorted(p for p in conf_dir.iterdir() if (p / "meta.json").is_file())
+        if not task_dirs:
+            continue  # not a confrontation directory (e.g. a previous report)
+        spec = configured.get(conf_dir.name, {})
+        conf = Confrontation(conf_dir.name, references=list(spec.get("references", [])))
+        for task_dir in task_dirs:
+            task = _read_task(task_dir)
+            if task is None:
+                continue
+            if task_dir.name == REFERENCES_SLUG:
+                conf.reference_task = task
+            else:
+                conf.tasks[task.model] = task
+            conf.kind = conf.kind or str(task.meta.get("kind", ""))
+            conf.group = conf.group or str(task.meta.get("group", ""))
+            if "weight" in task.meta and "weight" not in spec:
+                spec = {**spec, "weight": task.meta["weight"]}
+            if not conf.references and isinstance(task.meta.get("references"), list):
+                conf.references = [str(r) for r in task.meta["references"]]
+        conf.kind = conf.kind or str(spec.get("type", spec.get("kind", "")))
+        conf.weight = _weight(spec.get("weight", 1.0))
+        confrontations[conf.name] = conf
+    return Run(root, info, _scalars(root, confrontations), _ordered(confrontations))
+
+
+def _weight(value: Any) -> float:
+    try:
+        weight = float(value)
+    except (TypeError, ValueError):
+        return 1.0
+    return weight if weight >= 0 else 1.0
+
+
+def _ordered(confrontations: dict[str, Confrontation]) -> dict[str, Confrontation]:
+    """Group order Rh, SR, τ (others after), then by name: the scoreboard's column order."""
+    def key(conf: Confrontation) -> tuple[int, str, str]:
+        rank = GROUP_ORDER.index(conf.group) if conf.group in GROUP_ORDER else len(GROUP_ORDER)
+        return rank, conf.group, conf.name
+    return {c.name: c for c in sorted(confrontations.values(), key=key)}
+
+
+def _scalars(root: Path, confrontations: dict[str, Confrontation]) -> pd.DataFrame:
+    """The run's tidy scalars: per-task files (the truth the runner concatenates), else scalars.csv."""
+    frames = [task.result.scalars for conf in confrontations.values() for task in conf.tasks.values() if task.ok]
+    if frames:
+        scalars = pd.concat(frames, ignore_index=True)
+    elif (root / "scalars.csv").exists():
+        scalars = pd.read_csv(root / "scalars.csv", keep_default_na=False, na_values=[""])
+    else:
+        scalars = pd.DataFrame(columns=SCALAR_COLUMNS)
+    for column in SCALAR_COLUMNS:
+        if column not in scalars:
+            scalars[column] = pd.NA
+    scalars = scalars[SCALAR_COLUMNS].copy()
+    scalars["model"] = scalars["model"].astype(str)
+    scalars["value"] = pd.to_numeric(scalars["value"], errors="coerce")
+    return scalars

@@ -1,0 +1,249 @@
+"""One confrontation's page: scalars table (+ CSV), combined figures, per-model sections.
+
+Figures are chosen from the saved data's plot conventions only: ``fields.nc`` variables by their
+``plot`` attribute (``map``, ``zonal``, ``series``) and tables by ``meta["tables"][name]["plot"]``
+(``taylor``, ``bars``, ``site_map``, ``scatter``, ``seasonal_cycle``, ``table``). Tables that
+compare models (Taylor, bars) and profiles (zonal, series) are combined across models; maps,
+site maps, scatter plots and seasonal cycles are drawn per model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from soilbench.report import plots
+from soilbench.report.collect import Confrontation, Run, Task
+from soilbench.report.scoreboard import z_class, z_scores
+from soilbench.report.site import Site, safe_name
+from soilbench.results import SCALAR_COLUMNS, model_slug
+
+log = logging.getLogger(__name__)
+
+COMBINED_TABLE_KINDS = ("taylor", "bars")
+PER_MODEL_TABLE_KINDS = ("site_map", "scatter", "seasonal_cycle")
+MAX_TABLE_ROWS = 500  # longer tables are linked as CSV only; a page must stay fast
+ROLE_ORDER = {"model": 0, "reference": 1, "difference": 2, "ratio": 3, "attribution": 4}
+
+
+def _title(meta: dict[str, Any], name: str) -> str:
+    return str(meta.get("title") or name.replace("_", " "))
+
+
+def _plot_vars(fields: xr.Dataset | None, kind: str) -> list[str]:
+    if fields is None:
+        return []
+    return [name for name, var in fields.data_vars.items() if var.attrs.get("plot") == kind]
+
+
+class ConfrontationPage:
+    """Builds ``c/<name>/index.html`` and its images and CSV files."""
+
+    def __init__(self, site: Site, run: Run, conf: Confrontation, tick: Callable[[str], None],
+                 common: dict[str, Any]):
+        self.site, self.run, self.conf, self.tick, self.common = site, run, conf, tick, common
+        self.dir = f"c/{safe_name(conf.name)}"
+        self.colors = {model: plots.model_color(i) for i, model in enumerate(run.models)}
+
+    @property
+    def href(self) -> str:
+        return f"{self.dir}/index.html"
+
+    def _image(self, name: str, png: bytes) -> str:
+        """Write an image next to the page; return its page-relative href."""
+        self.site.write_bytes(f"{self.dir}/{name}.png", png)
+        return f"{name}.png"
+
+    def _safe_plot(self, description: str, make: Callable[[], bytes], name: str) -> dict[str, str] | None:
+        """One figure; a figure that cannot be drawn is logged and left out, never fatal."""
+        try:
+            return {"title": description, "src": self._image(name, make())}
+        except Exception as err:  # noqa: BLE001 - bad data in one table must not lose the whole report
+            log.warning("report: %s: cannot draw %s: %s", self.conf.name, description, " ".join(str(err).split()))
+            return None
+
+    # -- page ----------------------------------------------------------------------------
+    def build(self) -> None:
+        conf = self.conf
+        scalars = self.run.scalars[self.run.scalars["confrontation"] == conf.name]
+        if conf.reference_task is not None and conf.reference_task.ok:
+            scalars = pd.concat([scalars, conf.reference_task.result.scalars], ignore_index=True)
+        scalars = scalars[SCALAR_COLUMNS]
+        self.site.write_csv(f"{self.dir}/scalars.csv", scalars)
+        combined = self._combined_figures()
+        models = [self._model_section(model, task) for model, task in conf.tasks.items()]
+        self.site.render(
+            f"{self.dir}/index.html", "confrontation.html",
+            title=conf.name, conf=conf, combined=combined, models=models,
+            score_table=self._score_table(scalars), scalars=scalars.to_dict("records"),
+            scalar_columns=SCALAR_COLUMNS, notes=self._notes(), **self.common,
+        )
+
+    def _notes(self) -> list[dict[str, str]]:
+        """Notes from meta.json, the same note from several models shown once with its models."""
+        by_text: dict[str, list[str]] = {}
+        tasks = list(self.conf.tasks.values()) + ([self.conf.reference_task] if self.conf.reference_task else [])
+        for task in tasks:
+            for note in task.meta.get("notes", []) or []:
+                by_text.setdefault(" ".join(str(note).split()), []).append(task.model)
+        return [{"text": text, "models": ", ".join(models)} for text, models in by_text.items()]
+
+    def _score_table(self, scalars: pd.DataFrame) -> dict[str, Any]:
+        """Models × global scores, coloured relative across models like the scoreboard."""
+        scores = scalars[(scalars["type"] == "score") & (scalars["region"] == "global")
+                         & (scalars["model"].isin(list(self.conf.tasks)))]
+        if scores.empty:
+            return {"columns": [], "rows": []}
+        matrix = scores.pivot_table(index="model", columns="name", values="value", aggfunc="mean")
+        order = ["overall score"] if "overall score" in matrix.columns else []
+        columns = order + [c for c in matrix.columns if c not in order]
+        matrix = matrix[columns]
+        z = z_scores(matrix)
+        rows = []
+        for model in [m for m in self.run.models if m in matrix.index]:
+            cells = [{"value": matrix.at[model, c], "cls": z_class(z.at[model, c])} for c in columns]
+            rows.append({"model": model, "anchor": f"m-{model_slug(model)}", "cells": cells})
+        return {"columns": columns, "rows": rows}
+
+    # -- combined across models -----------------------------------------------------------
+    def _combined_figures(self) -> list[dict[str, str]]:
+        figures: list[dict[str, str] | None] = []
+        ok_tasks = [t for t in self.conf.tasks.values() if t.ok]
+        self.tick(f"{self.conf.name}: combined figures")
+        for kind, x_dim in (("series", "year"), ("zonal", "lat")):
+            for key, curves in self._profile_groups(ok_tasks, kind).items():
+                title = f"{'Zonal mean' if kind == 'zonal' else 'Series'} [{key}]" if key else kind
+                figures.append(self._safe_plot(title, lambda c=curves, t=title, d=x_dim: plots.profile_figure(c, d, t),
+                                               f"{kind}_{safe_name(key or 'none')}"))
+        names = sorted({n for t in ok_tasks for n, m in t.result.table_meta.items()
+                        if m.get("plot") in COMBINED_TABLE_KINDS and n in t.result.tables})
+        for name in names:
+            figures.append(self._combined_table(name, ok_tasks))
+        return [f for f in figures if f]
+
+    def _profile_groups(self, tasks: list[Task], kind: str) -> dict[str, list[dict[str, Any]]]:
+        """Curves of one plot kind grouped by units: every model's, each reference once."""
+        groups: dict[str, list[dict[str, Any]]] = {}
+        seen_refs: set[str] = set()
+        for task in tasks:
+            fields = task.result.fields
+            model_vars = [v for v in _plot_vars(fields, kind) if fields[v].attrs.get("role", "model") == "model"]
+            for var in _plot_vars(fields, kind):
+                data = fields[var]
+                role = data.attrs.get("role", "model")
+                units = str(data.attrs.get("units", ""))
+                if role == "model":
+                    label = task.model if len(model_vars) == 1 else f"{task.model}: {data.attrs.get('long_name', var)}"
+                    color = self.colors.get(task.model)
+                else:
+                    if var in seen_refs:
+                        continue  # the same reference is saved with every model
+                    seen_refs.add(var)
+                    label, color = str(data.attrs.get("long_name", var)), None
+                curve = {"label": label, "data": data, "role": role, "color": color}
+                lower, upper = data.attrs.get("lower"), data.attrs.get("upper")
+                if lower in fields and upper in fields:
+                    curve["lower"], curve["upper"] = fields[lower].values, fields[upper].values
+                groups.setdefault(units, []).append(curve)
+        for curves in groups.values():  # references first in the legend, then models
+            curves.sort(key=lambda c: c["role"] == "model")
+        return groups
+
+    def _combined_table(self, name: str, tasks: list[Task]) -> dict[str, str] | None:
+        """Rows of the same-named table from every model (and the references' task) in one figure."""
+        frames, meta = [], {}
+        seen: set[str] = set()
+        sources = tasks + ([self.conf.reference_task] if self.conf.reference_task and self.conf.reference_task.ok else [])
+        for task in sources:
+            table = task.result.tables.get(name)
+            if table is None or "label" not in table:
+                continue
+            meta = meta or task.result.table_meta.get(name, {})
+            table = table.copy()
+            role = table["role"].astype(str) if "role" in table else pd.Series("model", index=table.index)
+            is_model = (role == "model") & (task is not self.conf.reference_task)
+            others = table[~is_model & ~table["label"].astype(str).isin(seen)]
+            seen.update(others["label"].astype(str))
+            mine = table[is_model].assign(color=self.colors.get(task.model))
+            frames += [mine, others.assign(color=None)]
+        if not frames:
+            return None
+        rows = pd.concat([f for f in frames if not f.empty], ignore_index=True)
+        kind = meta.get("plot")
+        self.site.write_csv(f"{self.dir}/{safe_name(name)}.csv", rows.drop(columns=["color"]))
+        title = _title(meta, name)
+        if kind == "taylor":
+            rows = rows.sort_values("role", key=lambda r: r != "model", kind="stable")
+            return self._safe_plot(title, lambda: plots.taylor_figure(rows, title), f"table_{safe_name(name)}")
+        units = str(meta.get("units") or (rows["units"].dropna().iloc[0] if "units" in rows and rows["units"].notna().any() else ""))
+        order = rows["role"].map(lambda r: 0 if r == "literature" else 1 if r != "model" else 2) if "role" in rows else 0
+        rows = rows.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
+        return self._safe_plot(title, lambda: plots.bars_figure(rows, title, units), f"table_{safe_name(name)}")
+
+    # -- per model ----------------------------------------------------------------------------
+    def _map_limits(self) -> dict[str, tuple[float, float]]:
+        """Shared colour limits per map variable across models, so the maps can be compared."""
+        by_var: dict[str, list[xr.DataArray]] = {}
+        for task in self.conf.tasks.values():
+            if task.ok:
+                for var in _plot_vars(task.result.fields, "map"):
+                    by_var.setdefault(var, []).append(task.result.fields[var])
+        limits = {}
+        for var, arrays in by_var.items():
+            if arrays[0].attrs.get("colormap") != "categorical":
+                limits[var] = plots.map_limits(arrays)
+        return limits
+
+    def _model_section(self, model: str, task: Task) -> dict[str, Any]:
+        slug = model_slug(model)
+        section: dict[str, Any] = {"model": model, "anchor": f"m-{slug}", "ok": task.ok, "error": task.error,
+                                   "figures": [], "tables": []}
+        self.tick(f"{self.conf.name} / {model}")
+        if not task.ok:
+            return section
+        if not hasattr(self, "_limits"):
+            self._limits = self._map_limits()
+        fields = task.result.fields
+        map_vars = sorted(_plot_vars(fields, "map"), key=lambda v: ROLE_ORDER.get(fields[v].attrs.get("role"), 9))
+        for var in map_vars:
+            data = fields[var]
+            title = f"{model} — {data.attrs.get('long_name', var)} ({data.attrs.get('role', 'map')})"
+            section["figures"].append(self._safe_plot(
+                title, lambda d=data, t=title, v=var: plots.map_figure(d, t, self._limits.get(v)),
+                f"{slug}_{safe_name(var)}"))
+        for name, table in task.result.tables.items():
+            meta = task.result.table_meta.get(name, {})
+            kind = meta.get("plot", "table")
+            title = f"{model} — {_title(meta, name)}"
+            image = f"{slug}_{safe_name(name)}"
+            if kind == "site_map" and {"lat", "lon"} <= set(table.columns):
+                section["figures"].append(self._safe_plot(title, lambda t=table, ti=title: plots.site_map_figure(t, ti), image))
+            elif kind == "scatter" and {"observed", "modelled"} <= set(table.columns):
+                section["figures"].append(self._safe_plot(title, lambda t=table, ti=title, m=meta: plots.scatter_figure(t, ti, m), image))
+            elif kind == "seasonal_cycle" and {"group", "doy", "observed", "modelled"} <= set(table.columns):
+                section["figures"].append(self._safe_plot(
+                    title, lambda t=table, ti=title, m=meta: plots.seasonal_figure(t, ti, m, self.colors.get(model, "#1b6ca8")), image))
+            elif kind in COMBINED_TABLE_KINDS:
+                continue  # drawn once for all models above
+            else:  # "table" and any kind this report does not know: a sortable table is always readable
+                section["tables"].append(self._html_table(name, table, meta, slug))
+        section["figures"] = [f for f in section["figures"] if f]
+        return section
+
+    def _html_table(self, name: str, table: pd.DataFrame, meta: dict[str, Any], slug: str) -> dict[str, Any]:
+        csv = f"{slug}_{safe_name(name)}.csv"
+        self.site.write_csv(f"{self.dir}/{csv}", table)
+        shown = table.head(MAX_TABLE_ROWS)
+        numeric = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]
+        return {"title": _title(meta, name), "csv": csv, "columns": [str(c) for c in shown.columns],
+                "numeric": numeric, "rows": shown.itertuples(index=False, name=None),
+                "truncated": len(table) > MAX_TABLE_ROWS, "n_rows": len(table), "shown": len(shown)}
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)

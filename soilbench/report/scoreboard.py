@@ -1,0 +1,55 @@
+"""Scoreboard numbers: overall score per (model, confrontation), colours relative across models.
+
+Following ILAMB (methods.md §7), a cell's colour is not its absolute score but how it compares
+with the other models on the same confrontation: the z-score of the score across models, binned
+into seven diverging classes. The absolute score is printed in the cell.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+#: upper edges of the z-score bins; classes are z-3 … z+3 (z0 is "about average")
+Z_EDGES = (-1.5, -1.0, -0.5, 0.5, 1.0, 1.5)
+Z_CLASSES = ("z-3", "z-2", "z-1", "z0", "z+1", "z+2", "z+3")
+Z_LABELS = ("≤ −1.5σ", "−1.5σ … −1σ", "−1σ … −0.5σ", "within ±0.5σ", "0.5σ … 1σ", "1σ … 1.5σ", "≥ 1.5σ")
+
+
+def overall_scores(scalars: pd.DataFrame) -> pd.DataFrame:
+    """Models × confrontations matrix of the overall score (rows ``analysis == "overall"``)."""
+    rows = scalars[(scalars["analysis"] == "overall") & (scalars["type"] == "score")]
+    if rows.empty:
+        return pd.DataFrame(dtype=float)
+    global_rows = rows[rows["region"] == "global"]
+    rows = global_rows if not global_rows.empty else rows
+    return rows.pivot_table(index="model", columns="confrontation", values="value", aggfunc="mean")
+
+
+def z_scores(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Per column: (score − mean over models) / std over models; 0 when all models agree."""
+    mean = matrix.mean(axis=0)
+    std = matrix.std(axis=0, ddof=0).replace(0.0, np.nan)
+    return ((matrix - mean) / std).where(matrix.notna()).fillna(0.0).where(matrix.notna())
+
+
+def z_class(z: float | None) -> str:
+    """CSS class of a z-score (``"missing"`` when there is no score)."""
+    if z is None or (isinstance(z, float) and math.isnan(z)):
+        return "missing"
+    return Z_CLASSES[int(np.searchsorted(Z_EDGES, z, side="right"))]
+
+
+def weighted_overall(matrix: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+    """Per model: mean of its overall scores weighted by confrontation weight, over what it has.
+
+    A missing (failed) confrontation is left out and the weights renormalised, so the number
+    stays a score in 0–1; the scoreboard shows the failure separately.
+    """
+    w = pd.Series({c: float(weights.get(c, 1.0)) for c in matrix.columns}, dtype=float)
+    present = matrix.notna()
+    total = (matrix.fillna(0.0) * w).sum(axis=1)
+    norm = (present * w).sum(axis=1)
+    return (total / norm.replace(0.0, np.nan)).astype(float)
