@@ -1,0 +1,261 @@
+"""ILAMB 2.x confrontation types that run soilbench's confrontations.
+
+An ILAMB cfg leaf chooses one with ``ctype`` and describes the soilbench confrontation with
+``soilbench_*`` keys (ILAMB passes every cfg key to the constructor)::
+
+    [CARDAMOM]
+    ctype                    = "ConfSoilbenchRh"
+    source                   = "DATA/soilbench/rh/CARDAMOM/rh.nc"   # shown on ILAMB's data page
+    soilbench_kind           = "taylor"                             # a soilbench confrontation type
+    soilbench_references     = "cardamom-rh"                        # registry/catalog ids, comma separated
+    soilbench_option_period  = "2001, 2010"                         # one key per option (YAML values;
+                                                                    #   commas make a list)
+    soilbench_data_dir       = "DATA/soilbench/files"               # optional, relative to ILAMB_ROOT
+
+ILAMB's lifecycle maps onto soilbench's as follows:
+
+``confront(m)``
+    loads the model through :func:`soilbench.load.load_model` (the files of ILAMB's model result
+    that hold the quantities the confrontation needs), runs the soilbench confrontation, saves
+    the soilbench result under ``<output_path>/_soilbench/`` and writes its scalars, including
+    soilbench's overall score as ``Overall Score global``, to ``<name>_<model>.nc``.
+``computeOverallScore(m)``
+    does nothing: ILAMB would re-blend every ``… Score`` scalar with its own weights and
+    overwrite soilbench's overall score. Writing the score in ``confront`` also keeps it out of
+    ILAMB's plotting try-block, where a failed plot would lose it.
+``determinePlotLimits`` / ``modelPlots`` / ``compositePlots``
+    lay out and draw soilbench's figures (:mod:`soilbench.ilamb.figures`).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import yaml
+from ILAMB.Confrontation import Confrontation
+from matplotlib.colors import to_hex
+
+from soilbench.confrontations.base import confrontation_class
+from soilbench.errors import ConfigError
+from soilbench.ilamb import figures as figs
+from soilbench.ilamb.naturalearth import use_offline_natural_earth
+from soilbench.ilamb.results import read_attrs, read_scalars, write_results
+from soilbench.results import REFERENCES_SLUG, ConfrontationResult, load_result, model_slug
+
+log = logging.getLogger(__name__)
+
+RESULTS_DIR = "_soilbench"
+BENCHMARK = "Benchmark"
+OPTION_PREFIX = "soilbench_option_"
+
+
+def parse_option(text: str) -> Any:
+    """One cfg option value: YAML scalars, a comma-separated list of them for lists.
+
+    ILAMB's cfg reader treats any line containing ``[…]`` as a new section and strips double
+    quotes, so YAML flow lists cannot be written there; ``"2001, 2010"`` is the list instead.
+    """
+    text = str(text).strip()
+    if "," in text:
+        return [yaml.safe_load(part.strip()) for part in text.split(",")]
+    return yaml.safe_load(text)
+
+
+def soilbench_settings(keywords: dict[str, Any]) -> dict[str, Any]:
+    """kind, references, options and data_dir of a cfg leaf's ``soilbench_*`` keys."""
+    references = [r.strip() for r in str(keywords.get("soilbench_references") or "").split(",") if r.strip()]
+    options = {key[len(OPTION_PREFIX):]: parse_option(value) for key, value in keywords.items()
+               if key.startswith(OPTION_PREFIX)}
+    data_dir = keywords.get("soilbench_data_dir")
+    if data_dir:
+        data_dir = Path(os.environ.get("ILAMB_ROOT", "."), str(data_dir))
+    return {"kind": keywords.get("soilbench_kind"), "references": references, "options": options,
+            "data_dir": data_dir}
+
+
+def model_files(model, quantities: tuple[str, ...]) -> list[str]:
+    """Files of an ILAMB ModelResult holding the quantities (and cell areas / land fractions).
+
+    Using ILAMB's file index keeps its ``--filter``/``--regex`` choices, and reading only the
+    relevant files keeps a CMIP-style directory of hundreds of variables cheap.
+    """
+    from soilbench.load.aliases import alias_table, recipes_for
+
+    wanted = {"areacella", "sftlf"} | {str(n).lower() for kind in ("cell_area", "land_fraction")
+                                       for n in alias_table().get(kind, [])}
+    for quantity in quantities:
+        wanted |= {name.lower() for recipe in recipes_for(quantity) for name in recipe.variables}
+    variables = model.variables or {}
+    files = sorted({path for name, paths in variables.items() if name.lower() in wanted for path in paths})
+    if not files:
+        found = ", ".join(sorted(variables)[:20]) or "none"
+        raise ConfigError(model.path, f"no file with {', '.join(quantities) or 'model output'} for soilbench "
+                                      f"(variables found: {found})")
+    return files
+
+
+def _hex(color) -> str:
+    try:
+        return to_hex(np.asarray(color, dtype=float)[:3])
+    except (TypeError, ValueError):
+        return "#1b6ca8"
+
+
+class SoilbenchConfrontation(Confrontation):
+    """Base of the soilbench ctypes: one soilbench confrontation inside ILAMB's lifecycle."""
+
+    #: soilbench confrontation types this ctype accepts; the first is the default
+    kinds: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **keywords: Any):
+        super().__init__(**keywords)
+        # ILAMB draws its map backgrounds (and soilbench its coastlines) from Natural Earth;
+        # provide them before any plot so an offline run keeps its scores (see naturalearth.py).
+        use_offline_natural_earth()
+        settings = soilbench_settings(keywords)
+        kind = settings["kind"] or self.kinds[0]
+        where = f"ILAMB cfg [{self.longname}]"
+        if kind not in self.kinds:
+            raise ConfigError(where, f"{type(self).__name__} runs soilbench types {list(self.kinds)}, "
+                                     f"not {kind!r}", "soilbench_kind")
+        if not settings["references"]:
+            raise ConfigError(where, "names no references", "soilbench_references")
+        name = str(keywords.get("soilbench_name") or re.sub(r"[^a-z0-9]+", "-", self.longname.lower()).strip("-"))
+        self.soilbench = confrontation_class(kind, where)(
+            name=name, references=settings["references"], options=settings["options"],
+            data_dir=settings["data_dir"], source=where)
+        self.soilbench_kind = kind
+        self.figures: list[figs.FigureSpec] = []
+        page = self._mean_state_page()
+        page.setSections(list(figs.SECTIONS))
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _mean_state_page(self):
+        return next(page for page in self.layout.pages if page.name == "MeanState")
+
+    def result_dir(self, model_name: str) -> Path:
+        slug = REFERENCES_SLUG if model_name == BENCHMARK else model_slug(model_name)
+        return Path(self.output_path, RESULTS_DIR, slug)
+
+    def result_file(self, model_name: str) -> Path:
+        return Path(self.output_path, f"{self.name}_{model_name}.nc")
+
+    def _meta(self, model_name: str) -> dict[str, Any]:
+        return {"model": model_name, "confrontation": self.soilbench.name, "kind": self.soilbench_kind,
+                "group": self.soilbench.group, "ilamb": self.longname}
+
+    def _save(self, model_name: str, result: ConfrontationResult, color, weight: float) -> None:
+        """Save the soilbench result, then the ILAMB result file (the one ILAMB caches on)."""
+        if result.fields is not None:
+            # ILAMB's HarvestScalarDatabase opens every *.nc below the build directory and skips
+            # only files whose `complete` attribute is not 1; this one is soilbench's, not ILAMB's.
+            result.fields.attrs["complete"] = 0
+        result.save(self.result_dir(model_name), self._meta(model_name))
+        write_results(self.result_file(model_name), model_name, color, weight, result.scalars)
+
+    def saved_results(self) -> list[figs.ModelResult]:
+        """Every model's saved soilbench result in this confrontation's output, by model name."""
+        items = []
+        for path in sorted(glob.glob(os.path.join(self.output_path, RESULTS_DIR, "*", "meta.json"))):
+            meta, result = load_result(Path(path).parent)
+            if result is None or meta.get("model") == BENCHMARK:
+                continue
+            color = "#1b6ca8"
+            nc = self.result_file(str(meta["model"]))
+            if nc.exists():
+                color = _hex(read_attrs(nc).get("color"))
+            items.append(figs.ModelResult(str(meta["model"]), color, result))
+        return sorted(items, key=lambda item: item.model.lower())
+
+    def _references_result(self) -> ConfrontationResult | None:
+        directory = self.result_dir(BENCHMARK)
+        if not (directory / "meta.json").exists():
+            return None
+        return load_result(directory)[1]
+
+    # -- ILAMB lifecycle ----------------------------------------------------------------------
+    def confront(self, m) -> None:
+        from soilbench.load import load_model
+
+        self.soilbench.stage_data()
+        model = load_model(model_files(m, tuple(self.soilbench.quantities)), name=m.name)
+        result = self.soilbench.confront(model)
+        self._save(m.name, result, m.color, self.cweight)
+        if self.master and not self.result_file(BENCHMARK).exists():
+            references = self.soilbench.confront_references()
+            if references is not None:
+                self._save(BENCHMARK, references, (0.5, 0.5, 0.5), self.cweight)
+        log.info("[%s][%s] soilbench %s: success", self.longname, m.name, self.soilbench_kind)
+
+    def computeOverallScore(self, m) -> None:  # noqa: N802 — ILAMB's method name
+        """Keep soilbench's overall score (written by :meth:`confront`); see the module docstring."""
+
+    def determinePlotLimits(self) -> None:  # noqa: N802
+        """Shared map limits across models, and the page layout (on every rank, before plotting)."""
+        results = self.saved_results()
+        self.limits = figs.map_limits(results)
+        page = self._mean_state_page()
+        self.figures = []
+        seen: set[str] = set()
+        candidates = figs.combined_figures(results, self._references_result())
+        for item in results:
+            candidates += figs.model_figures(item, self.limits)
+        for spec in candidates:
+            if spec.key in seen:
+                continue
+            seen.add(spec.key)
+            self.figures.append(spec)
+            page.addFigure(spec.section, spec.key, spec.pattern, side=spec.title.upper(), legend=False)
+
+    def modelPlots(self, m) -> None:  # noqa: N802
+        """This model's soilbench figures (maps, sites, scatter, seasonal cycles)."""
+        item = next((i for i in self.saved_results() if i.model == m.name), None)
+        if item is None:
+            return
+        for spec in figs.model_figures(item, self.limits or {}):
+            figs.draw(spec, os.path.join(self.output_path, spec.file_name(m.name)))
+
+    def compositePlots(self) -> None:  # noqa: N802
+        """Figures with every model: profiles, Taylor diagrams, totals bars (master rank only)."""
+        if not self.master:
+            return
+        for spec in figs.combined_figures(self.saved_results(), self._references_result()):
+            figs.draw(spec, os.path.join(self.output_path, spec.file_name()))
+
+    def generateHtml(self) -> None:  # noqa: N802
+        """ILAMB's page, with soilbench's regions (latitude bands, climate groups) selectable."""
+        regions = list(self.regions)
+        for path in glob.glob(os.path.join(self.output_path, "*.nc")):
+            for key in read_scalars(path):
+                region = key.rsplit(" ", 1)[-1]
+                if region not in regions:
+                    regions.append(region)
+        self.regions = regions if "global" in regions else ["global"] + regions
+        super().generateHtml()
+
+
+class ConfSoilbenchRh(SoilbenchConfrontation):
+    """Gridded heterotrophic respiration: global totals, zonal means, Taylor statistics."""
+
+    kinds = ("global_totals", "zonal_means", "taylor")
+
+
+class ConfSoilbenchSites(SoilbenchConfrontation):
+    """Site observations: SRDB annual fluxes and MGRhD daily Rh."""
+
+    kinds = ("srdb_annual", "daily_rh")
+
+
+class ConfSoilbenchTurnover(SoilbenchConfrontation):
+    """Soil carbon turnover time (csoil / rh) against observation-based products."""
+
+    kinds = ("turnover",)
+
+
+__all__ = ["ConfSoilbenchRh", "ConfSoilbenchSites", "ConfSoilbenchTurnover", "SoilbenchConfrontation"]
