@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from soilbench.analysis import bias, regrid, spread, taylor, totals, zonal
+from soilbench.analysis import bias, integrate, regrid, spread, taylor, totals, zonal
 from soilbench.regions import region_masks
 
 EARTH_RADIUS_M = 6371229.0
@@ -60,38 +60,10 @@ def test_total_of_four_cells_with_known_areas():
         coords={"lat": [-45.0, 45.0], "lon": [-90.0, 90.0]},
     )
     masks = region_masks(ds["lat"], ds["lon"], band_width_deg=90.0)
-    got = totals.regional_rate_totals(ds["rh"], totals.land_area_m2(ds), masks)
+    got = totals.regional_rate_totals(ds["rh"], integrate.land_area(ds), masks)
     assert float(got.sel(region="global")) == pytest.approx((100 + 100 + 75) * quarter / 1e15, rel=1e-12)
     assert float(got.sel(region="lat_-90_0")) == pytest.approx(200 * quarter / 1e15, rel=1e-12)
     assert float(got.sel(region="lat_0_90")) == pytest.approx(75 * quarter / 1e15, rel=1e-12)
-
-
-def test_annual_totals_use_real_step_lengths_and_drop_incomplete_years():
-    # 2001 and 2002 monthly (noleap), then 3 months of 2003; constant 365 g m-2 yr-1 everywhere
-    months = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-    import cftime
-    times = [cftime.DatetimeNoLeap(y, m, 15) for y in (2001, 2002) for m in range(1, 13)]
-    times += [cftime.DatetimeNoLeap(2003, m, 15) for m in (1, 2, 3)]
-    days = months * 2 + months[:3]
-    field = np.full((len(times), 2, 4), 365.0)
-    field[12:24] *= 2  # 2002 twice the rate
-    ds = canonical(field, 90.0, times=times, step_days=days)
-    masks = region_masks(ds["lat"], ds["lon"])
-    per_step = totals.regional_rate_totals(ds["rh"], totals.land_area_m2(ds), masks)
-    annual = totals.annual_totals(per_step)
-    sphere = 4 * math.pi * EARTH_RADIUS_M**2
-    assert list(annual["year"].values) == [2001, 2002]
-    assert float(annual.sel(region="global", year=2001)) == pytest.approx(365 * sphere / 1e15, rel=1e-12)
-    assert float(annual.sel(region="global", year=2002)) == pytest.approx(730 * sphere / 1e15, rel=1e-12)
-
-
-def test_period_mean_map_weights_steps_by_length():
-    field = np.stack([np.full((2, 4), 10.0), np.full((2, 4), 40.0)])
-    field[1, 0, 0] = np.nan  # a gap: that cell's mean is its one valid step
-    ds = canonical(field, 90.0, times=[0, 1], step_days=[30.0, 10.0])
-    mean = totals.period_mean_map(ds["rh"])
-    assert float(mean[1, 1]) == pytest.approx((10 * 30 + 40 * 10) / 40)
-    assert float(mean[0, 0]) == pytest.approx(10.0)
 
 
 def test_total_score_lets_uncertainty_absorb_bias():
@@ -120,8 +92,8 @@ def test_conservative_regrid_1deg_to_2deg_conserves_the_total(lat_range, rel):
     fine = canonical(field, 1.0, land_fraction=land, lat_range=lat_range)
     coarse = canonical(np.zeros((lat.size // 2, lon.size // 2)), 2.0, lat_range=lat_range)
     out = regrid.regrid_field(fine, "rh", coarse)
-    before = float((fine["rh"] * totals.land_area_m2(fine)).sum())
-    after = float((out["rh"] * totals.land_area_m2(out)).sum())
+    before = float((fine["rh"] * integrate.land_area(fine)).sum())
+    after = float((out["rh"] * integrate.land_area(out)).sum())
     assert after == pytest.approx(before, rel=rel)
     # each coarse cell is the land-weighted mean of its four fine cells
     block = fine.isel(lat=slice(0, 2), lon=slice(0, 2))
@@ -144,7 +116,7 @@ def test_linear_transform_of_the_reference_gives_known_taylor_statistics():
     rng = np.random.default_rng(2)
     ds = canonical(rng.uniform(100, 900, (18, 36)), 10.0)
     ref = ds["rh"]
-    area = totals.land_area_m2(ds)
+    area = integrate.land_area(ds)
     stats_pos = taylor.taylor_statistics(2.5 * ref + 40.0, ref, area)
     assert stats_pos["correlation"] == pytest.approx(1.0, abs=1e-12)
     assert stats_pos["std_ratio"] == pytest.approx(2.5, rel=1e-12)
@@ -161,7 +133,7 @@ def test_taylor_relation_holds_with_area_weights_and_masks():
     ds = canonical(rng.normal(300, 80, (18, 36)), 10.0)
     model = ds["rh"] * 0.8 + rng.normal(0, 50, ds["rh"].shape)
     model[0:3] = np.nan
-    s = taylor.taylor_statistics(model, ds["rh"], totals.land_area_m2(ds))
+    s = taylor.taylor_statistics(model, ds["rh"], integrate.land_area(ds))
     lhs = s["crmse"] ** 2
     rhs = s["std_model"] ** 2 + s["std_reference"] ** 2 - 2 * s["std_model"] * s["std_reference"] * s["correlation"]
     assert lhs == pytest.approx(rhs, rel=1e-10)
@@ -176,7 +148,7 @@ def test_zonal_band_mean_and_t_interval_match_scipy_for_equal_weights():
     rng = np.random.default_rng(4)
     field = rng.uniform(0, 500, (36, 72))  # 5° cells: one row per 5° band, equal areas per row
     ds = canonical(field, 5.0)
-    z = zonal.zonal_statistics(ds["rh"], totals.land_area_m2(ds), 5.0, 0.95)
+    z = zonal.zonal_statistics(ds["rh"], integrate.land_area(ds), 5.0, 0.95)
     row = field[20]
     lo, hi = stats.t.interval(0.95, row.size - 1, loc=row.mean(), scale=stats.sem(row))
     band = z.sel(lat=row_lat(ds, 20))
@@ -197,7 +169,7 @@ def test_zonal_averages_cells_within_a_band_and_uses_cells_valid_in_both():
     field = np.broadcast_to(lat[:, None], (lat.size, lon.size)).copy()
     ds = canonical(field, 1.0)
     ref = ds["rh"].where(ds["lon"] < 0)  # reference only has the western hemisphere
-    comp = zonal.zonal_comparison(ds["rh"] * 2, ref, totals.land_area_m2(ds), 5.0)
+    comp = zonal.zonal_comparison(ds["rh"] * 2, ref, integrate.land_area(ds), 5.0)
     rows = slice(0, 5)  # band −90…−85
     w = ds["cell_area"][rows, 0].values
     expected = float(np.sum(lat[rows] * w) / np.sum(w))
@@ -205,7 +177,7 @@ def test_zonal_averages_cells_within_a_band_and_uses_cells_valid_in_both():
     assert float(comp["model_mean"][0]) == pytest.approx(2 * expected, rel=1e-12)
     assert float(comp["model_area"][0]) == pytest.approx(float(comp["reference_area"][0]))
     # a model equal to the reference scores 1 in every band
-    same = zonal.zonal_comparison(ref, ref, totals.land_area_m2(ds), 5.0)
+    same = zonal.zonal_comparison(ref, ref, integrate.land_area(ds), 5.0)
     assert zonal.zonal_score(same) == pytest.approx(1.0)
     assert 0 < zonal.zonal_score(comp) < 1
 
@@ -214,7 +186,7 @@ def test_zonal_band_score_is_absorbed_by_the_reference_interval():
     lat, lon = regular_grid(5.0)
     rng = np.random.default_rng(5)
     ds = canonical(rng.uniform(100, 300, (36, 72)), 5.0)
-    comp = zonal.zonal_comparison(ds["rh"] + 1.0, ds["rh"], totals.land_area_m2(ds), 5.0)
+    comp = zonal.zonal_comparison(ds["rh"] + 1.0, ds["rh"], integrate.land_area(ds), 5.0)
     half = (comp["reference_upper"] - comp["reference_lower"]) / 2
     assert bool((half > 1.0).all())
     assert np.allclose(comp["score"], 1.0)

@@ -1,11 +1,9 @@
-"""Global and regional totals of a flux, and their scores against uncertain references (methods.md §1).
+"""Regional totals of a flux, and scores of totals against uncertain references (methods.md §1).
 
-A total is Σ flux · cell area · land fraction over valid land cells. For a field with a time
-axis we reduce space first (one weighted sum per step and region: a single pass over the data
-that dask streams chunk by chunk) and then time: the total of each calendar year is
-Σ_steps (regional rate · step_days / 365), the 365 undoing the 365-day year of the canonical
-rate unit, as in :func:`soilbench.load.timeaxis.annual_total`. The period total is the mean of
-the complete years.
+A total is Σ flux · cell area · land fraction over valid land cells. Global totals, annual
+series and period means come from :mod:`soilbench.analysis.integrate`; this module adds the
+regional breakdown (all regions in one weighted reduction, ``xr.dot`` over a stack of region
+weights, so a dask-backed field is read once) and the uncertainty-aware score of a total.
 """
 
 from __future__ import annotations
@@ -18,19 +16,14 @@ import xarray as xr
 from soilbench.analysis import scores
 
 G_PER_PG = 1e15
-#: days per year of the canonical rate unit g m-2 yr-1 (soilbench.load.units.DAYS_PER_YEAR)
-DAYS_PER_CANONICAL_YEAR = 365.0
-#: a calendar year counts as complete when its steps cover at least this many days
-MIN_DAYS_COMPLETE_YEAR = 359.0
-
-
-def land_area_m2(ds: xr.Dataset) -> xr.DataArray:
-    """Area that counts for totals: ``cell_area · land_fraction`` (m²), 0 where unknown."""
-    return (ds["cell_area"] * ds["land_fraction"].fillna(0.0)).fillna(0.0)
 
 
 def region_weights(area_m2: xr.DataArray, masks: Mapping[str, xr.DataArray]) -> xr.DataArray:
-    """Stack region masks times area into one ``(region, lat, lon)`` array of weights (m²)."""
+    """Stack region masks times area into one ``(region, lat, lon)`` array of weights (m²).
+
+    ``area_m2`` is :func:`soilbench.analysis.integrate.land_area`; unknown areas count as 0.
+    """
+    area_m2 = area_m2.fillna(0.0)
     layers = [area_m2.where(mask.values, 0.0) for mask in masks.values()]
     weights = xr.concat(layers, dim="region").assign_coords(region=list(masks))
     return weights.astype("float64")
@@ -52,34 +45,6 @@ def regional_rate_totals(flux_g_m2_yr: xr.DataArray, area_m2: xr.DataArray,
         total = total.assign_coords(step_days=flux_g_m2_yr["step_days"])
     total.attrs = {"units": "Pg yr-1", "long_name": f"total {flux_g_m2_yr.attrs.get('long_name', flux_g_m2_yr.name)}"}
     return total
-
-
-def annual_totals(rate_totals: xr.DataArray) -> xr.DataArray:
-    """Per-step regional totals (Pg yr-1, with ``step_days``) → total of each complete calendar year.
-
-    Returns an array over ``year`` (and ``region``) in Pg yr-1; incomplete years are dropped.
-    """
-    step_days = rate_totals["step_days"]
-    amount = (rate_totals.drop_vars("step_days") * step_days / DAYS_PER_CANONICAL_YEAR)
-    per_year = amount.groupby("time.year").sum("time", skipna=False)
-    days = step_days.groupby("time.year").sum("time")
-    per_year = per_year.where(days >= MIN_DAYS_COMPLETE_YEAR, drop=True)
-    per_year.attrs = dict(rate_totals.attrs)
-    return per_year
-
-
-def period_mean_map(field: xr.DataArray) -> xr.DataArray:
-    """Period-mean rate per cell, each step weighted by its length; climatologies pass through."""
-    if "time" not in field.dims:
-        return field
-    step_days = field["step_days"]
-    data = field.drop_vars("step_days")
-    # weight only the steps where the cell is valid, so a gap does not bias the mean low
-    weight = step_days.where(data.notnull(), 0.0)
-    mean = (data.fillna(0.0) * step_days).sum("time") / weight.sum("time")
-    mean = mean.where(weight.sum("time") > 0)
-    mean.attrs = dict(field.attrs)
-    return mean.astype(field.dtype) if np.issubdtype(field.dtype, np.floating) else mean
 
 
 def total_uncertainty_score(model_total: float, reference_total: float, uncertainty: float,

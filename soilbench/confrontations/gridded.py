@@ -1,0 +1,740 @@
+"""Gridded confrontations of rh / rs: global totals, zonal means and Taylor statistics.
+
+The science lives in :mod:`soilbench.analysis` (``integrate``, ``totals``, ``zonal``, ``taylor``,
+``bias``, ``regrid``, ``spread``); these classes stage the references, put model and references
+on a common grid and turn the numbers into a :class:`ConfrontationResult` following the plot
+conventions of ``docs/architecture.md``. Methods and scoring choices: ``docs/gridded.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import dask
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from soilbench import regions
+from soilbench.analysis import bias, integrate, regrid, scores, taylor, totals, zonal
+from soilbench.analysis.spread import coefficient_of_variation, cv_map
+from soilbench.confrontations.base import Confrontation, register
+from soilbench.errors import ConfigError, SoilbenchError
+from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS, QUANTITIES
+from soilbench.results import ConfrontationResult, scalar_rows
+
+GROUPS = {"rh": "Rh", "rs": "SR"}
+REGION_SETS = ("latitude_bands", "koppen")
+REFERENCES_LABEL = "references"
+#: ILAMB 2.x's weights of the mean-state scores in the overall score
+TAYLOR_SCORE_WEIGHTS = {"bias score": 1.0, "rmse score": 2.0, "spatial distribution score": 1.0}
+
+
+def _slug(reference_id: str) -> str:
+    """A variable-name-safe form of a reference id (``cardamom-rh`` → ``cardamom_rh``)."""
+    return "".join(c if c.isalnum() else "_" for c in reference_id)
+
+
+def _years(text: str | None) -> tuple[int, int] | None:
+    """``"2001-2010"`` → (2001, 2010); None when absent or malformed."""
+    try:
+        first, last = str(text).split("-")[:2]
+        return int(first), int(last)
+    except (ValueError, TypeError):
+        return None
+
+
+def model_field(model: xr.Dataset, quantity: str, rs_from_rh: str = "none") -> tuple[xr.DataArray | None, list[str]]:
+    """The model's ``quantity`` field, derived when needed; None (with the reason) when not applicable.
+
+    ``rs`` is taken as is, else ``rh + ra_root``, else (only with ``rs_from_rh: bl2004``) from
+    the period-mean ``rh`` with Bond-Lamberty et al. (2004).
+    """
+    if quantity in model.data_vars:
+        return model[quantity], []
+    if quantity == "rs" and {"rh", "ra_root"} <= set(model.data_vars):
+        rs = (model["rh"] + model["ra_root"]).rename("rs")
+        rs.attrs = {"units": FLUX_UNITS, "long_name": QUANTITIES["rs"].long_name, "source": "rh + ra_root"}
+        return rs, ["rs = rh + ra_root (the model has no rs variable)"]
+    if quantity == "rs" and rs_from_rh == "bl2004" and "rh" in model.data_vars:
+        rh_mean = integrate.period_mean(model, "rh")
+        return totals.rs_from_rh_bl2004(rh_mean), [
+            "rs derived from the period-mean rh with ln(Rh) = 1.22 + 0.73 ln(Rs) (Bond-Lamberty et al. 2004); "
+            "compared as a climatology"]
+    provides = ", ".join(q for q in QUANTITIES if q in model.data_vars) or "none"
+    need = "rs or rh + ra_root" if quantity == "rs" else quantity
+    return None, [f"not applicable: the model provides no {need} (it provides: {provides})"]
+
+
+def select_period(ds: xr.Dataset, period: tuple[int, int] | None, what: str) -> tuple[xr.Dataset, list[str]]:
+    """Keep the years of ``period``; without overlap keep everything and say it is a climatology."""
+    if period is None or "time" not in ds.dims:
+        return ds, []
+    years = ds["time"].dt.year
+    kept = ds.sel(time=(years >= period[0]) & (years <= period[1]))
+    if kept.sizes["time"] == 0:
+        first, last = int(years.min()), int(years.max())
+        return ds, [f"{what} covers {first}-{last}, outside the period {period[0]}-{period[1]}: "
+                    f"compared as a {first}-{last} climatology"]
+    kept.attrs = {**ds.attrs, "period": f"{int(kept['time'].dt.year.min())}-{int(kept['time'].dt.year.max())}"}
+    return kept, []
+
+
+def period_of(ds: xr.Dataset) -> tuple[int, int] | None:
+    """First and last year a canonical dataset represents (time axis, else ``attrs['period']``)."""
+    if "time" in ds.dims:
+        years = ds["time"].dt.year
+        return int(years.min()), int(years.max())
+    return _years(ds.attrs.get("period"))
+
+
+def _overlap_note(model: xr.Dataset, reference: xr.Dataset, reference_id: str) -> list[str]:
+    mp, rp = period_of(model), period_of(reference)
+    if mp and rp and (mp[1] < rp[0] or rp[1] < mp[0]):
+        return [f"the model ({mp[0]}-{mp[1]}) and {reference_id} ({rp[0]}-{rp[1]}) do not overlap in time: "
+                "compared as climatologies"]
+    return []
+
+
+@dataclass
+class _Map:
+    """A period-mean map as a canonical dataset (``value`` + ``cell_area`` + ``land_fraction``)."""
+
+    label: str
+    ds: xr.Dataset
+    notes: list[str] = field(default_factory=list)
+
+
+def _as_map(ds: xr.Dataset, values: xr.DataArray, label: str) -> _Map:
+    out = xr.Dataset({"value": values, "cell_area": ds["cell_area"], "land_fraction": ds["land_fraction"]},
+                     attrs=dict(ds.attrs))
+    return _Map(label, out)
+
+
+def _on_grid(item: _Map, target: xr.Dataset) -> xr.Dataset:
+    return regrid.regrid_field(item.ds, "value", target).compute()
+
+
+class _Gridded(Confrontation):
+    """Shared option handling and reference staging of the gridded confrontations."""
+
+    gridded_only: ClassVar[bool] = True
+    option_defaults: ClassVar[dict[str, Any]] = {
+        "quantity": "rh",
+        "period": None,
+        "regions": list(REGION_SETS),
+        "region_band_width": 30.0,
+        "rs_from_rh": "none",
+    }
+
+    def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
+        super().__init__(name, references, options, weight, data_dir, source)
+        quantity = self.options["quantity"]
+        if quantity not in GROUPS:
+            raise ConfigError(source, f"confrontation '{name}': quantity must be one of {sorted(GROUPS)}, got {quantity!r}",
+                              "options.quantity")
+        self.quantity = quantity
+        self.group = GROUPS[quantity]
+        self.quantities = (quantity,)
+        period = self.options["period"]
+        if period is not None:
+            ok = isinstance(period, (list, tuple)) and len(period) == 2 and all(isinstance(y, int) for y in period)
+            if not ok or period[0] > period[1]:
+                raise ConfigError(source, f"confrontation '{name}': period must be [first_year, last_year], got {period!r}",
+                                  "options.period")
+            self.period: tuple[int, int] | None = (int(period[0]), int(period[1]))
+        else:
+            self.period = None
+        unknown = sorted(set(self.options["regions"] or []) - set(REGION_SETS))
+        if unknown:
+            raise ConfigError(source, f"confrontation '{name}': unknown region set(s) {unknown}; allowed: {list(REGION_SETS)}",
+                              "options.regions")
+        width = float(self.options["region_band_width"])
+        if width <= 0 or not np.isclose(180.0 / width, round(180.0 / width)):
+            raise ConfigError(source, f"confrontation '{name}': region_band_width must divide 180, got {width}",
+                              "options.region_band_width")
+        if self.options["rs_from_rh"] not in ("none", "bl2004"):
+            raise ConfigError(source, f"confrontation '{name}': rs_from_rh must be 'none' or 'bl2004'",
+                              "options.rs_from_rh")
+        if not self.references:
+            raise ConfigError(source, f"confrontation '{name}' needs at least one reference", "references")
+        if self.gridded_only:
+            from soilbench.load import REFERENCE_IDS
+
+            bad = [r for r in self.references if r not in REFERENCE_IDS]
+            if bad:
+                raise ConfigError(source, f"confrontation '{name}' ({self.kind}) needs gridded references "
+                                  f"({', '.join(REFERENCE_IDS)}); not gridded: {bad}", "references")
+
+    # -- staging -------------------------------------------------------------------------------
+    def _stage_gridded(self, reference_id: str) -> _Map:
+        from soilbench.load import load_reference
+
+        ds = load_reference(reference_id, data_dir=self.data_dir)
+        if self.quantity not in ds.data_vars:
+            raise SoilbenchError(reference_id, f"has no {self.quantity} (it has: {', '.join(map(str, ds.data_vars))})",
+                                 self.quantity)
+        ds, notes = select_period(ds, self.period, reference_id)
+        mean = integrate.period_mean(ds, self.quantity).compute()
+        item = _as_map(ds.drop_vars([v for v in ds.data_vars if v not in ("cell_area", "land_fraction")])
+                       .drop_dims("time", errors="ignore"), mean, reference_id)
+        item.ds.attrs["period"] = ds.attrs.get("period", "")
+        item.notes = notes
+        return item
+
+    def _stage(self) -> None:
+        self._koppen = None
+        if "koppen" in (self.options["regions"] or []):
+            self._koppen = regions.load_koppen_classes(self.data_dir)
+        self.maps = {r: self._stage_gridded(r) for r in self.references if self._is_gridded(r)}
+
+    def _is_gridded(self, reference_id: str) -> bool:
+        from soilbench.load import REFERENCE_IDS
+
+        return reference_id in REFERENCE_IDS
+
+    def _masks(self, lat: xr.DataArray, lon: xr.DataArray) -> dict[str, xr.DataArray]:
+        codes = None
+        if self._koppen is not None:
+            codes = regions.climate_groups_on_grid(self._koppen, lat, lon)
+        masks = regions.region_masks(lat, lon, codes, float(self.options["region_band_width"]))
+        if "latitude_bands" not in (self.options["regions"] or []):
+            masks = {k: v for k, v in masks.items() if not k.startswith("lat_")}
+        return masks
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _prepare_model(self, model: xr.Dataset) -> tuple[xr.Dataset | None, list[str]]:
+        """The model restricted to the period with the quantity as variable; None if not applicable."""
+        values, notes = model_field(model, self.quantity, self.options["rs_from_rh"])
+        if values is None:
+            return None, notes
+        ds = model.assign({self.quantity: values})
+        if "time" not in values.dims and "time" in ds.dims:
+            ds = ds.drop_dims("time")
+        ds, more = select_period(ds, self.period, model.attrs.get("model", "the model"))
+        return ds, notes + more
+
+    def _not_applicable(self, model_name: str, notes: list[str]) -> ConfrontationResult:
+        rows = [{"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
+                 "type": "score", "units": "1", "value": np.nan}]
+        return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), notes=notes)
+
+    def _common_grid(self, items: list[xr.Dataset]) -> xr.Dataset:
+        return items[regrid.coarsest(items)]
+
+
+# ==============================================================================================
+@register
+class GlobalTotals(_Gridded):
+    """Global and regional totals of rh or rs against products, digitised series and literature.
+
+    References: gridded products (``cardamom-rh``), digitised series (``hashimoto2015-rh``,
+    ``tang2020-rh``), CMIP6 global totals (``cmip6-rh-global``, context only) and the literature
+    tables ``literature-rh`` / ``literature-rs`` shipped with soilbench.
+    """
+
+    kind = "global_totals"
+    gridded_only = False
+    builtin_references = ("literature-rh", "literature-rs")
+
+    def _reference_kind(self, reference_id: str) -> str:
+        if reference_id.startswith("literature-"):
+            return "literature"
+        if self._is_gridded(reference_id):
+            return "gridded"
+        from soilbench.data import entry
+
+        path = str(entry(reference_id)["file"])
+        if path.endswith(".txt"):
+            return "series"
+        if path.endswith(".csv") and reference_id.startswith("cmip6-"):
+            return "ensemble"
+        raise SoilbenchError(self.source, f"confrontation '{self.name}': reference '{reference_id}' is neither a "
+                             "gridded product, a digitised series, a CMIP6 global table nor a literature table",
+                             "references")
+
+    def _stage(self) -> None:
+        from soilbench.data import fetch
+        from soilbench.load import series
+
+        super()._stage()
+        self.series: dict[str, pd.Series] = {}
+        self.literature: dict[str, pd.DataFrame] = {}
+        self.ensembles: dict[str, pd.DataFrame] = {}
+        self.reference_notes: list[str] = []
+        for reference_id in self.references:
+            kind = self._reference_kind(reference_id)
+            if kind == "series":
+                self.series[reference_id] = series.read_digitised_series(fetch(reference_id, data_dir=self.data_dir))
+            elif kind == "ensemble":
+                table = series.read_cmip6_global(fetch(reference_id, data_dir=self.data_dir), self.quantity)
+                if table.empty:
+                    raise SoilbenchError(reference_id, f"has no rows for variable {self.quantity}", "variable")
+                self.ensembles[reference_id] = table
+            elif kind == "literature":
+                quantity = reference_id.split("-", 1)[1]
+                if quantity != self.quantity:
+                    raise ConfigError(self.source, f"confrontation '{self.name}' compares {self.quantity}; "
+                                      f"reference '{reference_id}' is about {quantity}", "references")
+                self.literature[reference_id] = series.read_literature_table(series.literature_path(quantity))
+        # reference totals (period means) and their regional breakdown, once
+        self.gridded_totals: dict[str, float] = {}
+        self.gridded_regional: dict[str, pd.Series] = {}
+        for reference_id, item in self.maps.items():
+            area = integrate.land_area(item.ds)
+            masks = self._masks(item.ds["lat"], item.ds["lon"])
+            regional = totals.regional_rate_totals(item.ds["value"], area, masks).to_series()
+            self.gridded_regional[reference_id] = regional
+            self.gridded_totals[reference_id] = float(regional[regions.GLOBAL])
+
+    # -- reference values for one model period ------------------------------------------------------
+    def _reference_rows(self, years: tuple[int, int] | None) -> tuple[list[dict[str, Any]], list[str]]:
+        """Bars rows (label, role, value, lower, upper, reference, scored, half_width) and notes."""
+        rows, notes = [], []
+        for reference_id, total in self.gridded_totals.items():
+            rows.append({"label": reference_id, "role": "reference", "value": total, "lower": np.nan,
+                         "upper": np.nan, "reference": reference_id, "scored": True, "half_width": 0.0,
+                         "point_estimate": True})
+        for reference_id, values in self.series.items():
+            used = values
+            if years is not None:
+                used = values[(values.index >= years[0]) & (values.index <= years[1])]
+            if used.empty:
+                used = values
+                notes.append(f"{reference_id} ({values.index.min()}-{values.index.max()}) does not overlap the model "
+                             "period: compared with its whole-record mean")
+            rows.append({"label": f"{reference_id} ({used.index.min()}-{used.index.max()})", "role": "reference",
+                         "value": float(used.mean()), "lower": float(used.min()), "upper": float(used.max()),
+                         "reference": reference_id, "scored": True, "half_width": 0.0, "point_estimate": True})
+        for reference_id, table in self.literature.items():
+            for _, row in table.iterrows():
+                data_driven = row["category"] == "data-driven"
+                rows.append({"label": f"{row['estimate']}" + ("" if data_driven else " [models]"),
+                             "role": "literature", "value": float(row["value"]),
+                             "lower": row["lower"], "upper": row["upper"], "reference": reference_id,
+                             "scored": data_driven, "half_width": float(row["half_width"]),
+                             "point_estimate": data_driven and not bool(row["value_is_midpoint"])})
+        for reference_id, table in self.ensembles.items():
+            used = table
+            if years is not None:
+                inside = table[(table["year"] >= years[0]) & (table["year"] <= years[1])]
+                used = inside if not inside.empty else table
+            per_model = used.groupby("model")["value"].mean()
+            first, last = int(used["year"].min()), int(used["year"].max())
+            rows.append({"label": f"CMIP6 ensemble, {per_model.size} models ({first}-{last})", "role": "literature",
+                         "value": float(per_model.mean()), "lower": float(per_model.min()),
+                         "upper": float(per_model.max()), "reference": reference_id, "scored": False,
+                         "half_width": 0.0, "point_estimate": False})
+        return rows, notes
+
+    @staticmethod
+    def _spread(rows: list[dict[str, Any]], fallback: float) -> float:
+        """σ: sample SD of the independent point estimates (products, series, data-driven literature)."""
+        return totals.estimate_spread([r["value"] for r in rows if r["point_estimate"]], fallback)
+
+    # -- confront ----------------------------------------------------------------------------------------
+    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+        model_name = model.attrs.get("model", "model")
+        ds, notes = self._prepare_model(model)
+        if ds is None:
+            return self._not_applicable(model_name, notes)
+        q = self.quantity
+        area = integrate.land_area(ds)
+        masks = self._masks(ds["lat"], ds["lon"])
+        mean_map = integrate.period_mean(ds, q)
+        regional = totals.regional_rate_totals(mean_map, area, masks)
+        lazy = {"regional": regional}
+        if "time" in ds[q].dims:
+            lazy["annual"] = integrate.annual_totals(ds, q)
+        computed = dask.compute(lazy)[0]  # one pass over the model's data
+        regional = computed["regional"].to_series()
+        annual = computed.get("annual")
+        if annual is not None:
+            complete = annual["days_covered"] >= annual["days_in_year"] - 1e-6
+            if not bool(complete.any()):
+                complete = xr.ones_like(complete, dtype=bool)
+                notes.append("no complete calendar year: the period total averages partial years")
+            model_total = float(annual.where(complete, drop=True).mean("year"))
+        else:
+            model_total = float(regional[regions.GLOBAL])
+        years = period_of(ds)
+        ref_rows, ref_notes = self._reference_rows(years)
+        notes += ref_notes
+        for item in self.maps.values():
+            notes += _overlap_note(ds, item.ds, item.label)
+        sigma = self._spread(ref_rows, fallback=model_total)
+
+        scalars: list[dict[str, Any]] = [
+            {"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "total",
+             "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": model_total},
+            {"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "spread of estimates",
+             "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": sigma},
+        ]
+        for region, value in regional.items():
+            if region != regions.GLOBAL:
+                scalars.append({"reference": "", "region": region, "analysis": "regional total", "name": "total",
+                                "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": float(value)})
+        if annual is not None and annual.sizes["year"] > 1:
+            slope = float(np.polyfit(annual["year"].values, annual.values, 1)[0])
+            scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "trend",
+                            "type": "scalar", "units": "Pg yr-2", "value": slope})
+
+        # one score per reference: the mean over its scored estimates
+        global_scores: dict[str, float] = {}
+        for reference_id in self.references:
+            mine = [r for r in ref_rows if r["reference"] == reference_id and r["scored"]]
+            if not mine:
+                continue
+            each = [totals.total_uncertainty_score(model_total, r["value"], r["half_width"], sigma) for r in mine]
+            global_scores[reference_id] = float(np.mean(each))
+            reference_value = float(np.mean([r["value"] for r in mine])) if len(mine) == 1 else np.nan
+            if np.isfinite(reference_value):
+                scalars.append({"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
+                                "name": "reference total", "type": "scalar", "units": FLUX_TOTAL_UNITS,
+                                "value": reference_value})
+            scalars.append({"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
+                            "name": "total score", "type": "score", "units": "1", "value": global_scores[reference_id]})
+
+        # regional totals against gridded products (σ per region: the products' spread, else |r|)
+        regional_scores: list[float] = []
+        region_names = [r for r in regional.index if r != regions.GLOBAL]
+        for region in region_names:
+            product_values = [float(self.gridded_regional[r][region]) for r in self.maps]
+            for reference_id in self.maps:
+                reference_value = float(self.gridded_regional[reference_id][region])
+                model_value = float(regional[region])
+                if not (np.isfinite(reference_value) and np.isfinite(model_value)):
+                    continue
+                region_sigma = totals.estimate_spread(product_values, fallback=reference_value)
+                score = totals.total_uncertainty_score(model_value, reference_value, 0.0, region_sigma)
+                regional_scores.append(score)
+                scalars += [
+                    {"reference": reference_id, "region": region, "analysis": "regional total",
+                     "name": "reference total", "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": reference_value},
+                    {"reference": reference_id, "region": region, "analysis": "regional total",
+                     "name": "total score", "type": "score", "units": "1", "value": score},
+                ]
+        parts = {"global total score": float(np.mean(list(global_scores.values()))) if global_scores else np.nan,
+                 "regional total score": float(np.mean(regional_scores)) if regional_scores else np.nan}
+        for name, value in parts.items():
+            scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": name,
+                            "type": "score", "units": "1", "value": value})
+        scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
+                        "type": "score", "units": "1", "value": scores.overall_score(parts)})
+
+        model_row = {"label": model_name, "role": "model", "value": model_total, "units": FLUX_TOTAL_UNITS,
+                     "lower": float(annual.min()) if annual is not None else np.nan,
+                     "upper": float(annual.max()) if annual is not None else np.nan}
+        bars = pd.DataFrame([model_row] + [{**r, "units": FLUX_TOTAL_UNITS} for r in ref_rows])
+        bars = bars[["label", "role", "value", "lower", "upper", "units", "reference"]]
+        regional_rows = [{"label": model_name, "role": "model", "reference": "", "region": region, "value": float(v),
+                          "units": FLUX_TOTAL_UNITS} for region, v in regional.items()]
+        regional_rows[0]["value"] = model_total  # the global row is the mean of the annual totals
+        for reference_id, values in self.gridded_regional.items():
+            regional_rows += [{"label": reference_id, "role": "reference", "reference": reference_id, "region": region,
+                               "value": float(v), "units": FLUX_TOTAL_UNITS} for region, v in values.items()]
+        tables = {"global_totals": bars, "regional_totals": pd.DataFrame(regional_rows)}
+        table_meta = {
+            "global_totals": {"plot": "bars", "title": f"Global {q} total", "units": FLUX_TOTAL_UNITS,
+                              "x_label": f"{q} (Pg C yr-1)"},
+            "regional_totals": {"plot": "table", "title": f"Regional {q} totals", "units": FLUX_TOTAL_UNITS},
+        }
+        fields = self._series_fields(model_name, annual)
+        result_scalars = scalar_rows(scalars, model=model_name, confrontation=self.name)
+        return ConfrontationResult(result_scalars, fields, tables, table_meta, notes)
+
+    def _series_fields(self, model_name: str, annual: xr.DataArray | None) -> xr.Dataset | None:
+        """Annual global totals over ``year``: the model's and each digitised series."""
+        variables = {}
+        if annual is not None:
+            model_series = annual.drop_vars([c for c in annual.coords if c != "year"]).astype("float64")
+            model_series.attrs = {"plot": "series", "role": "model", "units": FLUX_TOTAL_UNITS,
+                                  "long_name": f"{model_name} global {self.quantity}"}
+            variables["total_model"] = model_series
+        for reference_id, values in self.series.items():
+            da = xr.DataArray(values.to_numpy(float), coords={"year": values.index.to_numpy()}, dims="year")
+            da.attrs = {"plot": "series", "role": "reference", "units": FLUX_TOTAL_UNITS, "long_name": reference_id}
+            variables[f"total_{_slug(reference_id)}"] = da
+        if not variables:
+            return None
+        return xr.Dataset(variables)
+
+    def confront_references(self) -> ConfrontationResult | None:
+        """Every reference's total side by side, and their spread (CV) globally and per region."""
+        ref_rows, notes = self._reference_rows(self.period)
+        if not ref_rows:
+            return None
+        scalars = [{"reference": r["reference"], "region": regions.GLOBAL, "analysis": "global total",
+                    "name": "total", "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": r["value"]}
+                   for r in ref_rows if r["point_estimate"]]
+        point = [r["value"] for r in ref_rows if r["point_estimate"]]
+        scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "spread",
+                        "name": "coefficient of variation across estimates", "type": "scalar", "units": "1",
+                        "value": coefficient_of_variation(point)})
+        if len(self.gridded_regional) >= 2:
+            frame = pd.DataFrame(self.gridded_regional)
+            for region, values in frame.iterrows():
+                scalars.append({"reference": "", "region": region, "analysis": "spread",
+                                "name": "coefficient of variation across products", "type": "scalar", "units": "1",
+                                "value": coefficient_of_variation(values.to_numpy(float))})
+        scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
+                        "type": "score", "units": "1", "value": np.nan})
+        bars = pd.DataFrame([{**r, "units": FLUX_TOTAL_UNITS} for r in ref_rows])[
+            ["label", "role", "value", "lower", "upper", "units", "reference"]]
+        meta = {"global_totals": {"plot": "bars", "title": f"Global {self.quantity} total", "units": FLUX_TOTAL_UNITS}}
+        return ConfrontationResult(scalar_rows(scalars, model=REFERENCES_LABEL, confrontation=self.name),
+                                   self._series_fields("", None), {"global_totals": bars}, meta,
+                                   notes + ["reference totals are not scored against each other"])
+
+
+# ==============================================================================================
+def _common_maps(items: list[_Map]) -> tuple[xr.Dataset, list[xr.Dataset]]:
+    """All maps conservatively on the coarsest of their grids."""
+    target = items[regrid.coarsest([i.ds for i in items])].ds
+    return target, [_on_grid(i, target) for i in items]
+
+
+def _pair_weights(a: xr.Dataset, b: xr.Dataset) -> xr.DataArray:
+    """Area counted when comparing two regridded maps: cell area × the land both have."""
+    fraction = np.minimum(a["land_fraction"], b["land_fraction"])
+    return (a["cell_area"] * fraction).where(a["value"].notnull() & b["value"].notnull(), 0.0)
+
+
+@register
+class ZonalMeans(_Gridded):
+    """Area-weighted band means and band totals of model and gridded references (methods.md §2)."""
+
+    kind = "zonal_means"
+    option_defaults: ClassVar[dict[str, Any]] = {**_Gridded.option_defaults, "band_width": 5.0, "confidence": 0.95}
+
+    def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
+        super().__init__(name, references, options, weight, data_dir, source)
+        width = float(self.options["band_width"])
+        if width <= 0 or not np.isclose(180.0 / width, round(180.0 / width)):
+            raise ConfigError(source, f"confrontation '{name}': band_width must divide 180, got {width}", "options.band_width")
+        if not 0 < float(self.options["confidence"]) < 1:
+            raise ConfigError(source, f"confrontation '{name}': confidence must lie in (0, 1)", "options.confidence")
+
+    def _stage(self) -> None:
+        super()._stage()
+        self._koppen = None  # zonal bands only
+
+    def _compare(self, first: _Map, others: list[_Map], first_role: str) -> tuple[xr.Dataset, list[dict], dict[str, float]]:
+        target, on_grid = _common_maps([first] + others)
+        width, confidence = float(self.options["band_width"]), float(self.options["confidence"])
+        q = self.quantity
+        fields, rows, band_scores = {}, [], {}
+        for other, other_ds in zip(others, on_grid[1:]):
+            weights = _pair_weights(on_grid[0], other_ds)
+            comp = zonal.zonal_comparison(on_grid[0]["value"], other_ds["value"], weights, width, confidence)
+            slug = _slug(other.label)
+            first_name = "model" if first_role == "model" else _slug(first.label)
+            for stat, unit, what in (("mean", FLUX_UNITS, "zonal mean"), ("total", FLUX_TOTAL_UNITS, "band total")):
+                for side, name, role, label in (("model", f"zonal_{stat}_{first_name}_vs_{slug}", first_role,
+                                                 f"{first.label} ({what} on cells valid in {other.label})"),
+                                                ("reference", f"zonal_{stat}_{slug}", "reference",
+                                                 f"{other.label} ({what})")):
+                    da = comp[f"{side}_{stat}"]
+                    attrs = {"plot": "zonal", "role": role, "units": unit, "long_name": label}
+                    if stat == "mean":
+                        attrs.update(lower=f"{name}_lower", upper=f"{name}_upper")
+                        for bound in ("lower", "upper"):
+                            fields[f"{name}_{bound}"] = comp[f"{side}_{bound}"].assign_attrs(
+                                units=unit, long_name=f"{label}, {bound} {confidence:.0%} limit")
+                    fields[name] = da.assign_attrs(attrs)
+            fields[f"zonal_score_{slug}"] = comp["score"].assign_attrs(long_name=f"band score against {other.label}")
+            score = zonal.zonal_score(comp)
+            band_scores[other.label] = score
+            rows.append({"reference": other.label, "region": regions.GLOBAL, "analysis": "zonal means",
+                         "name": "zonal score", "type": "score", "units": "1", "value": score})
+            for lat, value in comp["score"].to_series().items():
+                if np.isfinite(value):
+                    lo, hi = lat - width / 2, lat + width / 2
+                    rows.append({"reference": other.label, "region": f"lat_{lo:g}_{hi:g}", "analysis": "zonal means",
+                                 "name": "band score", "type": "score", "units": "1", "value": float(value)})
+        ds = xr.Dataset(fields)
+        ds.attrs = {"band_width_deg": width, "confidence": confidence, "grid": f"{target.sizes['lat']}x{target.sizes['lon']}",
+                    "quantity": q}
+        return ds, rows, band_scores
+
+    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+        model_name = model.attrs.get("model", "model")
+        ds, notes = self._prepare_model(model)
+        if ds is None:
+            return self._not_applicable(model_name, notes)
+        mean = integrate.period_mean(ds, self.quantity).compute()
+        mine = _as_map(ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]], mean, model_name)
+        for item in self.maps.values():
+            notes += _overlap_note(ds, item.ds, item.label) + item.notes
+        fields, rows, band_scores = self._compare(mine, list(self.maps.values()), "model")
+        rows.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
+                     "type": "score", "units": "1", "value": scores.overall_score(band_scores)})
+        notes.append(f"compared on the coarsest grid ({fields.attrs['grid']}) after conservative regridding")
+        return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), fields, notes=notes)
+
+    def confront_references(self) -> ConfrontationResult | None:
+        """Products against the first product (needs at least two gridded products)."""
+        items = list(self.maps.values())
+        if len(items) < 2:
+            return None
+        fields, rows, band_scores = self._compare(items[0], items[1:], "reference")
+        rows.append({"reference": items[0].label, "region": regions.GLOBAL, "analysis": "overall",
+                     "name": "overall score", "type": "score", "units": "1", "value": scores.overall_score(band_scores)})
+        return ConfrontationResult(scalar_rows(rows, model=REFERENCES_LABEL, confrontation=self.name), fields,
+                                   notes=[f"products compared with {items[0].label}"])
+
+
+# ==============================================================================================
+@register
+class TaylorStatistics(_Gridded):
+    """Period-mean maps: Taylor statistics, spatial-distribution, bias and RMSE scores (methods.md §3, §7)."""
+
+    kind = "taylor"
+
+    def _stage(self) -> None:
+        super()._stage()
+        self._series: dict[str, xr.Dataset] = {}
+
+    def _region_stats(self, model: xr.Dataset, reference: xr.Dataset, reference_id: str,
+                      rmse_score_map: xr.DataArray | None) -> tuple[list[dict], dict[str, float]]:
+        weights = _pair_weights(model, reference)
+        masks = self._masks(model["lat"], model["lon"])
+        score_map = bias.bias_score_map(model["value"], reference["value"])
+        rows, global_parts = [], {}
+        for region, mask in masks.items():
+            w = weights.where(mask.values, 0.0)
+            stats_ = taylor.taylor_statistics(model["value"], reference["value"], w)
+            parts = {"bias score": scores.area_weighted_mean(score_map, w),
+                     "spatial distribution score": stats_["score"]}
+            if rmse_score_map is not None:
+                parts["rmse score"] = scores.area_weighted_mean(rmse_score_map, w)
+            common = {"reference": reference_id, "region": region, "analysis": "taylor"}
+            rows += [
+                {**common, "name": "correlation", "type": "scalar", "units": "1", "value": stats_["correlation"]},
+                {**common, "name": "normalised standard deviation", "type": "scalar", "units": "1",
+                 "value": stats_["std_ratio"]},
+                {**common, "name": "centred RMSE", "type": "scalar", "units": FLUX_UNITS, "value": stats_["crmse"]},
+                {**common, "name": "normalised centred RMSE", "type": "scalar", "units": "1",
+                 "value": stats_["crmse_normalised"]},
+                {**common, "name": "bias", "type": "scalar", "units": FLUX_UNITS, "value": stats_["bias"]},
+            ]
+            rows += [{**common, "name": name, "type": "score", "units": "1", "value": value} for name, value in parts.items()]
+            if region == regions.GLOBAL:
+                global_parts = {**parts, "_stats": stats_}
+        return rows, global_parts
+
+    def _rmse_map(self, ds: xr.Dataset, reference_id: str, target: xr.Dataset) -> tuple[xr.DataArray | None, list[str]]:
+        """RMSE score map on the common grid when model and reference both have annual series."""
+        from soilbench.load import load_reference, timeaxis
+
+        if "time" not in ds[self.quantity].dims:
+            return None, []
+        reference = load_reference(reference_id, data_dir=self.data_dir)
+        if "time" not in reference.dims:
+            return None, [f"{reference_id} is a climatology: no RMSE score"]
+        m_years = timeaxis.annual_mean(ds[[self.quantity]].assign_coords(step_days=ds["step_days"]))
+        r_years = timeaxis.annual_mean(reference[[self.quantity]].assign_coords(step_days=reference["step_days"]))
+        common = np.intersect1d(m_years["year"].values, r_years["year"].values)
+        if common.size < 2:
+            return None, [f"fewer than two common years with {reference_id}: no RMSE score"]
+
+        def on_target(years: xr.Dataset, source: xr.Dataset) -> xr.DataArray:
+            one = xr.Dataset({"value": years[self.quantity].sel(year=common).rename(year="time"),
+                              "cell_area": source["cell_area"], "land_fraction": source["land_fraction"]})
+            return regrid.regrid_field(one, "value", target)["value"].assign_coords(
+                step_days=("time", np.ones(common.size)))
+
+        _, score = bias.rmse_score_map(on_target(m_years, ds), on_target(r_years, reference))
+        return score.compute(), []
+
+    def _taylor_rows(self, primary: str, on_grid: dict[str, xr.Dataset]) -> list[dict[str, Any]]:
+        rows = [{"label": primary, "role": "reference", "correlation": 1.0, "std_ratio": 1.0, "crmse": 0.0,
+                 "reference": primary}]
+        for label, ds in on_grid.items():
+            if label == primary:
+                continue
+            s = taylor.taylor_statistics(ds["value"], on_grid[primary]["value"], _pair_weights(ds, on_grid[primary]))
+            rows.append({"label": label, "role": "reference", "correlation": s["correlation"],
+                         "std_ratio": s["std_ratio"], "crmse": s["crmse_normalised"], "reference": primary})
+        return rows
+
+    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+        model_name = model.attrs.get("model", "model")
+        ds, notes = self._prepare_model(model)
+        if ds is None:
+            return self._not_applicable(model_name, notes)
+        mean = integrate.period_mean(ds, self.quantity).compute()
+        mine = _as_map(ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]], mean, model_name)
+        items = list(self.maps.values())
+        target, on_grid = _common_maps([mine] + items)
+        model_grid, refs_grid = on_grid[0], dict(zip([i.label for i in items], on_grid[1:]))
+        units = FLUX_UNITS
+        fields = {"mean_model": model_grid["value"].assign_attrs(
+            plot="map", role="model", colormap="sequential", units=units, long_name=f"{model_name} period-mean {self.quantity}")}
+        rows, overall_parts = [], {}
+        primary = items[0].label
+        taylor_rows = []
+        for item in items:
+            ref = refs_grid[item.label]
+            notes += _overlap_note(ds, item.ds, item.label) + item.notes
+            rmse_map, rmse_notes = self._rmse_map(ds, item.label, target)
+            notes += rmse_notes
+            region_rows, parts = self._region_stats(model_grid, ref, item.label, rmse_map)
+            rows += region_rows
+            stats_ = parts.pop("_stats")
+            overall_parts[item.label] = scores.overall_score(parts, TAYLOR_SCORE_WEIGHTS)
+            rows.append({"reference": item.label, "region": regions.GLOBAL, "analysis": "taylor",
+                         "name": "mean-state score", "type": "score", "units": "1", "value": overall_parts[item.label]})
+            slug = _slug(item.label)
+            fields[f"mean_{slug}"] = ref["value"].assign_attrs(
+                plot="map", role="reference", colormap="sequential", units=units, long_name=f"{item.label} period-mean")
+            fields[f"difference_{slug}"] = bias.bias_map(model_grid["value"], ref["value"]).assign_attrs(
+                plot="map", role="difference", colormap="diverging", units=units,
+                long_name=f"{model_name} − {item.label}")
+            fields[f"bias_score_{slug}"] = bias.bias_score_map(model_grid["value"], ref["value"]).assign_attrs(
+                plot="map", role="model", colormap="sequential", units="1", vmin=0.0, vmax=1.0,
+                long_name=f"bias score against {item.label}")
+            if rmse_map is not None:
+                fields[f"rmse_score_{slug}"] = rmse_map.assign_attrs(
+                    plot="map", role="model", colormap="sequential", units="1", vmin=0.0, vmax=1.0,
+                    long_name=f"RMSE score against {item.label}")
+            if item.label == primary:
+                taylor_rows.append({"label": model_name, "role": "model", "correlation": stats_["correlation"],
+                                    "std_ratio": stats_["std_ratio"], "crmse": stats_["crmse_normalised"],
+                                    "reference": primary})
+        taylor_rows += self._taylor_rows(primary, refs_grid)
+        rows.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
+                     "type": "score", "units": "1", "value": scores.overall_score(overall_parts)})
+        notes.append(f"maps compared on the coarsest grid ({target.sizes['lat']}x{target.sizes['lon']}) after "
+                     "conservative regridding; statistics area-weighted over land valid in both")
+        table_meta = {"taylor": {"plot": "taylor", "title": f"{self.quantity} period-mean maps (normalised by {primary})"}}
+        return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), xr.Dataset(fields),
+                                   {"taylor": pd.DataFrame(taylor_rows)}, table_meta, notes)
+
+    def confront_references(self) -> ConfrontationResult | None:
+        """Products against the first product, and the CV across products (needs ≥ 2 products)."""
+        items = list(self.maps.values())
+        if len(items) < 2:
+            return None
+        target, on_grid = _common_maps(items)
+        refs_grid = dict(zip([i.label for i in items], on_grid))
+        primary = items[0].label
+        rows = []
+        for item in items[1:]:
+            region_rows, parts = self._region_stats(refs_grid[item.label], refs_grid[primary], primary, None)
+            parts.pop("_stats")
+            rows += [{**r, "reference": primary, "analysis": f"taylor: {item.label}"} for r in region_rows]
+        spatial = [r["value"] for r in rows if r["name"] == "spatial distribution score" and r["region"] == regions.GLOBAL]
+        rows.append({"reference": primary, "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
+                     "type": "score", "units": "1", "value": float(np.mean(spatial))})
+        fields = {f"mean_{_slug(label)}": ds["value"].assign_attrs(
+            plot="map", role="reference", colormap="sequential", units=FLUX_UNITS, long_name=f"{label} period-mean")
+            for label, ds in refs_grid.items()}
+        fields["cv_products"] = cv_map([ds["value"] for ds in refs_grid.values()]).assign_attrs(
+            plot="map", role="reference", colormap="sequential", units="1",
+            long_name="coefficient of variation across products")
+        meta = {"taylor": {"plot": "taylor", "title": f"{self.quantity} products (normalised by {primary})"}}
+        return ConfrontationResult(scalar_rows(rows, model=REFERENCES_LABEL, confrontation=self.name), xr.Dataset(fields),
+                                   {"taylor": pd.DataFrame(self._taylor_rows(primary, refs_grid))}, meta,
+                                   [f"products compared with {primary} on the {target.sizes['lat']}x{target.sizes['lon']} grid"])
