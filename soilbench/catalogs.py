@@ -271,7 +271,7 @@ class CatalogEntry:
             try:
                 info["local"] = "; ".join(str(p) for p in self.paths(data_dir))
             except SoilbenchError as err:
-                info["local"] = f"missing: {err.problem}"
+                info["local"] = f"unavailable: {err.problem}"
         if self.kwargs:
             info["reader arguments"] = self.kwargs
         return info
