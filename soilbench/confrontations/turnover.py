@@ -1,0 +1,419 @@
+"""Soil carbon turnover time: τ = csoil / rh against observations, with attribution and the 2-box constraint.
+
+Kind ``turnover`` (group "τ"). References: soil carbon products (the first one is central;
+put ``hwsd-ncscd-soilc`` first) and Rh products (the first one is central, e.g.
+``cardamom-rh``); every stock × Rh combination gives an observed τ, and their range is the
+observational uncertainty. The science lives in :mod:`soilbench.analysis.turnover` and
+:mod:`soilbench.analysis.twobox`; ``docs/turnover.md`` describes outputs and scores.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from soilbench import atomic
+from soilbench.analysis import regrid, scores, taylor
+from soilbench.analysis import turnover as tau
+from soilbench.analysis import twobox
+from soilbench.analysis.integrate import land_area, period_mean
+from soilbench.confrontations.base import Confrontation, register
+from soilbench.errors import ConfigError, SoilbenchError
+from soilbench.regions import GLOBAL, region_masks
+from soilbench.results import REFERENCES_SLUG, ConfrontationResult, scalar_rows
+
+#: the published observation-based global soil turnover time (seed 000), shown beside the products
+LITERATURE_TAU_SOIL = {"label": "observation-based 0-1 m, Rh upscaling (seed 000)", "value": 38.3, "sd": 11.0}
+SCORE_NAMES = ("bias score", "spatial distribution score", "global tau score")
+TWOBOX_TABLE = "twobox"
+ENSEMBLE_FILES = {"changes": "twobox_ensemble.csv", "emulation": "twobox_emulation.csv"}
+
+
+@register
+class TurnoverConfrontation(Confrontation):
+    """Soil carbon turnover time of a model against observed stock × Rh products."""
+
+    kind: ClassVar[str] = "turnover"
+    group: ClassVar[str] = "τ"
+    quantities: ClassVar[tuple[str, ...]] = ("csoil", "rh")
+    option_defaults: ClassVar[dict[str, Any]] = {
+        "rh_threshold_g_m2_yr": tau.RH_THRESHOLD_G_M2_YR,
+        "tau_range_yr": list(tau.TAU_RANGE_YR),
+        "zonal_band_deg": tau.ZONAL_BAND_DEG,
+        "period": [2001, 2010],
+        "twobox": True,
+        "twobox_tau_veg_obs_yr": list(twobox.TAU_VEG_OBS_YR),
+        "twobox_tau_soil_obs_yr": list(twobox.TAU_SOIL_OBS_YR),
+        "twobox_draws": [100, 100],
+        "twobox_seed": 0,
+        "twobox_correction_period": list(twobox.CORRECTION_PERIOD),
+    }
+
+    # -- staging ---------------------------------------------------------------------------
+    def _stage(self) -> None:
+        from soilbench.load import load_reference  # local: the loader pulls pint/cftime
+
+        stocks, fluxes = {}, {}
+        for ref_id in self.references:
+            ds = load_reference(ref_id, data_dir=self.data_dir)
+            if "csoil" in ds:
+                stocks[ref_id] = ds
+            if "rh" in ds:
+                fluxes[ref_id] = ds
+        if not stocks or not fluxes:
+            missing = "soil carbon (csoil)" if not stocks else "heterotrophic respiration (rh)"
+            raise ConfigError(self.source, f"confrontation '{self.name}' needs a {missing} reference; "
+                                           f"got {self.references}", "references")
+        products = list(stocks.values()) + list(fluxes.values())
+        self._obs_grid = products[regrid.coarsest(products)][["cell_area"]].load()
+        self._stocks = {k: regrid.regrid_field(v, "csoil", self._obs_grid).load() for k, v in stocks.items()}
+        self._fluxes = {k: regrid.regrid_field(v, "rh", self._obs_grid).load() for k, v in fluxes.items()}
+
+    def _threshold(self) -> dict[str, Any]:
+        return {"rh_threshold_g_m2_yr": float(self.options["rh_threshold_g_m2_yr"]),
+                "tau_range_yr": tuple(float(x) for x in self.options["tau_range_yr"])}
+
+    def _observed_on(self, target: xr.Dataset) -> tuple[xr.Dataset, xr.DataArray]:
+        """Observed τ combinations on ``target``'s grid and the fraction valid in every product."""
+        stocks, fluxes, fraction = {}, {}, None
+        for group, products, out in (("csoil", self._stocks, stocks), ("rh", self._fluxes, fluxes)):
+            for ref_id, ds in products.items():
+                on_target = regrid.regrid_field(ds, group, target)
+                out[ref_id] = on_target[group]
+                frac = on_target["land_fraction"]
+                fraction = frac if fraction is None else np.minimum(fraction, frac)
+        return tau.observed_turnover(stocks, fluxes, **self._threshold()), fraction
+
+    # -- the model -------------------------------------------------------------------------
+    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+        self.stage_data()
+        name = model.attrs.get("model", "model")
+        missing = [q for q in self.quantities if q not in model]
+        if missing:
+            raise SoilbenchError(model.attrs.get("source_files", name),
+                                 f"turnover needs {', '.join(missing)}, which the model does not provide", missing[0])
+        notes: list[str] = []
+        means = self._model_means(model, notes)
+        opts = self._threshold()
+        band = float(self.options["zonal_band_deg"])
+
+        # global τ on the model's own grid: every valid land cell, no per-cell mask (a ratio of
+        # totals has no small-denominator problem)
+        tau_global_native = tau.global_turnover_time(means["csoil"], means["rh"], land_area(means))
+
+        # common grid: the coarser of model and observations
+        coarser = regrid.median_cell_size_deg2(means) >= regrid.median_cell_size_deg2(self._obs_grid)
+        target = means if coarser else self._obs_grid
+        model_c = regrid.regrid_field(means, "csoil", target)
+        model_r = regrid.regrid_field(means, "rh", target)
+        observed, obs_fraction = self._observed_on(target)
+        fraction = np.minimum(np.minimum(model_c["land_fraction"], model_r["land_fraction"]), obs_fraction)
+        area_m2 = (target["cell_area"] * fraction).rename("area")
+        csoil_m, rh_m = model_c["csoil"], model_r["rh"]
+        tau_m = tau.soil_turnover_time(csoil_m, rh_m, **opts)
+        tau_obs_all = observed["tau_soil"]
+        tau_o = tau_obs_all.isel(combination=0, drop=True)
+        common = tau_m.notnull() & tau_obs_all.notnull().all("combination") & (area_m2 > 0)
+        tau_lower, tau_upper = tau_obs_all.min("combination"), tau_obs_all.max("combination")
+        central = observed.attrs["central"]
+        stock0, flux0 = (str(observed["combination_stock"].values[0]), str(observed["combination_flux"].values[0]))
+        csoil_o, rh_o = observed["csoil"].sel(stock=stock0, drop=True), observed["rh"].sel(flux=flux0, drop=True)
+
+        masks = region_masks(target["lat"], target["lon"])
+        rows: list[dict[str, Any]] = []
+
+        def add(analysis, name_, value, units, kind="scalar", region=GLOBAL, reference=central):
+            rows.append({"analysis": analysis, "name": name_, "value": value, "units": units, "type": kind,
+                         "region": region, "reference": reference})
+
+        # global and regional τ on common cells, observed range across combinations
+        obs_global_by_region = {}
+        for region, mask in masks.items():
+            sel = common & mask
+            tau_model_region = tau.global_turnover_time(csoil_m, rh_m, area_m2, sel)
+            obs_values = tau.observed_global_turnover(observed, area_m2, sel)
+            obs_global_by_region[region] = obs_values
+            add("turnover", "tau model (common cells)", tau_model_region, "yr", region=region)
+            add("turnover", "tau observed (common cells)", obs_values[central], "yr", region=region)
+            add("turnover", "tau observed lower", min(obs_values.values()), "yr", region=region)
+            add("turnover", "tau observed upper", max(obs_values.values()), "yr", region=region)
+            score_map = tau.tau_bias_score(tau_m.where(sel), tau_o.where(sel), tau_lower, tau_upper)
+            add("bias", "bias score", scores.area_weighted_mean(score_map, area_m2, sel), "1", "score", region)
+            log_ratio_map = tau.log_ratio(tau_m, tau_o).where(sel)
+            add("bias", "mean log tau ratio", scores.area_weighted_mean(log_ratio_map, area_m2, sel), "1", region=region)
+        add("turnover", "global tau", tau_global_native, "yr", reference="")
+        tau_model_common = tau.global_turnover_time(csoil_m, rh_m, area_m2, common)
+        obs_global = obs_global_by_region[GLOBAL]
+        lower, upper = min(obs_global.values()), max(obs_global.values())
+        add("bias", "log tau ratio (global)", float(np.log(tau_model_common / obs_global[central])), "1")
+        global_score = float(tau.tau_bias_score(tau_model_common, obs_global[central], lower, upper))
+        add("bias", "global tau score", global_score, "1", "score")
+
+        # attribution: ln(τm/τo) = ln(Cm/Co) − ln(Rm/Ro)
+        attribution = tau.attribute_bias(csoil_m, rh_m, csoil_o, rh_o, common)
+        attribution_rows = []
+        for region, mask in masks.items():
+            share = tau.rh_dominated_share(attribution["attribution"], area_m2, mask)
+            add("attribution", "Rh-dominated area share", share, "1", region=region)
+            mean_c = scores.area_weighted_mean(attribution["log_csoil_ratio"], area_m2, mask)
+            mean_r = scores.area_weighted_mean(attribution["log_rh_ratio"], area_m2, mask)
+            add("attribution", "mean log csoil ratio", mean_c, "1", region=region)
+            add("attribution", "mean log rh ratio", mean_r, "1", region=region)
+            attribution_rows.append({"region": region, "rh_dominated_share": share,
+                                     "mean_log_csoil_ratio": mean_c, "mean_log_rh_ratio": mean_r,
+                                     "area_km2": float(area_m2.where(attribution["attribution"].notnull() & mask,
+                                                                     0.0).sum()) / 1e6})
+
+        # spatial pattern of log10 τ
+        stats = taylor.taylor_statistics(np.log10(tau_m.where(common)), np.log10(tau_o.where(common)), area_m2)
+        add("spatial distribution", "correlation of log tau", stats["correlation"], "1")
+        add("spatial distribution", "std ratio of log tau", stats["std_ratio"], "1")
+        add("spatial distribution", "spatial distribution score", stats["score"], "1", "score")
+        taylor_rows = [{"label": name, "role": "model", "correlation": stats["correlation"],
+                        "std_ratio": stats["std_ratio"], "crmse": stats["crmse_normalised"]}]
+        taylor_rows += self._reference_taylor_rows(observed, common, area_m2)
+
+        named = {r["name"]: r["value"] for r in rows if r["region"] == GLOBAL and r["type"] == "score"}
+        overall = scores.overall_score({k: named[k] for k in SCORE_NAMES})
+        add("overall", "overall score", overall, "1", "score")
+
+        fields = self._fields(tau_m.where(common), tau_o.where(common), attribution, csoil_m, rh_m, observed,
+                              area_m2, common, band, name)
+        tables = {
+            "global_tau": self._global_bars(name, tau_global_native),
+            "taylor_log_tau": pd.DataFrame(taylor_rows),
+            "attribution": pd.DataFrame(attribution_rows),
+        }
+        table_meta = {
+            "global_tau": {"plot": "bars", "title": "Global soil carbon turnover time", "units": "yr"},
+            "taylor_log_tau": {"plot": "taylor", "title": "Spatial pattern of log10 turnover time"},
+            "attribution": {"plot": "table", "title": "Turnover bias attribution (stock vs Rh) by region"},
+        }
+        if tau_global_native and np.isfinite(tau_global_native):
+            notes.append(f"{name}: global τ {tau_global_native:.1f} yr on its own grid; on cells shared with "
+                         f"the observations {tau_model_common:.1f} yr vs observed {obs_global[central]:.1f} yr "
+                         f"({lower:.1f}-{upper:.1f} across products).")
+        fields, rows = self._two_box(model, name, fields, rows, tables, table_meta, notes)
+        scalars = scalar_rows(rows, model=name, confrontation=self.name)
+        return ConfrontationResult(scalars, fields, tables, table_meta, notes)
+
+    def _model_means(self, model: xr.Dataset, notes: list[str]) -> xr.Dataset:
+        """Period-mean csoil and rh (step-length weighted), with cell_area and land_fraction."""
+        ds = model
+        if "time" in model.dims:
+            first, last = (int(y) for y in self.options["period"])
+            years = model["time"].dt.year
+            inside = (years >= first) & (years <= last)
+            if bool(inside.any()):
+                ds = model.isel(time=np.flatnonzero(inside.values))
+            else:
+                notes.append(f"the model has no year in {first}-{last}; its whole record "
+                             f"({int(years.min())}-{int(years.max())}) is averaged")
+        out = xr.Dataset({v: period_mean(ds, v) for v in ("csoil", "rh")})
+        out["cell_area"] = model["cell_area"]
+        out["land_fraction"] = model["land_fraction"].fillna(0.0)
+        return out.load()
+
+    def _reference_taylor_rows(self, observed: xr.Dataset, common: xr.DataArray, area_m2: xr.DataArray
+                               ) -> list[dict[str, Any]]:
+        """Every non-central combination against the central one: the observational spread."""
+        central = np.log10(observed["tau_soil"].isel(combination=0).where(common))
+        out = []
+        for label in observed["combination"].values[1:]:
+            other = np.log10(observed["tau_soil"].sel(combination=label).where(common))
+            s = taylor.taylor_statistics(other.drop_vars(["combination", "combination_stock", "combination_flux"]),
+                                         central.drop_vars(["combination", "combination_stock", "combination_flux"]),
+                                         area_m2)
+            out.append({"label": str(label), "role": "reference", "correlation": s["correlation"],
+                        "std_ratio": s["std_ratio"], "crmse": s["crmse_normalised"]})
+        return out
+
+    def _global_bars(self, model_name: str, tau_model_yr: float) -> pd.DataFrame:
+        """Model's global τ beside each observed combination (own cells) and the published value."""
+        rows = [{"label": model_name, "role": "model", "value": tau_model_yr, "lower": np.nan, "upper": np.nan,
+                 "units": "yr"}]
+        obs = self._observed_global_own()
+        lo, hi = min(obs.values()), max(obs.values())
+        for i, (label, value) in enumerate(obs.items()):
+            rows.append({"label": label, "role": "reference", "value": value,
+                         "lower": lo if i == 0 else np.nan, "upper": hi if i == 0 else np.nan, "units": "yr"})
+        lit = LITERATURE_TAU_SOIL
+        rows.append({"label": lit["label"], "role": "literature", "value": lit["value"],
+                     "lower": lit["value"] - lit["sd"], "upper": lit["value"] + lit["sd"], "units": "yr"})
+        return pd.DataFrame(rows)
+
+    def _observed_global_own(self) -> dict[str, float]:
+        """Global τ of each combination on the observations' own grid and cells (model-independent)."""
+        if getattr(self, "_obs_global_cache", None) is None:
+            observed, fraction = self._observed_on(self._obs_grid)
+            area_m2 = self._obs_grid["cell_area"] * fraction
+            valid = observed["tau_soil"].notnull().all("combination")
+            self._obs_global_cache = tau.observed_global_turnover(observed, area_m2, valid)
+        return self._obs_global_cache
+
+    def _fields(self, tau_m, tau_o, attribution, csoil_m, rh_m, observed, area_m2, common, band, model_name
+                ) -> xr.Dataset:
+        """Maps and zonal curves per the plot conventions (zonal curves as 5° steps over ``lat``)."""
+        lat = tau_m["lat"]
+        zonal_m = tau.zonal_turnover_time(csoil_m, rh_m, area_m2, common, band)
+        zonal_o = tau.observed_zonal_turnover(observed, area_m2, common, band)
+
+        def on_lat(curve: xr.DataArray) -> xr.DataArray:
+            # the report draws zonal curves over `lat`, which the maps already define: give each
+            # map row the value of its band (a step curve; the band means themselves are unchanged)
+            edges = tau.zonal_band_edges(band)
+            centres = 0.5 * (edges[1:] + edges[:-1])
+            idx = np.clip(np.searchsorted(edges, lat.values, side="right") - 1, 0, centres.size - 1)
+            return xr.DataArray(curve.sel(lat_band=centres[idx]).values, dims="lat", coords={"lat": lat.values})
+
+        def zonal_attrs(role, long_name, **extra):
+            return {"plot": "zonal", "role": role, "units": "yr", "long_name": long_name,
+                    "band_width_deg": band, "comment": f"ratio of totals in {band:g}° bands, common cells", **extra}
+
+        central = observed.attrs["central"]
+        fields = xr.Dataset({
+            "tau_model": tau_m.assign_attrs(plot="map", role="model", colormap="sequential", units="yr",
+                                            long_name=f"soil carbon turnover time, {model_name}"),
+            "tau_observed": tau_o.assign_attrs(plot="map", role="reference", colormap="sequential", units="yr",
+                                               long_name=f"observed soil carbon turnover time, {central}"),
+            "tau_log_ratio": attribution["log_tau_ratio"].assign_attrs(
+                plot="map", role="difference", colormap="diverging", vmin=-2.0, vmax=2.0),
+            "log_csoil_ratio": attribution["log_csoil_ratio"].assign_attrs(
+                plot="map", role="difference", colormap="diverging", vmin=-2.0, vmax=2.0),
+            "log_rh_ratio": attribution["log_rh_ratio"].assign_attrs(
+                plot="map", role="difference", colormap="diverging", vmin=-2.0, vmax=2.0),
+            "tau_attribution": attribution["attribution"].assign_attrs(plot="map", role="attribution",
+                                                                       colormap="categorical"),
+            "tau_zonal_model": on_lat(zonal_m).assign_attrs(zonal_attrs("model", f"zonal turnover time, {model_name}")),
+            "tau_zonal_observed": on_lat(zonal_o.isel(combination=0)).assign_attrs(zonal_attrs(
+                "reference", f"observed zonal turnover time, {central}",
+                lower="tau_zonal_observed_lower", upper="tau_zonal_observed_upper")),
+            "tau_zonal_observed_lower": on_lat(zonal_o.min("combination")).assign_attrs(
+                units="yr", long_name="lowest observed zonal turnover time across stock x Rh products"),
+            "tau_zonal_observed_upper": on_lat(zonal_o.max("combination")).assign_attrs(
+                units="yr", long_name="highest observed zonal turnover time across stock x Rh products"),
+        })
+        drop = [c for c in fields.coords if c not in ("lat", "lon")]
+        return fields.drop_vars(drop)
+
+    # -- the 2-box constraint --------------------------------------------------------------
+    def _two_box(self, model, name, fields, rows, tables, table_meta, notes):
+        if not self.options["twobox"]:
+            return fields, rows
+        period = tuple(int(y) for y in self.options["twobox_correction_period"])
+        reason = twobox.two_box_unavailable_reason(model, period)
+        if reason is not None:
+            notes.append(f"2-box constraint not run: {reason}; it needs annual npp, cveg, csoil and rh series "
+                         f"covering {period[0]}-{period[1]}.")
+            return fields, rows
+        series = twobox.global_annual_series(model)
+        try:
+            result = twobox.constrain_model(
+                name, series["year"].to_numpy(), series["npp_pg_yr"].to_numpy(), series["rh_pg_yr"].to_numpy(),
+                series["cveg_pg"].to_numpy(), series["csoil_pg"].to_numpy(),
+                tau_veg_obs_yr=tuple(self.options["twobox_tau_veg_obs_yr"]),
+                tau_soil_obs_yr=tuple(self.options["twobox_tau_soil_obs_yr"]),
+                n_draws=tuple(int(n) for n in self.options["twobox_draws"]),
+                seed=int(self.options["twobox_seed"]), period=period,
+            )
+        except ValueError as err:
+            notes.append(f"2-box constraint not run: {err}.")
+            return fields, rows
+        notes.extend(result.notes)
+        first, last = int(result.years[0]), int(result.years[-1])
+        for _, row in result.changes.iterrows():
+            rows.append({"analysis": "two-box", "name": f"delta {row['quantity']} {row['variant']}",
+                         "value": row["value"], "units": "Pg", "type": "scalar", "region": GLOBAL,
+                         "reference": f"{first}-{last}"})
+            if row["variant"] == "constrained":
+                rows.append({"analysis": "two-box", "name": f"delta {row['quantity']} constrained sd",
+                             "value": row["sd"], "units": "Pg", "type": "scalar", "region": GLOBAL,
+                             "reference": f"{first}-{last}"})
+        for label, value in (("model tau_veg", result.tau_veg_model_yr), ("model tau_soil", result.tau_soil_model_yr)):
+            rows.append({"analysis": "two-box", "name": f"{label} {period[0]}-{period[1]}", "value": value,
+                         "units": "yr", "type": "scalar", "region": GLOBAL, "reference": ""})
+        tables[TWOBOX_TABLE] = result.table()
+        table_meta[TWOBOX_TABLE] = {"plot": "bars", "title": f"2-box: carbon stock changes {first}-{last}",
+                                    "units": "Pg"}
+        year = xr.DataArray(result.years, dims="year", name="year")
+        series_vars = {}
+        for variant in twobox.VARIANTS:
+            var = f"ctotal_{variant}"
+            attrs = {"plot": "series", "role": "model", "units": "Pg",
+                     "long_name": f"total land carbon (veg + soil), {variant}"}
+            if variant == "constrained":
+                attrs.update(lower=f"{var}_lower", upper=f"{var}_upper")
+                sd = result.constrained_sd["cTotal"]
+                mean = result.series[(variant, "cTotal")]
+                series_vars[f"{var}_lower"] = xr.DataArray(mean - sd, coords={"year": year}, dims="year",
+                                                           attrs={"units": "Pg"})
+                series_vars[f"{var}_upper"] = xr.DataArray(mean + sd, coords={"year": year}, dims="year",
+                                                           attrs={"units": "Pg"})
+            series_vars[var] = xr.DataArray(result.series[(variant, "cTotal")], coords={"year": year}, dims="year",
+                                            attrs=attrs)
+        return fields.assign(series_vars), rows
+
+    @classmethod
+    def summarize_models(cls, out_dir: str | Path, confrontation_name: str) -> dict[str, pd.DataFrame] | None:
+        """2-box ensemble over every model's saved ``tables/twobox.csv`` (run after all models).
+
+        Writes ``OUT/<confrontation>/twobox_ensemble.csv`` (ensemble changes, ``bars`` layout) and
+        ``twobox_emulation.csv`` (slope and R² of emulated vs original ΔcTotal across models).
+        Returns the tables, or None when no model had the 2-box constraint.
+        """
+        directory = Path(out_dir) / confrontation_name
+        frames = []
+        for table in sorted(directory.glob(f"*/tables/{TWOBOX_TABLE}.csv")):
+            task_dir = table.parent.parent
+            if task_dir.name == REFERENCES_SLUG:
+                continue
+            try:
+                meta = json.loads((task_dir / "meta.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # incomplete task
+            if meta.get("status") == "ok":
+                frames.append(pd.read_csv(table))
+        if not frames:
+            return None
+        combined = twobox.ensemble(frames)
+        for key, file_name in ENSEMBLE_FILES.items():
+            with atomic.atomic_path(directory / file_name) as tmp:
+                combined[key].to_csv(tmp, index=False)
+        return combined
+
+    # -- references against each other ----------------------------------------------------
+    def confront_references(self) -> ConfrontationResult | None:
+        """Observed τ of every stock × Rh combination on the observations' grid."""
+        self.stage_data()
+        observed, fraction = self._observed_on(self._obs_grid)
+        area_m2 = self._obs_grid["cell_area"] * fraction
+        valid = observed["tau_soil"].notnull().all("combination") & (area_m2 > 0)
+        central = observed.attrs["central"]
+        rows = []
+        for region, mask in region_masks(self._obs_grid["lat"], self._obs_grid["lon"]).items():
+            for label, value in tau.observed_global_turnover(observed, area_m2, valid & mask).items():
+                rows.append({"analysis": "turnover", "name": "tau observed", "value": value, "units": "yr",
+                             "type": "scalar", "region": region, "reference": label})
+        scalars = scalar_rows(rows, model="references", confrontation=self.name)
+        tau_o = observed["tau_soil"].isel(combination=0, drop=True).where(valid)
+        fields = xr.Dataset({"tau_observed": tau_o.assign_attrs(
+            plot="map", role="reference", colormap="sequential", units="yr",
+            long_name=f"observed soil carbon turnover time, {central}")})
+        fields = fields.drop_vars([c for c in fields.coords if c not in ("lat", "lon")])
+        taylor_rows = self._reference_taylor_rows(observed, valid, area_m2)
+        obs = self._observed_global_own()
+        bars = pd.DataFrame([{"label": k, "role": "reference", "value": v, "lower": np.nan, "upper": np.nan,
+                              "units": "yr"} for k, v in obs.items()])
+        tables = {"global_tau": bars}
+        meta = {"global_tau": {"plot": "bars", "title": "Global soil carbon turnover time", "units": "yr"}}
+        if taylor_rows:
+            tables["taylor_log_tau"] = pd.DataFrame(taylor_rows)
+            meta["taylor_log_tau"] = {"plot": "taylor", "title": "Spatial pattern of log10 turnover time"}
+        notes = [f"observed τ: soil carbon {', '.join(self._stocks)} over Rh {', '.join(self._fluxes)}; "
+                 f"central {central}; cells with Rh > {self.options['rh_threshold_g_m2_yr']:g} g m-2 yr-1."]
+        return ConfrontationResult(scalars, fields, tables, meta, notes)
