@@ -136,7 +136,7 @@ def write_no_units(path: str | Path) -> Path:
 
 
 def write_unknown_units(path: str | Path) -> Path:
-    return write(make_rh(n_years=1, units="furlongs per fortnight"), path)
+    return write(make_rh(n_years=1, units="bananas m-2 s-1"), path)
 
 
 def write_no_quantity(path: str | Path) -> Path:

@@ -57,7 +57,7 @@ def canonicalise(
     metadata
         Catalog metadata: ``period`` ("2000-2010" or [2000, 2010]) for one-step files,
         ``static`` (True for time-invariant products: ``attrs["period"] = "static"``),
-        ``variables`` (quantity → variable name or list to sum) overriding the alias table.
+        ``quantities`` (quantity → variable name or list to sum) overriding the alias table.
     land_fraction_default
         When the file has neither ``sftlf`` nor testbed ``landarea``: ``"valid"`` (1 where any
         quantity has data, else 0) or ``"one"`` (1 everywhere).
@@ -66,9 +66,10 @@ def canonicalise(
     lat, lon = grid.find_lat_lon(raw, source)
     cell_area, land_fraction = _area_and_fraction(raw, lat, lon, source)
 
-    fields = _quantities(raw, lat, lon, source, metadata.get("variables"))
+    fields = _quantities(raw, lat, lon, source, metadata.get("quantities"))
     if not fields:
-        present = ", ".join(sorted(str(v) for v in raw.data_vars)) or "none"
+        bounds = {str(raw[c].attrs.get("bounds")) for c in raw.variables}
+        present = ", ".join(sorted(str(v) for v in raw.data_vars if str(v) not in bounds)) or "none"
         raise SoilbenchError(source, f"has no variable soilbench knows (rh, rhSoil, cSoil, cresp, ...); found: {present}")
     missing = _missing_mask(raw, source)
     if missing is not None:

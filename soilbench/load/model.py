@@ -33,9 +33,10 @@ def load_model(
         A NetCDF file; a list of files (combined by coordinates: variables merged, time
         pieces concatenated); a directory of NetCDF files (TRENDY style, one per variable); a
         registry id (e.g. ``"testbed-casacnp"``); or a catalog entry, i.e. any object with
-        ``.paths()`` and a ``.metadata`` mapping (``name``, ``period``, ``variables``).
+        ``.paths()`` and a ``.metadata`` mapping (``model`` or ``name``, ``period`` for one-step
+        files, ``quantities``: quantity → variable name or list to sum, overriding the alias table).
     name
-        Display name; default the catalog's ``name``, else the file or directory name.
+        Display name; default the catalog's ``model``/``name``, else the file or directory name.
     period
         ``(first_year, last_year)`` to keep; the overlap is logged and recorded in attrs.
     data_dir
@@ -54,7 +55,7 @@ def load_model(
     paths, metadata = _resolve(source, data_dir)
     label = ";".join(str(p) for p in paths)
     raw = _open_all(paths)
-    display = name or metadata.get("name") or _default_name(source, paths)
+    display = name or metadata.get("model") or metadata.get("name") or _default_name(source, paths)
     return canonicalise(raw, label, display, period=period, metadata=metadata)
 
 
@@ -62,7 +63,8 @@ def _resolve(source: ModelSource, data_dir) -> tuple[list[Path], dict]:
     """Paths and metadata of any accepted kind of model source."""
     if hasattr(source, "paths") and callable(source.paths):
         metadata = dict(getattr(source, "metadata", None) or {})
-        paths = [Path(p) for p in source.paths()]
+        listed = source.paths() if data_dir is None else source.paths(data_dir=data_dir)
+        paths = [Path(p) for p in listed]
         return _expand(paths), metadata
     if isinstance(source, (str, os.PathLike)):
         text = str(source)

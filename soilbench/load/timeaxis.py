@@ -72,7 +72,9 @@ def decode_time(ds: xr.Dataset, source: str | PathLike | None = None) -> xr.Data
         if decoded is None:
             if ds.sizes[ds[time].dims[0]] == 1:
                 log.debug("%s: undecodable single time stamp (%s); treated as a one-period mean", source, units)
-                return _drop_time(ds, time)
+                ds = _drop_time(ds, time)
+                ds.attrs["calendar"] = calendar
+                return ds
             raise SoilbenchError(source, f"has time values that are not dates in '{units}'", time)
         ds = ds.assign_coords({time: (ds[time].dims, decoded, {"calendar": calendar})})
         bounds = ds[time].attrs.get("bounds")
