@@ -1,0 +1,229 @@
+"""Gridded confrontation classes on synthetic canonical datasets (no data files needed)."""
+
+import math
+
+import cftime
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import soilbench.load
+from soilbench.analysis import integrate
+from soilbench.confrontations import confrontation_class
+from soilbench.errors import ConfigError
+from soilbench.load import series
+from soilbench.results import SCALAR_COLUMNS, load_result
+from test_gridded_analysis import canonical
+
+NO_KOPPEN = {"regions": ["latitude_bands"]}
+
+
+def smooth_rh(res_deg: float, scale: float = 1.0) -> np.ndarray:
+    lat = np.arange(-90 + res_deg / 2, 90, res_deg)
+    lon = np.arange(-180 + res_deg / 2, 180, res_deg)
+    field = scale * (600 * np.cos(np.radians(lat))[:, None] + 50 * np.sin(np.radians(lon))[None, :] + 100)
+    field[lat < -60] = np.nan  # no soil in Antarctica
+    return field
+
+
+@pytest.fixture
+def products(monkeypatch):
+    """Two synthetic gridded rh products on a 4° grid, served by load_reference."""
+    refs = {
+        "prod-a": canonical(smooth_rh(4.0), 4.0),
+        "prod-b": canonical(smooth_rh(4.0, 1.1), 4.0),
+    }
+    for ident, ds in refs.items():
+        ds.attrs.update(model=ident, reference=ident, period="2001-2010", climatology=1)
+    monkeypatch.setattr(soilbench.load, "REFERENCE_IDS", tuple(refs))
+    monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: refs[ident].copy())
+    return refs
+
+
+def make(kind, references, **options):
+    return confrontation_class(kind)(f"rh-{kind}", references, {**NO_KOPPEN, **options})
+
+
+def overall(result):
+    rows = result.scalars.query("analysis == 'overall' and name == 'overall score'")
+    assert len(rows) == 1 and rows["region"].iloc[0] == "global"
+    return float(rows["value"].iloc[0])
+
+
+def test_global_totals_against_products_and_literature(products, tmp_path):
+    conf = make("global_totals", ["prod-a", "prod-b", "literature-rh"])
+    conf.stage_data()
+    model = canonical(smooth_rh(2.0, 1.05), 2.0)
+    model.attrs["model"] = "M"
+    result = conf.confront(model)
+    s = result.scalars
+    assert list(s.columns) == SCALAR_COLUMNS
+    expected = float(integrate.period_total(model, "rh"))
+    total = s.query("name == 'total' and region == 'global'")["value"].iloc[0]
+    assert total == pytest.approx(expected)
+    # σ is the sample SD of the point estimates: two products + data-driven literature best values
+    table = series.read_literature_table(series.literature_path("rh"))
+    point = table.query("category == 'data-driven' and not value_is_midpoint")["value"].tolist()
+    product_totals = [float(integrate.period_total(products[p], "rh")) for p in ("prod-a", "prod-b")]
+    sigma = np.std(point + product_totals, ddof=1)
+    assert s.query("name == 'spread of estimates'")["value"].iloc[0] == pytest.approx(sigma)
+    score_a = s.query("reference == 'prod-a' and name == 'total score' and region == 'global'")["value"].iloc[0]
+    assert score_a == pytest.approx(math.exp(-abs(expected - product_totals[0]) / sigma))
+    assert 0 < overall(result) <= 1
+    bars = result.tables["global_totals"]
+    assert {"label", "role", "value", "lower", "upper", "units"} <= set(bars.columns)
+    assert set(bars["role"]) == {"model", "reference", "literature"}
+    regional = result.tables["regional_totals"]
+    assert set(regional["region"]) >= {"global", "lat_-30_0", "lat_60_90"}
+    assert result.table_meta["global_totals"]["plot"] == "bars"
+    # the result survives the round trip through disk
+    result.save(tmp_path / "r", {"model": "M"})
+    meta, back = load_result(tmp_path / "r")
+    assert meta["tables"]["global_totals"]["plot"] == "bars"
+    np.testing.assert_allclose(back.scalars["value"], s["value"], equal_nan=True)
+    assert list(back.scalars["name"]) == list(s["name"])
+    refs = conf.confront_references()
+    assert refs.scalars.query("name == 'coefficient of variation across products'").shape[0] >= 1
+
+
+def test_model_equal_to_a_product_scores_one_against_it(products):
+    conf = make("global_totals", ["prod-a", "prod-b"])
+    conf.stage_data()
+    model = products["prod-a"].copy()
+    model.attrs["model"] = "copy of a"
+    s = conf.confront(model).scalars
+    assert s.query("reference == 'prod-a' and name == 'total score'")["value"].min() == pytest.approx(1.0)
+
+
+def test_rs_not_applicable_for_a_model_with_only_rh(products):
+    conf = make("global_totals", ["literature-rs"], quantity="rs")
+    conf.stage_data()
+    assert conf.group == "SR"
+    model = canonical(smooth_rh(4.0), 4.0)
+    result = conf.confront(model)
+    assert math.isnan(overall(result))
+    assert any("not applicable" in n for n in result.notes)
+    # rh + ra_root is soil respiration
+    with_root = model.assign(ra_root=model["rh"] * 0.7)
+    result = conf.confront(with_root)
+    total = result.scalars.query("name == 'total' and region == 'global'")["value"].iloc[0]
+    assert total == pytest.approx(1.7 * float(integrate.period_total(model, "rh")))
+    assert any("rh + ra_root" in n for n in result.notes)
+
+
+def monthly_model(first_year: int, n_years: int, res_deg: float = 4.0) -> xr.Dataset:
+    times = [cftime.DatetimeNoLeap(y, m, 15) for y in range(first_year, first_year + n_years) for m in range(1, 13)]
+    days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] * n_years
+    base = smooth_rh(res_deg)
+    field = np.stack([base * (1 + 0.01 * (t // 12)) for t in range(len(times))])
+    ds = canonical(field, res_deg, times=times, step_days=days)
+    ds.attrs.update(model="monthly", calendar="noleap", period=f"{first_year}-{first_year + n_years - 1}")
+    return ds
+
+
+def test_time_series_model_gives_annual_series_and_period_notes(products):
+    conf = make("global_totals", ["prod-a"], period=[2001, 2003])
+    conf.stage_data()
+    result = conf.confront(monthly_model(2000, 5))
+    series_var = result.fields["total_model"]
+    assert series_var.attrs["plot"] == "series" and list(series_var["year"].values) == [2001, 2002, 2003]
+    ratio = series_var.sel(year=2003) / series_var.sel(year=2001)
+    assert float(ratio) == pytest.approx(1.03 / 1.01)
+    assert not result.notes
+    late = conf.confront(monthly_model(2030, 2))
+    assert any("climatology" in n for n in late.notes)
+
+
+def test_zonal_means_identical_model_scores_one_and_fields_follow_conventions(products):
+    conf = make("zonal_means", ["prod-a", "prod-b"])
+    conf.stage_data()
+    model = products["prod-a"].copy()
+    model.attrs["model"] = "copy"
+    result = conf.confront(model)
+    s = result.scalars
+    assert s.query("reference == 'prod-a' and name == 'zonal score'")["value"].iloc[0] == pytest.approx(1.0)
+    assert s.query("reference == 'prod-b' and name == 'zonal score'")["value"].iloc[0] < 1.0
+    fields = result.fields
+    zonal_vars = [v for v in fields.data_vars if fields[v].attrs.get("plot") == "zonal"]
+    assert fields.sizes["lat"] == 36
+    for name in zonal_vars:
+        lower = fields[name].attrs.get("lower")
+        if lower:
+            assert lower in fields and fields[name].attrs["upper"] in fields
+            assert bool((fields[lower] <= fields[name] + 1e-9).where(fields[name].notnull(), True).all())
+    assert {"model", "reference"} == {fields[v].attrs["role"] for v in zonal_vars}
+    band_rows = s.query("name == 'band score'")
+    assert band_rows["region"].str.fullmatch(r"lat_-?\d+_-?\d+").all()
+    refs = conf.confront_references()
+    assert refs is not None and 0 < overall(refs) < 1
+
+
+def test_taylor_linear_model_and_reference_points(products):
+    conf = make("taylor", ["prod-a", "prod-b"])
+    conf.stage_data()
+    ref = products["prod-a"]
+    model = ref.copy()
+    model["rh"] = 2.0 * ref["rh"] + 10.0
+    model.attrs["model"] = "twice"
+    result = conf.confront(model)
+    s = result.scalars.set_index(["reference", "region", "name"])["value"]
+    assert s[("prod-a", "global", "correlation")] == pytest.approx(1.0)
+    assert s[("prod-a", "global", "normalised standard deviation")] == pytest.approx(2.0)
+    assert s[("prod-a", "global", "spatial distribution score")] == pytest.approx(4 * 2 / ((2 + 0.5) ** 2 * 2))
+    table = result.tables["taylor"]
+    assert list(table["label"]) == ["twice", "prod-a", "prod-b"]
+    assert list(table["role"]) == ["model", "reference", "reference"]
+    # prod-b = 1.1 × prod-a: correlation 1, σ̂ 1.1 against prod-a
+    assert table.iloc[2]["correlation"] == pytest.approx(1.0)
+    assert table.iloc[2]["std_ratio"] == pytest.approx(1.1)
+    maps = [v for v in result.fields.data_vars if result.fields[v].attrs.get("plot") == "map"]
+    assert {"mean_model", "mean_prod_a", "difference_prod_a", "bias_score_prod_a"} <= set(maps)
+    assert result.fields["difference_prod_a"].attrs["colormap"] == "diverging"
+    refs = conf.confront_references()
+    assert "cv_products" in refs.fields and refs.tables["taylor"].shape[0] == 2
+    cv = refs.fields["cv_products"]
+    assert float(cv.max()) == pytest.approx(np.std([1.0, 1.1], ddof=1) / 1.05, rel=1e-6)
+
+
+def test_taylor_regrids_a_finer_model_to_the_coarser_grid(products):
+    conf = make("taylor", ["prod-a"])
+    conf.stage_data()
+    model = canonical(smooth_rh(2.0), 2.0)
+    model.attrs["model"] = "fine"
+    result = conf.confront(model)
+    assert result.fields.sizes["lat"] == 45  # the 4° grid of the product
+    corr = result.scalars.query("reference == 'prod-a' and region == 'global' and name == 'correlation'")
+    assert corr["value"].iloc[0] > 0.999
+
+
+def test_rmse_score_when_both_have_time_axes(monkeypatch):
+    ref = monthly_model(2000, 3)
+    model = ref.copy()
+    model["rh"] = ref["rh"] * 1.2
+    monkeypatch.setattr(soilbench.load, "REFERENCE_IDS", ("series-ref",))
+    monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: ref.copy())
+    conf = make("taylor", ["series-ref"])
+    conf.stage_data()
+    result = conf.confront(model)
+    rmse = result.scalars.query("name == 'rmse score' and region == 'global'")["value"].iloc[0]
+    assert 0 < rmse < 1
+    assert "rmse_score_series_ref" in result.fields
+
+
+@pytest.mark.parametrize("kind, refs, options, key", [
+    ("taylor", ["prod-a"], {"quantity": "csoil"}, "options.quantity"),
+    ("taylor", ["literature-rh"], {}, "references"),
+    ("zonal_means", ["prod-a"], {"band_width": 7}, "options.band_width"),
+    ("global_totals", ["prod-a"], {"period": [2010, 2001]}, "options.period"),
+    ("global_totals", ["prod-a"], {"regions": ["continents"]}, "options.regions"),
+])
+def test_invalid_options_are_config_errors(products, kind, refs, options, key):
+    with pytest.raises(ConfigError) as err:
+        confrontation_class(kind)("x", refs, options, source="bench.yaml")
+    assert err.value.variable == key
+
+
+def test_unknown_option_is_rejected(products):
+    with pytest.raises(ConfigError):
+        confrontation_class("taylor")("x", ["prod-a"], {"max_distance": 3})
