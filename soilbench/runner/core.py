@@ -99,20 +99,47 @@ class RunSummary:
 
 
 # -- fingerprints and provenance --------------------------------------------------------------------
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
 def data_ids(confrontation: Confrontation) -> list[str]:
-    """Registry ids a confrontation depends on: its references and declared auxiliary data."""
+    """Dataset ids a confrontation depends on: references, declared auxiliary data, and option
+    values that are registry ids (``climate_map: koppen``, ``regions: [koppen]``)."""
+    from soilbench.data import registry
+
     ids = list(confrontation.references)
     for attribute in AUXILIARY_ATTRIBUTES:
         ids.extend(str(item) for item in getattr(confrontation, attribute, ()) or ())
+    entries = registry()
+    for value in confrontation.options.values():
+        ids.extend(item for item in _strings(value) if item in entries)
     return list(dict.fromkeys(ids))
 
 
+def _builtin_hash(dataset_id: str) -> str | None:
+    """sha256 of a table shipped in ``reference_data/`` (``literature-rh`` → literature_rh.csv)."""
+    from soilbench.data import PROJECT_ROOT, sha256_of
+
+    path = PROJECT_ROOT / "reference_data" / f"{dataset_id.replace('-', '_')}.csv"
+    return sha256_of(path) if path.is_file() else None
+
+
 def reference_hashes(confrontation: Confrontation) -> dict[str, str]:
-    """sha256 of each registered dataset the confrontation reads (fetch guarantees the match)."""
+    """sha256 of each dataset the confrontation reads (registry entries: fetch guarantees the match)."""
     from soilbench.data import registry
 
     entries = registry()
-    return {i: entries[i]["sha256"] for i in data_ids(confrontation) if i in entries}
+    hashes = {}
+    for i in data_ids(confrontation):
+        digest = entries[i]["sha256"] if i in entries else _builtin_hash(i)
+        if digest:
+            hashes[i] = digest
+    return hashes
 
 
 def _combine(*parts: str) -> str:
@@ -130,7 +157,7 @@ def _inputs(confrontations: list[Confrontation]) -> list[dict[str, Any]]:
             inputs.append({"id": i, "file": entries[i]["file"], "sha256": entries[i]["sha256"],
                            "citation": entries[i].get("citation", "")})
         else:
-            inputs.append({"id": i, "builtin": True})
+            inputs.append({"id": i, "builtin": True, "sha256": _builtin_hash(i)})
     return inputs
 
 

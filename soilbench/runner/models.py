@@ -47,7 +47,7 @@ class ModelSpec:
     dataset_id
         The registry id, for registered model files (their sha256 is known).
     period
-        Period to load (``"2000-2010"``) when the catalog entry or command line gives one.
+        ``(first_year, last_year)`` to keep, from the command line's ``--period``.
     """
 
     name: str
@@ -55,7 +55,7 @@ class ModelSpec:
     catalog: str | None = None
     entry: str | None = None
     dataset_id: str | None = None
-    period: str | None = None
+    period: tuple[int, int] | None = None
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def input_fingerprint(self) -> str:
@@ -96,8 +96,10 @@ class ModelSpec:
         """The canonical dataset (runs wherever the task runs)."""
         from soilbench.load import load_model
 
-        if self.catalog and self.entry:
+        if self.catalog and self.entry:  # re-opened here: its reader arguments and metadata apply
             source: Any = _catalog_entry(Path(self.catalog), self.entry)
+        elif self.dataset_id:
+            source = self.dataset_id
         elif len(self.paths) == 1:
             source = self.paths[0]
         else:
@@ -127,64 +129,31 @@ def _files_of(paths: Iterable[str]) -> list[Path]:
 
 # -- catalogs -------------------------------------------------------------------------------------
 def _open_catalog(path: Path) -> Any:
-    try:
-        from soilbench import catalogs
-    except ModuleNotFoundError as err:
-        if err.name != "soilbench.catalogs":
-            raise
-        raise SoilbenchError(path, "catalogs are not supported by this installation (no soilbench.catalogs)") from None
-    return catalogs.open_catalog(path)
+    from soilbench.catalogs import open_catalog
 
-
-def _entries(catalog: Any) -> dict[str, Any]:
-    """Entry id → entry, whatever mapping-like shape the catalog object has."""
-    if isinstance(catalog, dict):
-        return dict(catalog)
-    for attribute in ("entries", "models"):
-        value = getattr(catalog, attribute, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, dict):
-            return dict(value)
-    if hasattr(catalog, "keys"):
-        return {key: catalog[key] for key in catalog.keys()}
-    raise SoilbenchError(None, f"cannot list the entries of catalog object {type(catalog).__name__}")
-
-
-def _is_model_entry(entry: Any) -> bool:
-    metadata = getattr(entry, "metadata", {}) or {}
-    role = metadata.get("role") or metadata.get("kind") or getattr(entry, "role", None)
-    return role in (None, "model")
+    return open_catalog(path)
 
 
 def _catalog_entry(path: Path, entry_id: str) -> Any:
-    entries = _entries(_open_catalog(path))
+    entries = _open_catalog(path).entries
     if entry_id not in entries:
         raise SoilbenchError(path, f"catalog has no entry {entry_id!r}; entries: {', '.join(sorted(entries))}")
     return entries[entry_id]
 
 
-def _spec_from_entry(path: Path, entry_id: str, entry: Any, period: str | None) -> ModelSpec:
-    metadata = dict(getattr(entry, "metadata", {}) or {})
-    name = str(metadata.get("model") or metadata.get("name") or entry_id)
-    paths_of = getattr(entry, "paths", None)
-    paths = tuple(str(p) for p in (paths_of() if callable(paths_of) else paths_of or ()))
-    entry_period = metadata.get("period")
+def _spec_from_entry(entry: Any, data_dir: str | os.PathLike | None, period: tuple[int, int] | None) -> ModelSpec:
+    metadata = dict(entry.metadata or {})
+    name = str(metadata.get("model") or metadata.get("name") or entry.id)
+    paths = tuple(str(p) for p in entry.paths(data_dir))
     return ModelSpec(
-        name=name, paths=paths, catalog=str(path.resolve()), entry=entry_id,
-        period=period or (str(entry_period) if entry_period else None), metadata=metadata,
+        name=name, paths=paths, catalog=str(Path(entry.catalog).resolve()), entry=entry.id,
+        dataset_id=entry.registry_id, period=period, metadata=metadata,
     )
-
-
-def _project_catalogs() -> list[Path]:
-    if not CATALOGS_DIR.is_dir():
-        return []
-    return sorted(p for p in CATALOGS_DIR.iterdir() if p.suffix in _CATALOG_SUFFIXES)
 
 
 # -- resolution -----------------------------------------------------------------------------------
 def resolve_models(
-    arguments: Iterable[str], data_dir: str | os.PathLike | None = None, period: str | None = None,
+    arguments: Iterable[str], data_dir: str | os.PathLike | None = None, period: tuple[int, int] | None = None,
 ) -> list[ModelSpec]:
     """Turn ``--models`` arguments into model specs (see the module docstring).
 
@@ -198,8 +167,8 @@ def resolve_models(
     for argument in arguments:
         path = Path(argument).expanduser()
         if path.is_file() and path.suffix in _CATALOG_SUFFIXES:
-            entries = _entries(_open_catalog(path))
-            models = [_spec_from_entry(path, key, e, period) for key, e in entries.items() if _is_model_entry(e)]
+            entries = _open_catalog(path).entries
+            models = [_spec_from_entry(e, data_dir, period) for e in entries.values() if e.kind == "model"]
             if not models:
                 raise SoilbenchError(path, "catalog has no model entries")
             specs.extend(models)
@@ -219,15 +188,15 @@ def resolve_models(
     return specs
 
 
-def _resolve_id(identifier: str, data_dir: str | os.PathLike | None, period: str | None) -> ModelSpec:
-    for catalog in _project_catalogs():
-        try:
-            entries = _entries(_open_catalog(catalog))
-        except SoilbenchError:
-            continue  # a broken catalog elsewhere must not hide the id's real home
-        if identifier in entries:
-            return _spec_from_entry(catalog, identifier, entries[identifier], period)
-    from soilbench import data
+def _resolve_id(identifier: str, data_dir: str | os.PathLike | None, period: tuple[int, int] | None) -> ModelSpec:
+    from soilbench import catalogs, data
+
+    entries = catalogs.all_entries()
+    if identifier in entries:
+        if entries[identifier].kind != "model":
+            raise SoilbenchError(identifier, f"catalog entry is a {entries[identifier].kind} reference, not a model",
+                                 "--models")
+        return _spec_from_entry(entries[identifier], data_dir, period)
 
     if identifier in data.registry():
         path = data.fetch(identifier, data_dir=data_dir)

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import dask
 import xarray as xr
 
 from soilbench.confrontations.base import Confrontation
@@ -97,7 +98,8 @@ def load_cached(spec: ModelSpec, fingerprint: str, data_dir: str | None) -> tupl
             raise cached
         return cached, True
     try:
-        dataset = spec.load(data_dir)
+        # read into memory once: every confrontation of this model on this worker reuses it
+        dataset = spec.load(data_dir).load()
     except Exception as err:
         _remember(fingerprint, err)
         raise
@@ -135,7 +137,8 @@ def run_task(task: Task) -> Outcome:
     started = time.perf_counter()
     step = "staging references"
     try:
-        with _registry_context(task.registry):
+        # synchronous: a worker has one thread, and nested dask scheduling inside a task only costs
+        with _registry_context(task.registry), dask.config.set(scheduler="synchronous"):
             confrontation, was_staged = staged(task)
             outcome.timings["stage_s"] = 0.0 if was_staged else time.perf_counter() - started
             if task.model is None:
