@@ -305,3 +305,22 @@ def test_references_against_each_other(fake_references):
     assert values["other-soilc / some-rh"] == pytest.approx(0.8 * values["merged-soilc / some-rh"])
     assert result.fields["tau_observed"].attrs["role"] == "reference"
     json.dumps(result.table_meta)
+
+
+@pytest.mark.parametrize("option, value", [
+    ("tau_range_yr", [10, 1]), ("tau_range_yr", 5), ("rh_threshold_g_m2_yr", -1), ("zonal_band_deg", 7),
+    ("twobox_draws", [0, 100]), ("twobox_tau_soil_obs_yr", [-38.3, 11]), ("period", [2010, 2001]),
+    ("twobox", "yes"), ("twobox_seed", 1.5),
+])
+def test_bad_option_values_are_config_errors(option, value):
+    from soilbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=option):
+        make_confrontation(**{option: value})
+
+
+def test_merged_stock_declares_the_files_it_reads():
+    cls = confrontation_class("turnover")
+    conf = cls("t", ["hwsd-ncscd-soilc", "cardamom-rh"], {}, 1.0, None, "x.yaml")
+    assert "hwsd-ncscd-soilc" in cls.builtin_references
+    assert conf.auxiliary_data == ["hwsd-soilc", "ncscd-soilc"]

@@ -31,6 +31,8 @@ from soilbench.results import REFERENCES_SLUG, ConfrontationResult, scalar_rows
 LITERATURE_TAU_SOIL = {"label": "observation-based 0-1 m, Rh upscaling (seed 000)", "value": 38.3, "sd": 11.0}
 SCORE_NAMES = ("bias score", "spatial distribution score", "global tau score")
 TWOBOX_TABLE = "twobox"
+MERGED_STOCK = "hwsd-ncscd-soilc"
+MERGED_STOCK_FILES = ("hwsd-soilc", "ncscd-soilc")
 ENSEMBLE_FILES = {"changes": "twobox_ensemble.csv", "emulation": "twobox_emulation.csv"}
 
 
@@ -53,6 +55,56 @@ class TurnoverConfrontation(Confrontation):
         "twobox_seed": 0,
         "twobox_correction_period": list(twobox.CORRECTION_PERIOD),
     }
+
+    #: derived by the loader from two registered files (HWSD with NCSCD where NCSCD > 0)
+    builtin_references: ClassVar[tuple[str, ...]] = (MERGED_STOCK,)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._check_options()
+        # the merged stock is read from these registered files: provenance and fingerprints need them
+        self.auxiliary_data = list(MERGED_STOCK_FILES) if MERGED_STOCK in self.references else []
+
+    def _check_options(self) -> None:
+        """Option values, checked when the benchmark definition is read (before anything runs)."""
+        o = self.options
+
+        def fail(key: str, problem: str) -> None:
+            raise ConfigError(self.source, f"confrontation '{self.name}': option {key} {problem}", f"options.{key}")
+
+        def numbers(key: str, n: int) -> list[float]:
+            value = o[key]
+            if (not isinstance(value, (list, tuple)) or len(value) != n
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
+                               for x in value)):
+                fail(key, f"must be a list of {n} numbers, got {value!r}")
+            return [float(x) for x in value]
+
+        threshold = o["rh_threshold_g_m2_yr"]
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not threshold >= 0:
+            fail("rh_threshold_g_m2_yr", f"must be a number >= 0, got {threshold!r}")
+        low, high = numbers("tau_range_yr", 2)
+        if not 0 <= low < high:
+            fail("tau_range_yr", f"must be [low, high] with 0 <= low < high, got {o['tau_range_yr']!r}")
+        band = o["zonal_band_deg"]
+        if isinstance(band, bool) or not isinstance(band, (int, float)) or band <= 0 or not np.isclose(
+                180.0 / band, round(180.0 / band)):
+            fail("zonal_band_deg", f"must divide 180, got {band!r}")
+        for key in ("period", "twobox_correction_period"):
+            first, last = numbers(key, 2)
+            if first > last or first != int(first) or last != int(last):
+                fail(key, f"must be [first_year, last_year], got {o[key]!r}")
+        for key in ("twobox_tau_veg_obs_yr", "twobox_tau_soil_obs_yr"):
+            mean, sd = numbers(key, 2)
+            if mean <= 0 or sd < 0:
+                fail(key, f"must be [mean > 0, sd >= 0] in yr, got {o[key]!r}")
+        draws = numbers("twobox_draws", 2)
+        if not all(d >= 1 and d == int(d) for d in draws):
+            fail("twobox_draws", f"must be two positive integers, got {o['twobox_draws']!r}")
+        if not isinstance(o["twobox"], bool):
+            fail("twobox", f"must be true or false, got {o['twobox']!r}")
+        if isinstance(o["twobox_seed"], bool) or not isinstance(o["twobox_seed"], int) or o["twobox_seed"] < 0:
+            fail("twobox_seed", f"must be an integer >= 0, got {o['twobox_seed']!r}")
 
     # -- staging ---------------------------------------------------------------------------
     def _stage(self) -> None:
