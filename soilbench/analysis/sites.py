@@ -601,14 +601,24 @@ def site_climate_groups(classes: xr.DataArray, lat: np.ndarray, lon: np.ndarray,
                         max_distance_km: float = 100.0) -> np.ndarray:
     """Climate-group region name (``koppen_D``…) at each site, None where there is none.
 
-    The Köppen class of the 0.5° cell containing the site; coastal sites whose cell is sea take
-    the nearest classified cell within ``max_distance_km``.
+    The Köppen class of the nearest classified 0.5° cell centre (the cell containing the site on
+    land); coastal sites whose cell is sea take the nearest classified cell within
+    ``max_distance_km``. A nearest-centre search rather than :func:`locate_sites` because a
+    Köppen table may list land cells only.
     """
     from soilbench.regions import climate_group
 
     codes = classes.transpose("lat", "lon")
     groups_grid = np.vectorize(lambda c: climate_group(c) or "", otypes=[object])(codes.values)
-    valid = xr.DataArray(groups_grid != "", coords=codes.coords, dims=codes.dims)
-    cells = locate_sites(valid, lat, lon, max_distance_km)
-    out = groups_grid[cells["ilat"].to_numpy(), cells["ilon"].to_numpy()]
-    return np.where(cells["located"].to_numpy() & (out != ""), out, None)
+    gi, gj = np.nonzero(groups_grid != "")
+    out = np.full(len(lat), None, dtype=object)
+    if gi.size == 0 or len(lat) == 0:
+        return out
+    grid_lat = np.asarray(codes["lat"].values, float)
+    grid_lon = np.asarray(codes["lon"].values, float)
+    tree = spatial.cKDTree(_unit_vectors(grid_lat[gi], grid_lon[gj]))
+    _, nearest = tree.query(_unit_vectors(np.asarray(lat, float), np.asarray(lon, float)))
+    distance = great_circle_km(lat, lon, grid_lat[gi[nearest]], grid_lon[gj[nearest]])
+    close = distance <= max_distance_km
+    out[close] = groups_grid[gi[nearest[close]], gj[nearest[close]]]
+    return out

@@ -295,7 +295,7 @@ def day_of_year(year: np.ndarray, doy: np.ndarray, month: np.ndarray, day: np.nd
             dd = day[i] if np.isfinite(day[i]) else MID_MONTH_DAY
             if m != int(m) or not 1 <= m <= 12 or dd != int(dd) or not 1 <= dd <= calendar.monthrange(y, int(m))[1]:
                 continue
-            out_doy[i] = pd.Timestamp(y, int(m), int(dd)).dayofyear
+            out_doy[i] = pd.Timestamp(y, int(m), int(dd)).day_of_year
             out_month[i], possible[i] = m, True
     return has_date, possible, out_doy, out_month
 
