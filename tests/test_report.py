@@ -1,0 +1,210 @@
+"""The HTML scorecard built from saved results (no browser; see test_browser_report.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import socket
+from pathlib import Path
+
+import markupsafe
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import results_fixture as rf
+from soilbench.cli import main
+from soilbench.report import build_report, compare_runs, plots
+from soilbench.report.collect import load_run
+from soilbench.report.compare import score_changes
+from soilbench.report.scoreboard import weighted_overall, z_class, z_scores
+from soilbench.report.site import CSP
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(workspace, results dir, index.html) of one report built from the fixture run."""
+    work = tmp_path_factory.mktemp("report")
+    results = rf.make_results(work / "run")
+    index = build_report(results, work / "site", progress=False)
+    return work, results, index
+
+
+def _pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_site_has_every_page(built):
+    work, _, index = built
+    site = work / "site"
+    assert index == site / "index.html"
+    names = {p.relative_to(site).as_posix() for p in _pages(site)}
+    assert {"index.html", "data.html"} <= names
+    for conf in rf.CONFRONTATIONS:
+        assert f"c/{conf}/index.html" in names
+        assert (site / "c" / conf / "scalars.csv").is_file()
+    assert not list(site.rglob("*.part")), "atomic writes leave no temporary files"
+
+
+def test_hostile_names_are_escaped_and_write_nothing_outside(built):
+    work, _, _ = built
+    assert sorted(p.name for p in work.iterdir()) == ["run", "site"]
+    for page in _pages(work / "site"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert(1)" not in html, page
+        assert "<i>test</i>" not in html and "Study 0 <b>" not in html, page
+    index = (work / "site" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+    assert "../../x" in index
+    for path in (work / "site").rglob("*"):
+        assert path.resolve().is_relative_to((work / "site").resolve())
+        assert "<" not in path.name and ".." not in path.name
+
+
+def test_pages_are_self_contained_with_csp(built):
+    work, _, _ = built
+    for page in _pages(work / "site"):
+        html = page.read_text(encoding="utf-8")
+        assert f'content="{markupsafe.escape(CSP)}"' in html
+        assert not re.search(r'(src|href)="(https?:)?//', html), page
+        assert "<style" not in html and " style=" not in html and "<script>" not in html.replace(
+            "&lt;script&gt;", ""), "inline code or style would be blocked by the CSP"
+        for target in re.findall(r'(?:src|href)="([^"#]+)', html):
+            assert (page.parent / target).resolve().is_file(), f"{page}: broken link {target}"
+
+
+def test_scoreboard_numbers_come_from_saved_overall_rows(built):
+    work, results, _ = built
+    scalars = pd.read_csv(results / "scalars.csv")
+    overall = scalars[scalars["analysis"] == "overall"].set_index(["model", "confrontation"])["value"]
+    board = pd.read_csv(work / "site" / "scoreboard.csv", keep_default_na=False, na_values=[""])
+    for row in board.itertuples():
+        if row.status == "ok":
+            assert row.overall_score == pytest.approx(overall[(row.model, row.confrontation)])
+    failed = board[board["status"] == "error"]
+    assert list(zip(failed["confrontation"], failed["model"])) == [rf.FAILED[:2]]
+    # CLM5's overall on the page: weighted mean with rh-global-totals counting twice
+    clm = overall.xs("CLM5", level="model")
+    weights = {c: s["weight"] for c, s in rf.CONFRONTATIONS.items()}
+    expected = sum(clm[c] * weights[c] for c in clm.index) / sum(weights[c] for c in clm.index)
+    index = (work / "site" / "index.html").read_text(encoding="utf-8")
+    assert f'data-v="{expected}"' in index or f"{expected:.2f}" in index
+    assert rf.FAILED[2].replace("'", "&#39;") in index
+    assert "Synthetic run." in index
+
+
+def test_confrontation_pages_draw_every_plot_convention(built):
+    work, _, _ = built
+    site = work / "site" / "c"
+    gridded = {p.name for p in (site / "rh-global-totals").glob("*.png")}
+    assert {"table_taylor.png", "table_totals.png"} <= gridded
+    assert any(n.startswith("zonal_") for n in gridded) and any(n.startswith("series_") for n in gridded)
+    assert any(n.endswith("_rh_difference.png") for n in gridded)
+    turnover = {p.name for p in (site / "tau-turnover").glob("*.png")}
+    assert any(n.endswith("_tau_attribution.png") for n in turnover)
+    assert "table_twobox.png" in turnover
+    daily = {p.name for p in (site / "rh-daily-sites").glob("*.png")}
+    assert {"sites", "scatter", "seasonal"} <= {n.rsplit("_", 1)[-1][:-4] for n in daily}
+    srdb = (site / "sr-srdb-sites" / "index.html").read_text(encoding="utf-8")
+    assert "Study 0 &lt;b&gt;" in srdb and "60 sites with at least 3 years" in srdb
+    turnover_page = (site / "tau-turnover" / "index.html").read_text(encoding="utf-8")
+    assert "This task failed" in turnover_page and "cSoil" in turnover_page
+
+
+def test_data_page_lists_registry_and_provenance(built):
+    from soilbench.data import registry
+
+    work, _, _ = built
+    html = (work / "site" / "data.html").read_text(encoding="utf-8")
+    entries = registry()
+    assert entries, "the project registry is not empty"
+    for key, entry in entries.items():
+        assert key in html and entry["sha256"] in html
+    assert "soilbench-default &lt;i&gt;test&lt;/i&gt;" in html
+    assert "0.1.0" in html and "built into soilbench" in html
+
+
+def test_z_scores_and_weighted_overall():
+    matrix = pd.DataFrame({"a": [0.2, 0.5, 0.8], "b": [0.5, 0.5, np.nan]}, index=["m1", "m2", "m3"])
+    z = z_scores(matrix)
+    assert z.loc["m1", "a"] == pytest.approx(-1.2247, abs=1e-3) and z.loc["m2", "a"] == pytest.approx(0)
+    assert z.loc["m1", "b"] == 0 and np.isnan(z.loc["m3", "b"]), "equal scores are neutral, missing stays missing"
+    assert [z_class(v) for v in (-2, -1.2, -0.7, 0.1, 0.7, 1.2, 2, np.nan)] == [
+        "z-3", "z-2", "z-1", "z0", "z+1", "z+2", "z+3", "missing"]
+    overall = weighted_overall(matrix, {"a": 3.0, "b": 1.0})
+    assert overall["m1"] == pytest.approx((0.2 * 3 + 0.5) / 4)
+    assert overall["m3"] == pytest.approx(0.8), "a missing confrontation is left out, weights renormalised"
+
+
+def test_coastlines_are_drawn_with_network_off(monkeypatch):
+    import cartopy.io
+    import shapely
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the report tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(cartopy.io.Downloader, "acquire_resource", no_network)
+    lat, lon = np.arange(-89, 90, 2.0), np.arange(-179, 180, 2.0)
+    empty = xr.DataArray(np.full((lat.size, lon.size), np.nan), coords={"lat": lat, "lon": lon}, dims=("lat", "lon"),
+                         attrs={"plot": "map", "colormap": "sequential", "units": "yr", "vmin": 0, "vmax": 1})
+    with_coast = plots.map_figure(empty, "t")
+    monkeypatch.setattr(plots, "coastlines", lambda: shapely.MultiLineString([]))
+    without = plots.map_figure(empty, "t")
+    from matplotlib.image import imread
+
+    a, b = imread(io.BytesIO(with_coast)), imread(io.BytesIO(without))
+    changed = np.abs(a - b).sum(axis=-1) > 0.3
+    assert changed.sum() > 2000, "coastlines must be visible on the map"
+
+
+def test_shipped_coastlines_cover_the_continents():
+    from soilbench.report.coastlines import coastlines
+
+    lines = coastlines()
+    assert len(lines.geoms) > 100
+    xmin, ymin, xmax, ymax = lines.bounds
+    assert xmin <= -179 and xmax >= 179 and ymin < -80 and ymax > 80
+    import shapely
+
+    # a point on the coast of West Africa (Dakar) is within 1° of a coastline
+    assert shapely.distance(lines, shapely.Point(-17.4, 14.7)) < 1.0
+
+
+def test_compare_marks_improved_and_worse(tmp_path):
+    old = rf.make_results(tmp_path / "old", seed=0)
+    new = rf.make_results(tmp_path / "new", seed=1)
+    table = score_changes(load_run(old), load_run(new))
+    assert set(table["verdict"]) >= {"improved", "worse"}
+    row = table[(table["model"] == "CLM5") & (table["confrontation"] == "rh-global-totals")].iloc[0]
+    assert row["change"] == pytest.approx(row["new"] - row["old"])
+    assert row["verdict"] == ("improved" if row["change"] > 0.005 else "worse" if row["change"] < -0.005 else "unchanged")
+    failed = table[(table["model"] == rf.FAILED[1]) & (table["confrontation"] == rf.FAILED[0])]
+    assert failed["verdict"].iloc[0] == "failed in new run"
+    page = compare_runs(old, new, tmp_path / "cmp", progress=False)
+    html = page.read_text(encoding="utf-8")
+    assert 'class="improved"' in html and 'class="worse"' in html and "&lt;script&gt;" in html
+    rows = list(csv.DictReader((tmp_path / "cmp" / "compare.csv").open(encoding="utf-8")))
+    assert len(rows) == len(rf.MODELS) * len(rf.CONFRONTATIONS)
+
+
+def test_cli_default_output_dir_and_unknown_table_kind(tmp_path, capsys):
+    import json
+
+    results = rf.make_results(tmp_path / "run", synthetic=False)
+    meta_path = results / "sr-srdb-sites" / rf.model_slug("CLM5") / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["tables"]["studies"]["plot"] = "some-future-kind"  # still readable as a table
+    meta_path.write_text(json.dumps(meta))
+    assert main(["report", str(results)]) == 0
+    captured = capsys.readouterr()
+    index = results / "_report" / "index.html"
+    assert captured.out.strip() == str(index)
+    assert "report" in captured.err, "progress is shown on stderr"
+    assert "Synthetic run." not in index.read_text(encoding="utf-8")
+    page = (results / "_report" / "c" / "sr-srdb-sites" / "index.html").read_text(encoding="utf-8")
+    assert page.count("Study 0 &lt;b&gt;") == 4
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "results directory does not exist" in capsys.readouterr().err
