@@ -202,3 +202,21 @@ def test_catalog_entry_like_object_and_one_period_climatology(tmp_path):
 ])
 def test_unit_spellings_normalised_at_the_boundary(found, expected):
     assert normalise_unit_string(found) == expected
+
+
+@pytest.mark.parametrize("calendar,frequency,unit", [("noleap", "monthly", "months"), ("standard", "annual", "years"),
+                                                      ("julian", "monthly", "months")])
+def test_months_and_years_since_units(tmp_path, calendar, frequency, unit):
+    """TRENDY-style 'months since' / 'years since' give the same steps as 'days since'."""
+    days = gen.make_rh(calendar=calendar, frequency=frequency, n_years=2)
+    counted = days.copy()
+    n = counted.sizes["time"]
+    counted["time"] = ("time", np.arange(n) + 0.5, {**days["time"].attrs, "units": f"{unit} since 2000-01-01"})
+    counted["time_bnds"] = (("time", "bnds"), np.column_stack([np.arange(n), np.arange(n) + 1.0]))
+    a = load_model(gen.write(days, tmp_path / "days.nc"))
+    b = load_model(gen.write(counted, tmp_path / "counted.nc"))
+    np.testing.assert_array_equal(a["step_days"].values, b["step_days"].values)
+    np.testing.assert_allclose(integrate.annual_totals(a, "rh").values, integrate.annual_totals(b, "rh").values)
+    # the time attribute still names the dropped bounds: steps then come from the calendar
+    without_bounds = load_model(gen.write(counted.drop_vars("time_bnds"), tmp_path / "nobnds.nc"))
+    np.testing.assert_array_equal(without_bounds["step_days"].values, a["step_days"].values)

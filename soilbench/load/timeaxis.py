@@ -33,6 +33,7 @@ SUPPORTED_CALENDARS = {
 # Accepted spacing of consecutive time stamps (days) per frequency, with its step builder.
 _FREQUENCIES = {"daily": (0.9, 1.1), "monthly": (27.5, 31.5), "annual": (359.0, 367.0)}
 
+_CALENDAR_UNITS = re.compile(r"^\s*(months?|years?)\s+since\s+(.+?)\s*$")
 _ABSOLUTE_TIME = re.compile(r"^\s*day\s+as\s+%Y%m%d(\.%f)?\s*$")  # CDO's "day as %Y%m%d.%f"
 
 
@@ -79,6 +80,8 @@ def decode_time(ds: xr.Dataset, source: str | PathLike | None = None) -> xr.Data
         ds = ds.assign_coords({time: (ds[time].dims, decoded, {"calendar": calendar})})
         bounds = ds[time].attrs.get("bounds")
         ds = ds.drop_vars([b for b in [bounds] if b and b in ds.variables])
+    elif _CALENDAR_UNITS.match(units):
+        ds = _decode_calendar_units(ds, time, units, calendar, source)
     else:
         if "since" not in units:
             raise SoilbenchError(source, f"has time units '{units}', expected '<unit> since <date>'", time)
@@ -93,6 +96,40 @@ def decode_time(ds: xr.Dataset, source: str | PathLike | None = None) -> xr.Data
             raise SoilbenchError(source, f"has undecodable times ({err})", time) from None
     ds = ds.rename({time: "time"}) if time != "time" else ds
     ds.attrs["calendar"] = calendar
+    return ds
+
+
+def _decode_calendar_units(ds: xr.Dataset, time: str, units: str, calendar: str,
+                           source: str | PathLike | None) -> xr.Dataset:
+    """Decode ``months since``/``years since`` (TRENDY), which cftime only knows for 360_day.
+
+    A value v counts calendar months (years) from the reference date; its fraction is the
+    fraction of that month (year) in the file's calendar. Hand-written: no library does this for
+    every calendar.
+    """
+    step, ref_text = _CALENDAR_UNITS.match(units).groups()
+    try:
+        ref = cftime.num2date(0, f"days since {ref_text}", calendar=calendar)
+    except ValueError:
+        raise SoilbenchError(source, f"has time units '{units}' with an unreadable reference date", time) from None
+    months_per_step = 12 if step.startswith("year") else 1
+
+    def to_date(value: float) -> cftime.datetime:
+        whole = int(np.floor(value))
+        index = ref.year * 12 + (ref.month - 1) + whole * months_per_step
+        start = cftime.datetime(index // 12, index % 12 + 1, 1, calendar=calendar)
+        nxt = index + months_per_step
+        end = cftime.datetime(nxt // 12, nxt % 12 + 1, 1, calendar=calendar)
+        return start + (end - start) * float(value - whole)
+
+    names = [time] + [b for b in [ds[time].attrs.get("bounds")] if b in ds.variables]
+    for name in names:
+        values = np.asarray(ds[name].values, dtype=float)
+        decoded = np.vectorize(to_date, otypes=[object])(values)
+        attrs = {k: v for k, v in ds[name].attrs.items() if k not in ("units", "calendar")}
+        ds = ds.assign_coords({name: (ds[name].dims, decoded, attrs)}) if name == time else ds.assign(
+            {name: (ds[name].dims, decoded, attrs)})
+    ds[time].attrs["calendar"] = calendar
     return ds
 
 
