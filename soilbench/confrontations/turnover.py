@@ -341,9 +341,9 @@ class TurnoverConfrontation(Confrontation):
                 plot="map", role="difference", colormap="diverging", vmin=-2.0, vmax=2.0),
             "tau_attribution": attribution["attribution"].assign_attrs(plot="map", role="attribution",
                                                                        colormap="categorical"),
-            "tau_zonal_model": on_lat(zonal_m).assign_attrs(zonal_attrs("model", f"zonal turnover time, {model_name}")),
+            "tau_zonal_model": on_lat(zonal_m).assign_attrs(zonal_attrs("model", f"τ soil, {model_name}")),
             "tau_zonal_observed": on_lat(zonal_o.isel(combination=0)).assign_attrs(zonal_attrs(
-                "reference", f"observed zonal turnover time, {central}",
+                "reference", f"τ soil observed ({central})",
                 lower="tau_zonal_observed_lower", upper="tau_zonal_observed_upper")),
             "tau_zonal_observed_lower": on_lat(zonal_o.min("combination")).assign_attrs(
                 units="yr", long_name="lowest observed zonal turnover time across stock x Rh products"),
