@@ -107,22 +107,20 @@ def builtin_references(cls: type[Confrontation]) -> set[str]:
 
 
 def catalog_reference_ids() -> set[str]:
-    """Ids of reference entries in the project's catalogs, when the catalogs module provides them."""
-    try:
-        from soilbench import catalogs
-    except ModuleNotFoundError as err:
-        if err.name != "soilbench.catalogs":
-            raise
-        return set()
-    lister = getattr(catalogs, "reference_ids", None)
-    return set(lister()) if callable(lister) else set()
+    """Ids of the reference (non-model) entries of the default catalogs."""
+    from soilbench.catalogs import all_entries
+
+    return {entry_id for entry_id, entry in all_entries().items() if entry.kind != "model"}
 
 
 def known_references(extra: Iterable[str] = ()) -> set[str]:
-    """Every reference id a definition may name, apart from type-specific built-ins."""
+    """Every reference id a definition may name, apart from type-specific built-ins: the data
+    registry, the catalogs, and the gridded references the loader derives from registered files
+    (``hwsd-ncscd-soilc``)."""
     from soilbench.data import registry
+    from soilbench.load.reference import REFERENCE_IDS
 
-    return set(registry()) | catalog_reference_ids() | set(extra)
+    return set(registry()) | catalog_reference_ids() | set(REFERENCE_IDS) | set(extra)
 
 
 def load_benchmark(path: str | os.PathLike, known: Iterable[str] | None = None) -> Benchmark:

@@ -31,6 +31,13 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def quiet_loaders(debug: bool) -> None:
+    """The loaders log every filter step at INFO; on the terminal the progress lines say enough."""
+    if not debug:
+        for name in ("soilbench.load", "soilbench.analysis", "soilbench.confrontations", "distributed"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
@@ -60,8 +67,9 @@ def main(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 0:
         raise SoilbenchError("--workers", "must be 0 or more")
+    quiet_loaders(getattr(args, "debug", False))
     benchmark = load_benchmark(resolve_config(args.config))
-    models = resolve_models(args.models, data_dir=args.data_dir, period=args.period)
+    models = resolve_models(args.models, data_dir=args.data_dir, period=parse_period(args.period))
     options = RunOptions(
         out=Path(args.out), scheduler=args.scheduler, force=args.force, data_dir=args.data_dir,
         progress=not args.quiet, report=not args.no_report,
@@ -74,6 +82,16 @@ def main(args: argparse.Namespace) -> int:
     if summary.report is not None:
         print(f"scorecard: {summary.report}")
     return 0 if summary.ok else 1
+
+
+def parse_period(text: str | None) -> tuple[int, int] | None:
+    """``"2001-2010"`` → ``(2001, 2010)``."""
+    if not text:
+        return None
+    first, sep, last = text.partition("-")
+    if not (sep and first.isdigit() and last.isdigit() and int(first) <= int(last)):
+        raise SoilbenchError("--period", f"expected YYYY-YYYY with the first year not after the last, got {text!r}")
+    return int(first), int(last)
 
 
 def _label_synthetic(options) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -35,6 +36,8 @@ log = logging.getLogger("soilbench.runner")
 #: attributes a confrontation class may use to name registry datasets it reads besides its
 #: references (Köppen map, land fraction...), so that their hashes enter the fingerprint
 AUXILIARY_ATTRIBUTES = ("auxiliary_data", "auxiliary_references")
+#: references the loader derives from several registered files
+DERIVED_REFERENCES = {"hwsd-ncscd-soilc": ("hwsd-soilc", "ncscd-soilc")}
 
 
 def default_workers() -> int:
@@ -112,7 +115,9 @@ def data_ids(confrontation: Confrontation) -> list[str]:
     values that are registry ids (``climate_map: koppen``, ``regions: [koppen]``)."""
     from soilbench.data import registry
 
-    ids = list(confrontation.references)
+    ids = []
+    for reference in confrontation.references:
+        ids.extend(DERIVED_REFERENCES.get(reference, (reference,)))
     for attribute in AUXILIARY_ATTRIBUTES:
         ids.extend(str(item) for item in getattr(confrontation, attribute, ()) or ())
     entries = registry()
@@ -269,7 +274,6 @@ def run_benchmark(
     ``status.csv``) while every other result is kept.
     """
     from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
 
     started = time.time()
     out = Path(options.out)
@@ -287,12 +291,16 @@ def run_benchmark(
         in_process = options.scheduler is None and options.workers <= 1
         outcomes = _execute_in_process(pending) if in_process else _execute_distributed(pending, options)
         # closing(): an interruption shuts the cluster down at once, not when garbage is collected
-        with closing(outcomes), logging_redirect_tqdm(loggers=[log]), tqdm(
+        with closing(outcomes), tqdm(
             total=len(pending), unit="task", desc="soilbench", disable=not options.progress,
         ) as bar:
             for outcome in outcomes:
                 item = by_key[outcome.key]
-                _record(out, item, outcome)
+                line = _record(out, item, outcome)
+                if line and options.progress:
+                    bar.write(line, file=sys.stderr)  # above the bar, not through it
+                elif line:
+                    (log.warning if outcome.status == "error" else log.info)(line)
                 results[outcome.key] = {"status": outcome.status, "error": outcome.error,
                                         "seconds": round(outcome.timings.get("total_s", 0.0), 3)}
                 if on_outcome is not None:
@@ -311,18 +319,17 @@ def run_benchmark(
     return summary
 
 
-def _record(out: Path, item: Planned, outcome: Outcome) -> None:
+def _record(out: Path, item: Planned, outcome: Outcome) -> str:
+    """Save one outcome; the one-line log of it (empty when there is nothing to report)."""
     task = item.task
     seconds = outcome.timings.get("total_s", 0.0)
     if outcome.status == "none":  # references not meaningful for this type: remember, save nothing
         outputs.mark_no_references(out / task.confrontation.name, task.fingerprint)
-        log.debug("%s: no reference intercomparison", task.confrontation.name)
-        return
+        return ""
     outputs.save_outcome(out / task.directory, item.meta, outcome)
     if outcome.status == "ok":
-        log.info("ok     %-26s %-24s %6.1f s", task.confrontation.name, task.model_name, seconds)
-    else:
-        log.warning("FAILED %-26s %-24s %s", task.confrontation.name, task.model_name, outcome.error)
+        return f"ok     {task.confrontation.name:<24} {task.model_name:<24} {seconds:6.1f} s"
+    return f"FAILED {task.confrontation.name:<24} {task.model_name:<24} {outcome.error}"
 
 
 def _status_rows(out: Path, planned: list[Planned], results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

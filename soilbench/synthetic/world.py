@@ -156,6 +156,12 @@ def write_registry(root: Path, files: dict[str, str], seed: int) -> Path:
             "variables": base.get("variables", {}),
             "description": f"SYNTHETIC stand-in for {dataset_id}",
         })
+    for dataset_id, base in sorted(real.items()):
+        if dataset_id in files:
+            continue
+        # listed (catalogs name these ids) but not generated: never available in this world
+        datasets.append({**base, "url": f"synthetic://unavailable/{base['file']}",
+                         "description": f"not part of the synthetic world ({base.get('description', '')})"})
     document = {"synthetic": True, "seed": seed, "generator_version": GENERATOR_VERSION, "datasets": datasets}
     header = "# soilbench SYNTHETIC world registry: generated files, not observations. Never use for science.\n"
     return atomic.write_text(root / "registry.yaml", header + yaml.safe_dump(document, sort_keys=False))
