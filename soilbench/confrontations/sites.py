@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any, ClassVar
 
@@ -41,11 +42,15 @@ def _climate_groups(map_id: str | None, data_dir, lat: np.ndarray, lon: np.ndarr
     """Climate-group region name per site (None outside any group, or all None without a map)."""
     if not map_id:
         return np.full(len(lat), None, dtype=object)
+    return analysis.site_climate_groups(_koppen_classes(str(_fetch(map_id, data_dir))), lat, lon)
+
+
+@functools.lru_cache(maxsize=2)
+def _koppen_classes(path: str) -> xr.DataArray:
+    """The Köppen class grid of a table file; cached because both site confrontations need it."""
     from soilbench.regions import koppen_classes_from_table
 
-    path = _fetch(map_id, data_dir)
-    classes = koppen_classes_from_table(pd.read_csv(path, keep_default_na=False), path)
-    return analysis.site_climate_groups(classes, lat, lon)
+    return koppen_classes_from_table(pd.read_csv(path, keep_default_na=False), path)
 
 
 def _model_variable(model: xr.Dataset, quantity: str, confrontation: str) -> xr.DataArray:
