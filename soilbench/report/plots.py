@@ -157,7 +157,7 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str) -> 
     (drawn as a band), optional ``color``.
     """
     fig = Figure(figsize=(6.0, 3.4))
-    ax = fig.add_axes((0.11, 0.15, 0.6, 0.75))
+    ax = fig.add_axes((0.11, 0.15, 0.56, 0.75))
     ylabel = ""
     for curve in curves:
         data = curve["data"]
@@ -167,9 +167,9 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str) -> 
         color = curve.get("color") or REFERENCE_COLOR
         if curve.get("lower") is not None and curve.get("upper") is not None:
             ax.fill_between(x, np.asarray(curve["lower"], float), np.asarray(curve["upper"], float), color=color,
-                            alpha=0.15, linewidth=0, label=f"{curve['label']} range")
+                            alpha=0.15, linewidth=0, label=_short(f"{curve['label']} range", 24))
         ax.plot(x, y, color=color, linewidth=2.2 if is_ref else 1.4, linestyle="-" if not is_ref else "--",
-                label=curve["label"], marker="o" if x_dim == "year" and x.size < 40 else None, markersize=3)
+                label=_short(str(curve["label"]), 24), marker="o" if x_dim == "year" and x.size < 40 else None, markersize=3)
         ylabel = ylabel or _label(data.attrs)
     ax.set_xlabel("latitude [°N]" if x_dim == "lat" else x_dim)
     if x_dim == "lat":
@@ -220,7 +220,7 @@ def taylor_figure(points: pd.DataFrame, title: str) -> bytes:
         ax.plot(ratio * np.cos(angle), ratio * np.sin(angle), linestyle="none",
                 marker="o" if is_model else "D", markersize=8 if is_model else 7,
                 color=row.get("color") or REFERENCE_COLOR, markeredgecolor="white",
-                label=str(row["label"]), zorder=6)
+                label=_short(str(row["label"]), 26), zorder=6)
     ax.text(r_max * 0.72, r_max * 0.78, "correlation", rotation=-45, fontsize=8, color="#555555")
     ax.set_xlim(0, r_max * 1.08)
     ax.set_ylim(0, r_max * 1.08)
