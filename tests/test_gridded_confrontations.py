@@ -227,3 +227,15 @@ def test_invalid_options_are_config_errors(products, kind, refs, options, key):
 def test_unknown_option_is_rejected(products):
     with pytest.raises(ConfigError):
         confrontation_class("taylor")("x", ["prod-a"], {"max_distance": 3})
+
+
+def test_one_pass_mean_and_annual_totals_equal_integrate():
+    from soilbench.confrontations.gridded import _one_pass_mean_and_annual_totals
+
+    ds = monthly_model(2000, 3).chunk({"time": 12})
+    ds["rh"] = ds["rh"].where(ds["lat"] < 50)
+    mean_map, annual = _one_pass_mean_and_annual_totals(ds, "rh", integrate.land_area(ds))
+    xr.testing.assert_allclose(mean_map, integrate.period_mean(ds, "rh").compute())
+    expected = integrate.annual_totals(ds, "rh").compute()
+    np.testing.assert_allclose(annual.values, expected.values, rtol=1e-12)
+    np.testing.assert_array_equal(annual["days_in_year"].values, expected["days_in_year"].values)

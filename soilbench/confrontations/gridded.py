@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import dask
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -224,6 +223,31 @@ class _Gridded(Confrontation):
         return items[regrid.coarsest(items)]
 
 
+def _one_pass_mean_and_annual_totals(ds: xr.Dataset, name: str, area: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+    """Period-mean map and annual global totals of a time series from one read of the data.
+
+    Computing ``integrate.period_mean`` and ``integrate.annual_totals`` together makes dask keep
+    every chunk until both consumers have run (peak memory ≈ the whole field); instead we reduce
+    the field once to per-cell annual amounts (year × lat × lon, small) and derive both from them:
+    Σ_years amount · 365 / Σ step_days is exactly ``integrate.period_mean``, and
+    ``integrate.global_total`` of the amounts is exactly ``integrate.annual_totals``.
+    """
+    from soilbench.load import timeaxis
+    from soilbench.load.units import DAYS_PER_YEAR
+
+    per_year = timeaxis.annual_total(ds[name]).compute()  # the one pass over the model's data
+    step_days = ds["step_days"]
+    covered = step_days.groupby("time.year").sum("time")
+    mean_map = (per_year.sum("year", skipna=False) * DAYS_PER_YEAR / float(step_days.sum()))
+    mean_map.attrs = dict(ds[name].attrs)
+    annual = integrate.global_total(per_year, area)
+    annual.attrs["units"] = FLUX_TOTAL_UNITS
+    calendar = ds.attrs.get("calendar") or ds["time"].values[0].calendar
+    full = [integrate._days_in_year(int(y), calendar) for y in covered["year"].values]
+    annual = annual.assign_coords(days_covered=("year", covered.values), days_in_year=("year", np.array(full)))
+    return mean_map.rename(name), annual
+
+
 # ==============================================================================================
 @register
 class GlobalTotals(_Gridded):
@@ -342,14 +366,12 @@ class GlobalTotals(_Gridded):
         q = self.quantity
         area = integrate.land_area(ds)
         masks = self._masks(ds["lat"], ds["lon"])
-        mean_map = integrate.period_mean(ds, q)
-        regional = totals.regional_rate_totals(mean_map, area, masks)
-        lazy = {"regional": regional}
+        annual = None
         if "time" in ds[q].dims:
-            lazy["annual"] = integrate.annual_totals(ds, q)
-        computed = dask.compute(lazy)[0]  # one pass over the model's data
-        regional = computed["regional"].to_series()
-        annual = computed.get("annual")
+            mean_map, annual = _one_pass_mean_and_annual_totals(ds, q, area)
+        else:
+            mean_map = integrate.period_mean(ds, q)
+        regional = totals.regional_rate_totals(mean_map, area, masks).compute().to_series()
         if annual is not None:
             complete = annual["days_covered"] >= annual["days_in_year"] - 1e-6
             if not bool(complete.any()):
