@@ -56,14 +56,15 @@ OPTION_PREFIX = "soilbench_option_"
 
 
 def parse_option(text: str) -> Any:
-    """One cfg option value: YAML scalars, a comma-separated list of them for lists.
+    """One cfg option value: a YAML scalar, or a list of them when the text has commas.
 
     ILAMB's cfg reader treats any line containing ``[…]`` as a new section and strips double
-    quotes, so YAML flow lists cannot be written there; ``"2001, 2010"`` is the list instead.
+    quotes, so YAML flow lists cannot be written there: ``"2001, 2010"`` is the list instead,
+    and a trailing comma makes a one-element list (``"koppen,"``).
     """
     text = str(text).strip()
     if "," in text:
-        return [yaml.safe_load(part.strip()) for part in text.split(",")]
+        return [yaml.safe_load(part.strip()) for part in text.split(",") if part.strip()]
     return yaml.safe_load(text)
 
 
@@ -79,24 +80,24 @@ def soilbench_settings(keywords: dict[str, Any]) -> dict[str, Any]:
             "data_dir": data_dir}
 
 
-def model_files(model, quantities: tuple[str, ...]) -> list[str]:
-    """Files of an ILAMB ModelResult holding the quantities (and cell areas / land fractions).
+def model_files(model) -> list[str]:
+    """Files of an ILAMB ModelResult holding any soilbench quantity, cell areas or land fractions.
 
-    Using ILAMB's file index keeps its ``--filter``/``--regex`` choices, and reading only the
-    relevant files keeps a CMIP-style directory of hundreds of variables cheap.
+    Using ILAMB's file index keeps its ``--filter``/``--regex`` choices, and skipping unrelated
+    variables keeps a CMIP-style directory of hundreds of files cheap. Every quantity counts, not
+    only the confrontation's own: some use more when present (turnover's 2-box part: npp, cveg),
+    and a native ``soilbench run`` on the same directory would see them too.
     """
-    from soilbench.load.aliases import alias_table, recipes_for
+    from soilbench.load.aliases import alias_table, quantity_names, recipes_for
 
-    wanted = {"areacella", "sftlf"} | {str(n).lower() for kind in ("cell_area", "land_fraction")
-                                       for n in alias_table().get(kind, [])}
-    for quantity in quantities:
+    wanted = {str(n).lower() for kind in ("cell_area", "land_fraction") for n in alias_table().get(kind, [])}
+    for quantity in quantity_names():
         wanted |= {name.lower() for recipe in recipes_for(quantity) for name in recipe.variables}
     variables = model.variables or {}
     files = sorted({path for name, paths in variables.items() if name.lower() in wanted for path in paths})
     if not files:
         found = ", ".join(sorted(variables)[:20]) or "none"
-        raise ConfigError(model.path, f"no file with {', '.join(quantities) or 'model output'} for soilbench "
-                                      f"(variables found: {found})")
+        raise ConfigError(model.path, f"no file with a quantity soilbench knows (variables found: {found})")
     return files
 
 
@@ -184,7 +185,7 @@ class SoilbenchConfrontation(Confrontation):
         from soilbench.load import load_model
 
         self.soilbench.stage_data()
-        model = load_model(model_files(m, tuple(self.soilbench.quantities)), name=m.name)
+        model = load_model(model_files(m), name=m.name)
         result = self.soilbench.confront(model)
         self._save(m.name, result, m.color, self.cweight)
         if self.master and not self.result_file(BENCHMARK).exists():

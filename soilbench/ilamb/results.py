@@ -33,11 +33,12 @@ def _clean(text: object) -> str:
 def scalar_label(row: pd.Series) -> str:
     """ILAMB scalar name (without region) of one soilbench scalar row.
 
-    The ``analysis="overall"`` row becomes ILAMB's ``Overall Score``. Other rows keep their
+    The scoreboard row (``analysis="overall"``, ``name="overall score"``; ``docs/architecture.md``)
+    becomes ILAMB's ``Overall Score``. Other rows keep their
     name, qualified by analysis and reference so that names stay unique within a region. ILAMB
     recognises scores by the substring ``Score``: score rows always contain it, scalar rows never.
     """
-    if str(row["analysis"]) == "overall" and str(row["type"]) == "score":
+    if str(row["analysis"]) == "overall" and str(row["name"]).strip().lower() == "overall score":
         return OVERALL
     name = _clean(row["name"])
     name = name[:1].upper() + name[1:]
@@ -60,16 +61,25 @@ def region_token(region: object) -> str:
 def ilamb_scalars(scalars: pd.DataFrame) -> dict[str, tuple[float, str]]:
     """``{"<label> <region>": (value, units)}`` for every soilbench scalar row.
 
-    Raises ValueError when two rows map to the same name: silently keeping one would show a
-    number on ILAMB's pages that is not the one soilbench computed.
+    Rows that share a label and region (the references' table lists every literature estimate
+    under one reference id) are numbered ``(…; 2 of 7)`` so that none is lost. Two overall scores
+    for one region are an error: ILAMB's scoreboard can show only one.
     """
+    keyed = [(scalar_label(row), region_token(row["region"]), row) for _, row in scalars.iterrows()]
+    counts: dict[tuple[str, str], int] = {}
+    for label, region, _ in keyed:
+        counts[(label, region)] = counts.get((label, region), 0) + 1
     out: dict[str, tuple[float, str]] = {}
-    for _, row in scalars.iterrows():
-        key = f"{scalar_label(row)} {region_token(row['region'])}"
-        if key in out:
-            raise ValueError(f"two soilbench scalars map to the ILAMB scalar {key!r}")
-        units = _clean(row["units"]) or "1"
-        out[key] = (float(row["value"]), units)
+    seen: dict[tuple[str, str], int] = {}
+    for label, region, row in keyed:
+        total = counts[(label, region)]
+        if total > 1:
+            if label == OVERALL:
+                raise ValueError(f"{total} soilbench overall scores for region {region!r}")
+            seen[(label, region)] = seen.get((label, region), 0) + 1
+            number = f"{seen[(label, region)]} of {total}"
+            label = f"{label[:-1]}; {number})" if label.endswith(")") else f"{label} ({number})"
+        out[f"{label} {region}"] = (float(row["value"]), _clean(row["units"]) or "1")
     return out
 
 
