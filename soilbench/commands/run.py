@@ -34,7 +34,11 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
 def quiet_loaders(debug: bool) -> None:
     """The loaders log every filter step at INFO; on the terminal the progress lines say enough."""
     if not debug:
-        for name in ("soilbench.load", "soilbench.analysis", "soilbench.confrontations", "distributed"):
+        import distributed  # noqa: F401  (configures its loggers; override them after)
+
+        names = ["soilbench.load", "soilbench.analysis", "soilbench.confrontations"]
+        names += [n for n in logging.root.manager.loggerDict if n.startswith("distributed")]
+        for name in names:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
