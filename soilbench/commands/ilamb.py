@@ -59,6 +59,8 @@ def main_prepare(args: argparse.Namespace) -> int:
     root = done.root.resolve()
     print(f"ILAMB_ROOT {root}: {len(done.references)} reference files, {len(done.models)} model files, "
           f"{len(done.files)} data files copied")
+    if done.missing:
+        print(f"not available (confrontations that need them will fail): {', '.join(done.missing)}")
     if cfg.is_file():
         print(f"run: ILAMB_ROOT={root} ilamb-run --config {root / CFG_NAME} --model_root {root / 'MODELS'} "
               f"--build_dir {root / '_build'}")

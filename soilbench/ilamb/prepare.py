@@ -69,6 +69,7 @@ class Prepared:
     files: list[Path] = field(default_factory=list)
     references: list[Path] = field(default_factory=list)
     models: list[Path] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -265,13 +266,24 @@ def write_model(model: xr.Dataset, directory: Path) -> list[Path]:
 
 
 # -- everything --------------------------------------------------------------------------------------
-def copy_registry_files(root: Path, data_dir=None) -> list[Path]:
-    """Every registry file, sha256-checked by :func:`soilbench.data.fetch`, under ``DATA/soilbench/files``."""
-    from soilbench.data import fetch, registry
+def copy_registry_files(root: Path, data_dir=None) -> tuple[list[Path], list[str]]:
+    """Copy every available registry file (sha256-checked by :func:`soilbench.data.fetch`).
 
-    written = []
+    Returns the files written and the ids that are not available (neither in the data
+    directory nor downloadable now): those are reported, not fatal, because most confrontations
+    need only some of the registry; one that needs a missing file says so when ILAMB runs it.
+    """
+    from soilbench.data import fetch, registry
+    from soilbench.errors import DataNotAvailable
+
+    written, missing = [], []
     for dataset_id, entry in registry().items():
-        source = Path(fetch(dataset_id, data_dir=data_dir))
+        try:
+            source = Path(fetch(dataset_id, data_dir=data_dir))
+        except DataNotAvailable as err:
+            log.warning("soilbench ilamb prepare: %s", err.one_line())
+            missing.append(dataset_id)
+            continue
         target = root / FILES_DIR / entry["file"]
         if target.exists() and target.stat().st_size == source.stat().st_size:
             continue  # fetch() checks the content when the ILAMB run reads it
@@ -279,7 +291,7 @@ def copy_registry_files(root: Path, data_dir=None) -> list[Path]:
         with atomic.atomic_path(target) as tmp:
             shutil.copyfile(source, tmp)
         written.append(target)
-    return written
+    return written, missing
 
 
 def prepare(root: str | Path, data_dir=None, models: dict[str, str] | None = None,
@@ -291,7 +303,7 @@ def prepare(root: str | Path, data_dir=None, models: dict[str, str] | None = Non
     """
     root = Path(root)
     done = Prepared(root)
-    done.files = copy_registry_files(root, data_dir)
+    done.files, done.missing = copy_registry_files(root, data_dir)
     for dataset_id, relative in GRIDDED_REFERENCES.items():
         done.references.append(write_gridded_reference(dataset_id, root / "DATA" / relative, data_dir))
     done.references.append(write_srdb(root / "DATA" / SITE_REFERENCES["srdb-v5-data"], data_dir))
