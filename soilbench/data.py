@@ -114,10 +114,10 @@ def synthetic_registry() -> Path | None:
 def use_registry(path: str | os.PathLike | None) -> Iterator[None]:
     """Use a synthetic world's registry inside the block (and in processes started inside it)."""
     previous = os.environ.get(SYNTHETIC_REGISTRY_ENV)
-    if path is not None:
-        os.environ[SYNTHETIC_REGISTRY_ENV] = str(Path(path).resolve())
-        synthetic_registry()  # fail now, not at the first fetch, if it is not a synthetic registry
     try:
+        if path is not None:
+            os.environ[SYNTHETIC_REGISTRY_ENV] = str(Path(path).resolve())
+            synthetic_registry()  # fail now, not at the first fetch, if it is not a synthetic registry
         yield
     finally:
         if previous is None:
