@@ -177,3 +177,37 @@ def test_prepared_model_loads_back_to_the_same_canonical_model(tmp_path):
     assert loaded.attrs["period"] == "2000-2010" and loaded["csoil"].attrs["includes_litter"] == 1
     for name in ("rh", "csoil", "clitter", "cell_area", "land_fraction"):
         np.testing.assert_allclose(loaded[name].values, original[name].values, rtol=1e-12, err_msg=name)
+
+
+# -- figures on the dataset page -------------------------------------------------------------------
+def _result(model: str, scale: float):
+    from soilbench.results import ConfrontationResult
+
+    lat, lon = np.linspace(-80, 80, 9), np.linspace(-170, 170, 18)
+    values = scale * np.outer(np.cos(np.deg2rad(lat)), np.ones(lon.size))
+    fields = xr.Dataset({
+        "rh_model": xr.DataArray(values, coords={"lat": lat, "lon": lon}, dims=("lat", "lon"),
+                                 attrs={"plot": "map", "role": "model", "units": "g m-2 yr-1"}),
+        "zonal_model": xr.DataArray(values.mean(1), coords={"lat_band": lat}, dims="lat_band",
+                                    attrs={"plot": "zonal", "role": "model", "units": "g m-2 yr-1"}),
+        "zonal_ref": xr.DataArray(values.mean(1) / scale, coords={"lat_band": lat}, dims="lat_band",
+                                  attrs={"plot": "zonal", "role": "reference", "units": "g m-2 yr-1"}),
+    })
+    taylor = pd.DataFrame({"label": [model, "ref"], "role": ["model", "reference"], "correlation": [0.9, 1.0],
+                           "std_ratio": [scale, 1.0], "crmse": [0.3, 0.0]})
+    return ConfrontationResult(_scalars(), fields, {"taylor": taylor}, {"taylor": {"plot": "taylor"}})
+
+
+def test_dataset_page_figures_per_model_and_combined():
+    from soilbench.ilamb import figures
+
+    items = [figures.ModelResult("A", "#ff0000", _result("A", 1.0)), figures.ModelResult("B", "#0000ff", _result("B", 2.0))]
+    limits = figures.map_limits(items)
+    per_model = [[spec.key for spec in figures.model_figures(item, limits)] for item in items]
+    assert per_model[0] == per_model[1] == ["map_rh_model"]  # one <img> id, swapped per model by ILAMB
+    assert limits["rh_model"][1] > 1.5  # shared colour scale covers model B
+    combined = figures.combined_figures(items)
+    assert sorted(spec.key for spec in combined) == ["table_taylor", "zonal_g_m_2_yr_1"]
+    for spec in combined + figures.model_figures(items[0], limits):
+        assert spec.draw()[:8] == b"\x89PNG\r\n\x1a\n", spec.key
+    assert figures.model_figures(items[0], limits)[0].file_name("A") == "A_map_rh_model.png"

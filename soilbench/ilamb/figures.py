@@ -171,9 +171,11 @@ def combined_figures(results: Sequence[ModelResult], references: ConfrontationRe
     from soilbench.report import plots
 
     figures = []
-    for kind, x_dim in (("series", "year"), ("zonal", "lat")):
+    for kind in ("series", "zonal"):
         for units, curves in _profile_groups(results, kind).items():
             title = f"{'Zonal mean' if kind == 'zonal' else 'Series'} [{units}]" if units else kind
+            # the profile's own dimension: `year`, and `lat_band` for zonal means (docs/architecture.md)
+            x_dim = curves[0]["data"].dims[0]
             figures.append(FigureSpec(f"{kind}_{safe_key(units or 'none')}", SECTION_PROFILES, title, False,
                                       lambda c=curves, t=title, d=x_dim: plots.profile_figure(c, d, t)))
     names = sorted({n for item in results for n, m in item.result.table_meta.items()
