@@ -211,3 +211,14 @@ def test_dataset_page_figures_per_model_and_combined():
     for spec in combined + figures.model_figures(items[0], limits):
         assert spec.draw()[:8] == b"\x89PNG\r\n\x1a\n", spec.key
     assert figures.model_figures(items[0], limits)[0].file_name("A") == "A_map_rh_model.png"
+
+
+def test_prepare_model_names_are_safe_for_ilambs_shell_paths():
+    from soilbench.commands.ilamb import parse_models
+    from soilbench.errors import SoilbenchError
+
+    assert parse_models(None) is None and parse_models([]) == {}
+    assert parse_models(["CASA-CNP=testbed-casacnp"]) == {"CASA-CNP": "testbed-casacnp"}
+    for bad in ("casa", "a b=testbed-casacnp", "x(1)=testbed-casacnp", "=testbed-casacnp"):
+        with pytest.raises(SoilbenchError):
+            parse_models([bad])
