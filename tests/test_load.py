@@ -140,7 +140,8 @@ def test_sftlf_percent_or_fraction_detected(tmp_path, area, expected_source):
 
 def test_period_selection_reports_overlap(tmp_path, caplog):
     path = gen.write(gen.make_rh(n_years=2), tmp_path / "rh.nc")
-    with caplog.at_level("INFO"):
+    # name the logger: an in-process `soilbench run` earlier in the session quiets soilbench.load
+    with caplog.at_level("INFO", logger="soilbench.load"):
         ds = load_model(path, period=(2001, 2005))
     assert ds.attrs["period"] == "2001-2001"
     assert ds.attrs["period_requested"] == "2001-2005" and ds.attrs["period_overlap"] == "1 of 5 years"
