@@ -11,9 +11,10 @@ its own subprocess, measuring wall time and the peak resident memory of the whol
     Confrontation (period mean, bias, RMSE, seasonal cycle, spatial distribution/Taylor, global
     totals) against the monthly truth, with offline Natural Earth shapefiles.
 ``soilbench-rh-wN`` / ``soilbench-whole-wN``
-    ``soilbench run`` of ``benchmarks/rh.yaml`` (global totals, zonal means, Taylor) or
-    ``benchmarks/whole.yaml`` (+ SRDB annual, MGRhD daily, turnover) with N workers, fresh output,
-    HTML scorecard included (ILAMB's time includes its plots and pages too).
+    ``soilbench run`` of ``benchmarks/rh.yaml`` (global totals, zonal means, Taylor) on the same
+    model directories ILAMB reads (rh, areacella, sftlf), or of ``benchmarks/whole.yaml``
+    (+ SRDB annual, MGRhD daily, turnover) on the full model directories, with N workers, fresh
+    output, HTML scorecard included (ILAMB's time includes its plots and pages too).
 
 Before the cases every campaign file is read once, untimed, so that every case reads from the
 page cache. Results: ``report.json`` and ``report.md`` in ``--work`` (and ``--report-dir``), and
@@ -165,8 +166,16 @@ def base_env() -> dict[str, str]:
     return env
 
 
+def model_dirs(mode: str, manifest: dict) -> list[str]:
+    """rh mode: the ILAMB model directories (rh, areacella, sftlf: exactly ILAMB's inputs);
+    whole mode: the full model directories (with cSoil and cLitter)."""
+    if mode == "rh":
+        return [str(Path(manifest["ilamb_root"]) / "MODELS" / name) for name in manifest["models"]]
+    return list(manifest["models"].values())
+
+
 def floor_case(mode: str, manifest: dict, args: argparse.Namespace) -> Measurement:
-    command = [sys.executable, str(HERE / "read_floor.py"), *manifest["models"].values(),
+    command = [sys.executable, str(HERE / "read_floor.py"), *model_dirs(mode, manifest),
                "--variables", *FLOOR_VARIABLES[mode]]
     return measure(f"floor-{mode}", command, base_env(), args.work, args.work / "logs" / f"floor-{mode}.log",
                    args.timeout)
@@ -204,7 +213,7 @@ def soilbench_case(mode: str, workers: int, manifest: dict, args: argparse.Names
     env = base_env()
     env["SOILBENCH_SYNTHETIC_REGISTRY"] = manifest["registry"]
     command = [sys.executable, "-m", "soilbench", "run", "--config", str(CONFIGS[mode]),
-               "--models", *manifest["models"].values(), "--out", str(out), "--data-dir", manifest["data_dir"],
+               "--models", *model_dirs(mode, manifest), "--out", str(out), "--data-dir", manifest["data_dir"],
                "--workers", str(workers), "--quiet", "--force"]
     if args.no_html:
         command.append("--no-report")
