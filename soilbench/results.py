@@ -23,6 +23,8 @@ from soilbench import atomic
 SCALAR_COLUMNS = ["model", "confrontation", "reference", "region", "analysis", "name", "type", "units", "value"]
 SCALAR_TYPES = ("scalar", "score")
 REFERENCES_SLUG = "_references"  # results of references against each other (no model)
+#: ``meta.json`` status values: a result, a failure, or a model without what the task compares
+OK, ERROR, NOT_APPLICABLE = "ok", "error", "not_applicable"
 
 
 def model_slug(model_name: str) -> str:
@@ -103,8 +105,20 @@ def save_failure(directory: str | Path, meta: dict[str, Any], error: str) -> Pat
     return directory
 
 
+def save_not_applicable(directory: str | Path, meta: dict[str, Any], reason: str) -> Path:
+    """Record that a task does not apply to its model (e.g. no ``rs`` and no conversion), with why.
+
+    Not a failure: the model lacks what the confrontation compares, so there is no score to give.
+    """
+    directory = Path(directory)
+    full_meta = {**meta, "status": NOT_APPLICABLE, "reason": reason}
+    atomic.write_text(directory / "meta.json", json.dumps(full_meta, indent=2, default=str))
+    return directory
+
+
 def load_result(directory: str | Path) -> tuple[dict[str, Any], ConfrontationResult | None]:
-    """Read a saved result back: ``(meta, result)``; ``result`` is None for failed tasks."""
+    """Read a saved result back: ``(meta, result)``; ``result`` is None for failed tasks and for
+    tasks that were not applicable (``meta["status"]`` says which; ``meta["reason"]`` why)."""
     directory = Path(directory)
     meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
     if meta.get("status") != "ok":

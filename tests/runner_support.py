@@ -93,3 +93,63 @@ class OtherMean(MeanRh):
 
     kind = "test_other_mean"
     builtin_references = ()
+
+
+@register
+class NeedsCsoil(MeanRh):
+    """Compares soil carbon: not applicable to the rh-only canonical test models."""
+
+    kind = "test_needs_csoil"
+    quantities = ("csoil",)
+
+
+@register
+class RsOrConvertedRh(MeanRh):
+    """Needs rs, or rh when its ``rs_from_rh`` option converts (the base class's default rule)."""
+
+    kind = "test_rs_from_rh"
+    quantities = ("rs",)
+    option_defaults = {**MeanRh.option_defaults, "rs_from_rh": "none"}
+
+
+#: regional totals of two gridded "products" (Pg yr-1), the same for every model
+PRODUCT_TOTALS = {"prod-a": {"global": 50.0, "lat_-90_0": 18.0, "lat_0_90": 32.0},
+                  "prod-b": {"global": 56.0, "lat_-90_0": 21.0, "lat_0_90": 35.0}}
+
+
+@register
+class RegionalTotals(MeanRh):
+    """Saves a ``regional_totals`` table like the global-totals type (model rows + product rows)."""
+
+    kind = "test_regional_totals"
+
+    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+        result = super().confront(model)
+        name = model.attrs["model"]
+        area = model["cell_area"] * model["land_fraction"]
+        grams = model["rh"] * area
+        south = model["lat"] < 0
+        totals = {"global": float(grams.sum()), "lat_-90_0": float(grams.where(south).sum()),
+                  "lat_0_90": float(grams.where(~south).sum())}
+        rows = [{"label": name, "role": "model", "reference": "", "region": r, "value": v * 1e-15, "units": "Pg yr-1"}
+                for r, v in totals.items()]
+        rows += [{"label": p, "role": "reference", "reference": p, "region": r, "value": v, "units": "Pg yr-1"}
+                 for p, values in PRODUCT_TOTALS.items() for r, v in values.items()]
+        result.tables["regional_totals"] = pd.DataFrame(rows)
+        result.table_meta["regional_totals"] = {"plot": "table", "title": "Regional totals"}
+        return result
+
+
+@register
+class ListsModels(MeanRh):
+    """A type with its own cross-model summary: the models it was given, one per line."""
+
+    kind = "test_lists_models"
+
+    @classmethod
+    def summarize_models(cls, out_dir, confrontation_name, task_dirs=None):
+        import json
+        from pathlib import Path
+
+        names = sorted(json.loads((Path(d) / "meta.json").read_text())["model"] for d in task_dirs)
+        (Path(out_dir) / confrontation_name / "models.txt").write_text("\n".join(names))

@@ -127,6 +127,30 @@ class Confrontation(ABC):
         """References against each other (spread among products); None when not meaningful."""
         return None
 
+    def applicable(self, available: set[str]) -> str | None:
+        """Whether a model with these canonical quantities can be confronted; the reason if not.
+
+        The runner calls this on the worker, after loading the model and before :meth:`confront`,
+        with ``available`` = the canonical quantities (``rh``, ``rs``, ``csoil``, ...) the loaded
+        model provides; ``rs`` is already there when the loader derived it (``rh + raRoot``).
+        A returned reason makes the task ``not_applicable``: shown as "n/a" on the scoreboard,
+        left out of the overall scores, and not a failure (the run still exits 0).
+
+        The default requires every quantity in :attr:`quantities`, except that an
+        ``rs_from_rh`` option other than ``"none"`` lets ``rh`` stand in for ``rs``.
+        **Override** this in classes whose options make other quantities derivable, or whose
+        conversion needs more than ``rh`` (e.g. an ``rs_from_rh`` that also needs
+        ``ra_root``): return None when :meth:`confront` can run, else a one-line reason
+        such as ``"the model provides no rs or rh (it provides: csoil)"``.
+        """
+        missing = [q for q in self.quantities if q not in available]
+        if "rs" in missing and "rh" in available and str(self.options.get("rs_from_rh", "none")) != "none":
+            missing.remove("rs")  # the confrontation converts rh to rs itself
+        if not missing:
+            return None
+        provides = ", ".join(sorted(available)) or "none of the canonical quantities"
+        return f"the model provides no {', '.join(missing)} (it provides: {provides})"
+
     # -- bookkeeping ------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         return {

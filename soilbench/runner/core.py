@@ -26,8 +26,8 @@ from soilbench import __version__
 from soilbench.config import Benchmark
 from soilbench.confrontations.base import Confrontation
 from soilbench.errors import SoilbenchError
-from soilbench.results import REFERENCES_SLUG, model_slug
-from soilbench.runner import outputs
+from soilbench.results import ERROR, NOT_APPLICABLE, REFERENCES_SLUG, model_slug
+from soilbench.runner import outputs, summaries
 from soilbench.runner.models import ModelSpec
 from soilbench.runner.tasks import Outcome, Task, clear_caches, run_task
 
@@ -69,6 +69,8 @@ class RunOptions:
         Show a progress bar.
     report
         Build the HTML report afterwards.
+    report_dir
+        Where the report goes; ``OUT/_report`` when None.
     """
 
     out: Path
@@ -80,6 +82,7 @@ class RunOptions:
     synthetic: bool = False
     progress: bool = True
     report: bool = True
+    report_dir: Path | None = None
 
 
 @dataclass
@@ -94,10 +97,16 @@ class RunSummary:
 
     @property
     def failures(self) -> list[dict[str, Any]]:
-        return [row for row in self.rows if row["status"] == "error"]
+        return [row for row in self.rows if row["status"] == ERROR]
+
+    @property
+    def not_applicable(self) -> list[dict[str, Any]]:
+        """Tasks whose model lacks what the confrontation compares (not failures)."""
+        return [row for row in self.rows if row["status"] == NOT_APPLICABLE]
 
     @property
     def ok(self) -> bool:
+        """No task failed (tasks that were not applicable are fine)."""
         return not self.failures
 
 
@@ -300,8 +309,8 @@ def run_benchmark(
                 if line and options.progress:
                     bar.write(line, file=sys.stderr)  # above the bar, not through it
                 elif line:
-                    (log.warning if outcome.status == "error" else log.info)(line)
-                results[outcome.key] = {"status": outcome.status, "error": outcome.error,
+                    (log.warning if outcome.status == ERROR else log.info)(line)
+                results[outcome.key] = {"status": outcome.status, "error": outcome.error or outcome.reason,
                                         "seconds": round(outcome.timings.get("total_s", 0.0), 3)}
                 if on_outcome is not None:
                     on_outcome(item.task, outcome)
@@ -312,10 +321,10 @@ def run_benchmark(
     outputs.write_scalars(out, directories)
     outputs.write_status(out, rows)
     summary = RunSummary(out=out, rows=rows, computed=len(results), reused=len(planned) - len(results))
-    _write_summaries(out, confrontations, models)
-    outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started))
+    written = summaries.write_summaries(out, confrontations, rows)
+    outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started, written))
     if options.report:
-        summary.report = _build_report(out, options.progress)
+        summary.report = _build_report(out, options.progress, options.report_dir)
     return summary
 
 
@@ -329,6 +338,8 @@ def _record(out: Path, item: Planned, outcome: Outcome) -> str:
     outputs.save_outcome(out / task.directory, item.meta, outcome)
     if outcome.status == "ok":
         return f"ok     {task.confrontation.name:<24} {task.model_name:<24} {seconds:6.1f} s"
+    if outcome.status == NOT_APPLICABLE:
+        return f"n/a    {task.confrontation.name:<24} {task.model_name:<24} {outcome.reason}"
     return f"FAILED {task.confrontation.name:<24} {task.model_name:<24} {outcome.error}"
 
 
@@ -342,8 +353,8 @@ def _status_rows(out: Path, planned: list[Planned], results: dict[str, dict[str,
         meta = outputs.read_meta(out / task.directory) if fresh is None else None
         if fresh is None and meta is None:
             continue  # references with nothing to compare, reused from the marker
-        status = fresh["status"] if fresh else meta.get("status", "error")
-        error = fresh["error"] if fresh else meta.get("error", "")
+        status = fresh["status"] if fresh else meta.get("status", ERROR)
+        error = fresh["error"] if fresh else (meta.get("error") or meta.get("reason") or "")
         seconds = fresh["seconds"] if fresh else (meta.get("timings") or {}).get("total_s", "")
         rows.append({
             "confrontation": task.confrontation.name, "model": task.model_name, "status": status, "error": error,
@@ -353,26 +364,10 @@ def _status_rows(out: Path, planned: list[Planned], results: dict[str, dict[str,
     return rows
 
 
-def _write_summaries(out: Path, confrontations: list[Confrontation], models: list[ModelSpec]) -> None:
-    """Cross-model summaries the confrontation types offer (``summarize(out, confrontation)``).
-
-    A confrontation class may define a ``summarize_models(out_dir, confrontation_name)`` class or
-    static method that reads the saved per-model results and writes its own summary files under
-    ``OUT/<confrontation>/`` (spread tables, ensemble constraints). A failing summary is logged and
-    does not fail the run: the per-model results are what the scorecard needs.
-    """
-    for confrontation in confrontations:
-        summarize = getattr(type(confrontation), "summarize_models", None)
-        if not callable(summarize):
-            continue
-        try:
-            summarize(out, confrontation.name)
-        except Exception as err:  # a summary is an extra; never lose the run over it
-            log.warning("summary of %s failed: %s", confrontation.name, " ".join(str(err).split()))
-
-
 def _provenance(benchmark: Benchmark, confrontations: list[Confrontation], models: list[ModelSpec],
-                options: RunOptions, summary: RunSummary, started: float) -> dict[str, Any]:
+                options: RunOptions, summary: RunSummary, started: float, written: list[str]) -> dict[str, Any]:
+    """``run.json``. ``results`` is the exact task set of this run: the report and the summaries
+    read those directories only, never others left in ``OUT/`` by earlier runs."""
     return {
         "soilbench": __version__,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -387,10 +382,14 @@ def _provenance(benchmark: Benchmark, confrontations: list[Confrontation], model
         "execution": {"workers": options.workers, "scheduler": options.scheduler, "force": options.force},
         "tasks": {"total": len(summary.rows), "computed": summary.computed, "reused": summary.reused},
         "failures": [{k: row[k] for k in ("confrontation", "model", "error")} for row in summary.failures],
+        "not_applicable": [{"confrontation": row["confrontation"], "model": row["model"], "reason": row["error"]}
+                           for row in summary.not_applicable],
+        "results": [{k: row[k] for k in ("confrontation", "model", "directory", "status")} for row in summary.rows],
+        "summaries": written,
     }
 
 
-def _build_report(out: Path, progress: bool) -> Path | None:
+def _build_report(out: Path, progress: bool, report_dir: Path | None = None) -> Path | None:
     try:
         from soilbench.report import build_report
     except ModuleNotFoundError as err:
@@ -401,13 +400,15 @@ def _build_report(out: Path, progress: bool) -> Path | None:
     except ImportError as err:
         log.warning("the report could not be imported (%s); results are in %s", err, out)
         return None
-    return build_report(out, progress=progress)
+    return build_report(out, report_dir, progress=progress)
 
 
 def dumps_summary(summary: RunSummary) -> str:
     """One paragraph for the terminal."""
     failed = len(summary.failures)
     text = f"{len(summary.rows)} result(s) in {summary.out}: {summary.computed} computed, {summary.reused} reused"
+    if summary.not_applicable:
+        text += f", {len(summary.not_applicable)} not applicable"
     if failed:
         text += f", {failed} FAILED (see {summary.out / 'status.csv'})"
     return text

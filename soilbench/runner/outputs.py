@@ -1,8 +1,9 @@
 """The run's files: per-task results, and ``scalars.csv``, ``status.csv``, ``run.json`` (all atomic).
 
 A task directory is complete when its ``meta.json`` exists (it is written last). A task is
-reused on a re-run when that ``meta.json`` says ``status: ok`` with the same fingerprint; anything
-else (missing, failed, changed inputs, half-written by an interrupted run) is recomputed.
+reused on a re-run when that ``meta.json`` says ``status: ok`` (or ``not_applicable``: the same
+model and definition give the same answer) with the same fingerprint; anything else (missing,
+failed, changed inputs, half-written by an interrupted run) is recomputed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from soilbench import atomic
-from soilbench.results import SCALAR_COLUMNS, save_failure
+from soilbench.results import NOT_APPLICABLE, OK, SCALAR_COLUMNS, save_failure, save_not_applicable
 
 STATUS_COLUMNS = ["confrontation", "model", "status", "error", "kind", "group", "weight", "directory", "reused", "seconds"]
 #: per confrontation: fingerprint of a confront_references() that returned None (nothing to save)
@@ -31,9 +32,9 @@ def read_meta(directory: Path) -> dict[str, Any] | None:
 
 
 def is_current(directory: Path, fingerprint: str) -> bool:
-    """Whether the saved result is complete, ok and computed from the same inputs."""
+    """Whether the saved result is complete, ok (or not applicable) and from the same inputs."""
     meta = read_meta(directory)
-    return bool(meta) and meta.get("status") == "ok" and meta.get("fingerprint") == fingerprint
+    return bool(meta) and meta.get("status") in (OK, NOT_APPLICABLE) and meta.get("fingerprint") == fingerprint
 
 
 def no_references_current(confrontation_dir: Path, fingerprint: str) -> bool:
@@ -64,11 +65,15 @@ def clear_task_dir(directory: Path) -> None:
 
 
 def save_outcome(directory: Path, meta: dict[str, Any], outcome: Any) -> None:
-    """Write one task's outcome (result or failure) into its directory."""
+    """Write one task's outcome (result, not applicable, or failure) into its directory."""
     clear_task_dir(directory)
     meta = {**meta, "timings": outcome.timings, "worker": outcome.worker}
-    if outcome.status == "ok":
+    if outcome.available:
+        meta["model_quantities"] = list(outcome.available)
+    if outcome.status == OK:
         outcome.result.save(directory, meta)
+    elif outcome.status == NOT_APPLICABLE:
+        save_not_applicable(directory, meta, outcome.reason)
     else:
         save_failure(directory, {**meta, "traceback": outcome.traceback}, outcome.error)
 

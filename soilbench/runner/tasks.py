@@ -2,6 +2,9 @@
 
 A task never raises: a bad model file or an analysis error becomes an :class:`Outcome` with
 ``status="error"`` and a one-line message, so one failure never takes the other tasks with it.
+A model without the quantities a confrontation compares gives ``status="not_applicable"`` with
+the reason (:meth:`Confrontation.applicable`), checked on the loaded model before confronting:
+the variable names come with the load every task of that model shares, so nothing is read twice.
 
 Each worker process keeps the last few loaded models and the staged confrontations in memory,
 so a model is read once per worker (not once per confrontation) and a confrontation's references
@@ -24,7 +27,8 @@ import xarray as xr
 
 from soilbench.confrontations.base import Confrontation
 from soilbench.errors import SoilbenchError
-from soilbench.results import ConfrontationResult
+from soilbench.quantities import QUANTITIES
+from soilbench.results import NOT_APPLICABLE, ConfrontationResult
 from soilbench.runner.models import ModelSpec
 
 #: loaded models kept per worker; canonical datasets of real models can be large
@@ -61,9 +65,11 @@ class Outcome:
     """What a task produced; ``result`` is None on error (and for references when not meaningful)."""
 
     key: str
-    status: str  # "ok", "error" or "none" (confront_references had nothing to compare)
+    status: str  # "ok", "error", "not_applicable" or "none" (confront_references had nothing to compare)
     result: ConfrontationResult | None = None
     error: str = ""
+    reason: str = ""  # why the task is not applicable
+    available: list[str] = field(default_factory=list)  # canonical quantities the model provides
     traceback: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     worker: str = ""
@@ -131,6 +137,11 @@ def clear_caches() -> None:
     _confrontations.clear()
 
 
+def available_quantities(model: xr.Dataset) -> list[str]:
+    """The canonical quantities (:data:`soilbench.quantities.QUANTITIES`) a loaded model provides."""
+    return [name for name in QUANTITIES if name in model.data_vars]
+
+
 def run_task(task: Task) -> Outcome:
     """Run one task; never raises for problems of the data or the analysis."""
     outcome = Outcome(key=task.key, status="ok", worker=f"{socket.gethostname()}:{os.getpid()}")
@@ -153,6 +164,13 @@ def run_task(task: Task) -> Outcome:
                 mark = time.perf_counter()
                 model, was_cached = load_cached(task.model, task.model_fingerprint or "", task.data_dir)
                 outcome.timings["load_s"] = 0.0 if was_cached else time.perf_counter() - mark
+                step = "checking the model's quantities"
+                outcome.available = available_quantities(model)
+                reason = confrontation.applicable(set(outcome.available))
+                if reason:
+                    outcome.status, outcome.reason = NOT_APPLICABLE, " ".join(str(reason).split())
+                    outcome.timings["total_s"] = time.perf_counter() - started
+                    return outcome
                 step = "confronting"
                 mark = time.perf_counter()
                 result = confrontation.confront(model)
