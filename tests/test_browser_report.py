@@ -134,3 +134,64 @@ def test_scalar_table_sorts_numerically(site, browser):
         assert visit.console_errors == []
     finally:
         visit.close()
+
+
+def _many_confrontations(root: Path, n_confrontations: int) -> Path:
+    """A run with ``n_confrontations`` realistic names (three groups) and the fixture's models."""
+    import json
+
+    from soilbench import atomic
+    from soilbench.results import ConfrontationResult, model_slug, scalar_rows
+
+    bases = ["rh-global-totals", "rs-global-totals", "rh-zonal-means", "rh-taylor", "rh-srdb-annual",
+             "rs-srdb-annual", "rh-daily-mgrhd", "soil-turnover"]
+    names = [bases[i % len(bases)] + ("" if i < len(bases) else f"-v{i // len(bases) + 1}")
+             for i in range(n_confrontations)]
+    rng = __import__("numpy").random.default_rng(3)
+    for name in names:
+        group = "τ" if "turnover" in name else "SR" if name.startswith("rs") else "Rh"
+        for model in rf.MODELS:
+            rows = [{"region": "global", "analysis": "overall", "name": "overall score", "type": "score",
+                     "units": "1", "value": float(rng.uniform(0.2, 0.9))}]
+            meta = {"model": model, "confrontation": name, "kind": "test", "group": group, "weight": 1.0}
+            ConfrontationResult(scalar_rows(rows, model=model, confrontation=name, reference="r")).save(
+                root / name / model_slug(model), meta)
+    atomic.write_text(root / "run.json", json.dumps({"models": [{"name": m} for m in rf.MODELS]}))
+    return root
+
+
+@pytest.mark.parametrize("n_confrontations", [8, 12])
+def test_scoreboard_is_usable_at_1200px(browser, tmp_path, n_confrontations):
+    """8 confrontations fit a 1200-px window; more scroll sideways inside the table's own
+    container with the model column staying in view. No column is ever cut off unreachably."""
+    results = _many_confrontations(tmp_path / "run", n_confrontations)
+    index = build_report(results, tmp_path / "site", progress=False)
+    visit = Visit(browser, index.as_uri(), viewport={"width": 1200, "height": 800})
+    try:
+        page = visit.page
+        assert visit.console_errors == []
+        page_width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert page_width <= 1200, "the page itself never scrolls sideways"
+        wrap = ".scoreboard-wrap"
+        fits = page.evaluate(f"() => {{ const w = document.querySelector('{wrap}'); return w.scrollWidth <= w.clientWidth; }}")
+        if n_confrontations == 8:
+            assert fits, "the default benchmark's scoreboard fits 1200 px without scrolling"
+        # scrolled fully right: the last column is entirely visible and the model names still are
+        page.evaluate(f"() => {{ const w = document.querySelector('{wrap}'); w.scrollLeft = w.scrollWidth; }}")
+        box = page.evaluate(f"""() => {{
+            const w = document.querySelector('{wrap}').getBoundingClientRect();
+            const head = [...document.querySelectorAll('#scoreboard thead tr:last-child th')].pop().getBoundingClientRect();
+            const model = document.querySelector('#scoreboard tbody th.model-col').getBoundingClientRect();
+            return {{wrapLeft: w.left, wrapRight: w.right, lastRight: head.right, lastLeft: head.left,
+                     modelLeft: model.left, modelRight: model.right}};
+        }}""")
+        assert box["lastRight"] <= box["wrapRight"] + 1 and box["lastLeft"] >= box["modelRight"] - 1
+        assert abs(box["modelLeft"] - box["wrapLeft"]) <= 1, "the model column stays in view (sticky)"
+        if n_confrontations == 8:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.evaluate(f"() => {{ document.querySelector('{wrap}').scrollLeft = 0; }}")
+            page.screenshot(path=str(ARTIFACTS / "scoreboard-1200.png"), full_page=True)
+        headers = page.eval_on_selector_all("#scoreboard thead tr:last-child th a", "as => as.map(a => a.textContent)")
+        assert len(headers) == n_confrontations
+    finally:
+        visit.close()

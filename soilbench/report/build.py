@@ -18,7 +18,9 @@ from tqdm import tqdm
 
 from soilbench.report.collect import Run, load_run
 from soilbench.report.confrontation_page import ConfrontationPage
-from soilbench.report.scoreboard import Z_CLASSES, Z_LABELS, overall_scores, weighted_overall, z_class, z_scores
+from soilbench.report.scoreboard import (
+    STD_FLOOR, Z_CLASSES, Z_LABELS, overall_scores, weighted_overall, z_class, z_scores,
+)
 from soilbench.report.site import Site, safe_name
 
 log = logging.getLogger(__name__)
@@ -78,8 +80,12 @@ def scoreboard_context(run: Run) -> dict[str, Any]:
     overall = weighted_overall(matrix, weights)
     overall_z = z_scores(overall.to_frame("overall"))["overall"]
     failed = {(c, m): e for c, m, e in run.failures()}
-    failure_rows = [{"id": f"fail-{i}", "confrontation": c, "model": m, "error": e}
+    not_applicable = {(c, m): r for c, m, r in run.not_applicable()}
+    # one list below the table: failures first (they need attention), then tasks that do not apply
+    failure_rows = [{"id": f"fail-{i}", "confrontation": c, "model": m, "error": e, "status": "failed"}
                     for i, (c, m, e) in enumerate(run.failures(), start=1)]
+    failure_rows += [{"id": f"na-{i}", "confrontation": c, "model": m, "error": r, "status": "not applicable"}
+                     for i, (c, m, r) in enumerate(run.not_applicable(), start=1)]
     fail_ids = {(f["confrontation"], f["model"]): f["id"] for f in failure_rows}
     groups: list[dict[str, Any]] = []
     for col, (name, conf) in enumerate(run.confrontations.items(), start=2):
@@ -96,16 +102,26 @@ def scoreboard_context(run: Run) -> dict[str, Any]:
             cells.append({
                 "value": None if pd.isna(value) else float(value), "cls": z_class(z.at[model, name]),
                 "href": page, "failed": (name, model) in failed, "error": failed.get((name, model), ""),
+                "not_applicable": (name, model) in not_applicable, "reason": not_applicable.get((name, model), ""),
                 "fail_id": fail_ids.get((name, model), ""),
             })
         rows.append({"model": model, "overall": overall.get(model), "overall_cls": z_class(overall_z.get(model)),
                      "cells": cells})
     csv = pd.DataFrame([
         {"model": m, "confrontation": n, "group": run.confrontations[n].group, "weight": run.confrontations[n].weight,
-         "overall_score": matrix.at[m, n], "z_score": z.at[m, n], "status": "error" if (n, m) in failed else (
-             "ok" if pd.notna(matrix.at[m, n]) else "missing")}
+         "overall_score": matrix.at[m, n], "z_score": z.at[m, n], "status": _cell_status(n, m, matrix, failed, not_applicable),
+         "reason": not_applicable.get((n, m), "")}
         for m in run.models for n in names])
-    return {"groups": groups, "rows": rows, "failures": failure_rows, "csv": csv}
+    return {"groups": groups, "rows": rows, "failures": failure_rows, "n_failed": len(failed),
+            "n_not_applicable": len(not_applicable), "csv": csv}
+
+
+def _cell_status(conf: str, model: str, matrix: pd.DataFrame, failed: dict, not_applicable: dict) -> str:
+    if (conf, model) in failed:
+        return "error"
+    if (conf, model) in not_applicable:
+        return "not_applicable"
+    return "ok" if pd.notna(matrix.at[model, conf]) else "missing"
 
 
 def _slug(model: str) -> str:
@@ -125,7 +141,7 @@ def write_index(site: Site, run: Run) -> Path:
     context = scoreboard_context(run)
     site.write_csv("scoreboard.csv", context.pop("csv"))
     return site.render("index.html", "index.html", title="Scoreboard", legend=list(zip(Z_CLASSES, Z_LABELS)),
-                       **_common(run), **context)
+                       std_floor=STD_FLOOR, neutral_band=STD_FLOOR * 0.5, **_common(run), **context)
 
 
 def write_data_page(site: Site, run: Run) -> Path:

@@ -1,7 +1,12 @@
 """Read a saved run (the ``OUT/`` layout) into memory for the report; never recomputes anything.
 
 Everything the pages show comes from here: ``run.json`` (provenance, weights, synthetic flag),
-the tidy scalars, the status of every task and each task's saved fields and tables.
+the tidy scalars, the status of every task, each task's saved fields and tables, and the
+cross-model summaries under ``OUT/_summary/``.
+
+When ``run.json`` records the run's task set (``results``), exactly those task directories are
+read: directories that earlier runs into the same ``OUT/`` left behind (models or confrontations
+since dropped) stay on disk for reuse but are not part of this run's report.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from soilbench.errors import SoilbenchError
-from soilbench.results import REFERENCES_SLUG, SCALAR_COLUMNS, ConfrontationResult, load_result
+from soilbench.results import NOT_APPLICABLE, REFERENCES_SLUG, SCALAR_COLUMNS, ConfrontationResult, load_result
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +44,22 @@ class Task:
         return self.meta.get("status") == "ok" and self.result is not None
 
     @property
+    def not_applicable(self) -> bool:
+        """The model lacks what the confrontation compares: no score, and not a failure."""
+        return self.meta.get("status") == NOT_APPLICABLE
+
+    @property
+    def failed(self) -> bool:
+        return not self.ok and not self.not_applicable
+
+    @property
     def error(self) -> str:
         return " ".join(str(self.meta.get("error") or "").split())
+
+    @property
+    def reason(self) -> str:
+        """Why the task is not applicable (empty otherwise)."""
+        return " ".join(str(self.meta.get("reason") or "").split())
 
 
 @dataclass
@@ -64,6 +83,8 @@ class Run:
     info: dict[str, Any]
     scalars: pd.DataFrame
     confrontations: dict[str, Confrontation]
+    #: per confrontation: cross-model summary tables by file stem (``regional_spread``)
+    summaries: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
 
     @property
     def models(self) -> list[str]:
@@ -89,7 +110,12 @@ class Run:
     def failures(self) -> list[tuple[str, str, str]]:
         """``(confrontation, model, one-line error)`` of every failed task."""
         return [(conf.name, task.model, task.error)
-                for conf in self.confrontations.values() for task in conf.tasks.values() if not task.ok]
+                for conf in self.confrontations.values() for task in conf.tasks.values() if task.failed]
+
+    def not_applicable(self) -> list[tuple[str, str, str]]:
+        """``(confrontation, model, reason)`` of every task that did not apply to its model."""
+        return [(conf.name, task.model, task.reason)
+                for conf in self.confrontations.values() for task in conf.tasks.values() if task.not_applicable]
 
 
 def _configured(info: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -126,10 +152,7 @@ def load_run(results_dir: str | Path) -> Run:
             raise SoilbenchError(run_json, f"not valid JSON ({err.msg} at line {err.lineno})") from err
     configured = _configured(info)
     confrontations: dict[str, Confrontation] = {}
-    for conf_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
-        task_dirs = sorted(p for p in conf_dir.iterdir() if (p / "meta.json").is_file())
-        if not task_dirs:
-            continue  # not a confrontation directory (e.g. a previous report)
+    for conf_dir, task_dirs in _task_dirs(root, info).items():
         spec = configured.get(conf_dir.name, {})
         conf = Confrontation(conf_dir.name, references=list(spec.get("references", [])))
         for task_dir in task_dirs:
@@ -149,7 +172,54 @@ def load_run(results_dir: str | Path) -> Run:
         conf.kind = conf.kind or str(spec.get("type", spec.get("kind", "")))
         conf.weight = _weight(spec.get("weight", 1.0))
         confrontations[conf.name] = conf
-    return Run(root, info, _scalars(root, confrontations), _ordered(confrontations))
+    return Run(root, info, _scalars(root, confrontations), _ordered(confrontations),
+               _summaries(root, info, set(confrontations)))
+
+
+def _inside(root: Path, relative: Any) -> Path | None:
+    """``root / relative`` when it stays inside ``root`` (run.json is data, not trusted paths)."""
+    if not isinstance(relative, str) or not relative:
+        return None
+    path = (root / relative).resolve()
+    return path if path.is_relative_to(root.resolve()) else None
+
+
+def _task_dirs(root: Path, info: dict[str, Any]) -> dict[Path, list[Path]]:
+    """Complete task directories per confrontation directory: run.json's ``results`` when recorded
+    (exactly this run's tasks), else every one found (results written by other tools)."""
+    recorded = info.get("results")
+    found: dict[Path, list[Path]] = {}
+    if isinstance(recorded, list):
+        for item in recorded:
+            directory = _inside(root, item.get("directory") if isinstance(item, dict) else None)
+            if directory is not None and (directory / "meta.json").is_file() and directory.parent != root.resolve():
+                found.setdefault(directory.parent, []).append(directory)
+        return {conf: sorted(set(dirs)) for conf, dirs in sorted(found.items())}
+    for conf_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        task_dirs = sorted(p for p in conf_dir.iterdir() if (p / "meta.json").is_file())
+        if task_dirs:  # else not a confrontation directory (e.g. a previous report)
+            found[conf_dir] = task_dirs
+    return found
+
+
+def _summaries(root: Path, info: dict[str, Any], names: set[str]) -> dict[str, dict[str, pd.DataFrame]]:
+    """Cross-model summary CSVs (``_summary/<confrontation>/<name>.csv``) of this run's confrontations:
+    those run.json lists when it lists them, else every one on disk."""
+    base = (root / "_summary").resolve()
+    listed = info.get("summaries")
+    if isinstance(listed, list):
+        paths = [p for p in (_inside(root, item) for item in listed) if p is not None and p.is_relative_to(base)]
+    else:
+        paths = sorted(base.glob("*/*.csv")) if base.is_dir() else []
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for path in paths:
+        if path.parent.parent != base or path.parent.name not in names or not path.is_file():
+            continue
+        try:
+            out.setdefault(path.parent.name, {})[path.stem] = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except (OSError, ValueError) as err:
+            log.warning("%s: cannot read summary (%s); skipped", path, " ".join(str(err).split()))
+    return out
 
 
 def _weight(value: Any) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from soilbench.report import plots
+from soilbench.report import plots, summary_figures
 from soilbench.report.collect import Confrontation, Run, Task
 from soilbench.report.scoreboard import z_class, z_scores
 from soilbench.report.site import Site, safe_name
@@ -26,6 +26,14 @@ from soilbench.results import SCALAR_COLUMNS, model_slug
 log = logging.getLogger(__name__)
 
 COMBINED_TABLE_KINDS = ("taylor", "bars")
+#: cross-model summaries (``OUT/_summary/<confrontation>/<name>.csv``) the page knows how to present
+SUMMARY_TEXT = {
+    "regional_spread": (
+        "Spread of regional totals: coefficient of variation across models and across products",
+        "Computed after the run from every model's saved regional totals: sample standard deviation over |mean| "
+        "(cv_ratio = cv_models / cv_products); products are the gridded references, each counted once.",
+    ),
+}
 PER_MODEL_TABLE_KINDS = ("site_map", "scatter", "seasonal_cycle")
 MAX_TABLE_ROWS = 500  # longer tables are linked as CSV only; a page must stay fast
 ROLE_ORDER = {"model": 0, "reference": 1, "difference": 2, "ratio": 3, "attribution": 4}
@@ -76,10 +84,11 @@ class ConfrontationPage:
         scalars = scalars[SCALAR_COLUMNS]
         self.site.write_csv(f"{self.dir}/scalars.csv", scalars)
         combined = self._combined_figures()
+        summaries = self._summaries()
         models = [self._model_section(model, task) for model, task in conf.tasks.items()]
         self.site.render(
             f"{self.dir}/index.html", "confrontation.html",
-            title=conf.name, conf=conf, combined=combined, models=models,
+            title=conf.name, conf=conf, combined=combined, summaries=summaries, models=models,
             score_table=self._score_table(scalars), scalars=scalars.to_dict("records"),
             scalar_columns=SCALAR_COLUMNS, notes=self._notes(), **self.common,
         )
@@ -185,6 +194,22 @@ class ConfrontationPage:
         rows = rows.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
         return self._safe_plot(title, lambda: plots.bars_figure(rows, title, units), f"table_{safe_name(name)}")
 
+    # -- cross-model summaries ------------------------------------------------------------------
+    def _summaries(self) -> list[dict[str, Any]]:
+        """The run's saved summaries of this confrontation: a table and CSV each (+ a figure for the
+        spread), exactly as saved — nothing is recomputed here."""
+        sections = []
+        for name, table in sorted(self.run.summaries.get(self.conf.name, {}).items()):
+            title, note = SUMMARY_TEXT.get(name, (name.replace("_", " "), "Computed after the run from every model's saved results."))
+            figure = None
+            if name == "regional_spread" and {"region", "cv_models", "cv_products"} <= set(table.columns):
+                figure = self._safe_plot(title, lambda t=table, ti=title: summary_figures.spread_figure(t, ti),
+                                         f"summary_{safe_name(name)}")
+            html = self._html_table(name, table, {"title": title}, "summary")
+            html["id"] = f"summary-{safe_name(name)}"
+            sections.append({"title": title, "note": note, "table": html, "figure": figure})
+        return sections
+
     # -- per model ----------------------------------------------------------------------------
     def _map_limits(self) -> dict[str, tuple[float, float]]:
         """Shared colour limits per map variable across models, so the maps can be compared."""
@@ -202,6 +227,7 @@ class ConfrontationPage:
     def _model_section(self, model: str, task: Task) -> dict[str, Any]:
         slug = model_slug(model)
         section: dict[str, Any] = {"model": model, "anchor": f"m-{slug}", "ok": task.ok, "error": task.error,
+                                   "not_applicable": task.not_applicable, "reason": task.reason,
                                    "figures": [], "tables": []}
         self.tick(f"{self.conf.name} / {model}")
         if not task.ok:

@@ -3,6 +3,12 @@
 Following ILAMB (methods.md §7), a cell's colour is not its absolute score but how it compares
 with the other models on the same confrontation: the z-score of the score across models, binned
 into seven diverging classes. The absolute score is printed in the cell.
+
+Unlike ILAMB, the standard deviation in the z-score is floored at :data:`STD_FLOOR` (0.02): when
+models score almost the same (0.311 and 0.309), a plain z-score would still paint one deep red
+and the other deep blue over a difference nobody can see in the printed numbers. With the floor,
+a score within ±0.01 (= 0.5 × floor) of the column mean is always neutral, and a difference only
+reaches the darkest classes when it is at least 0.03 from the mean.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import pandas as pd
 Z_EDGES = (-1.5, -1.0, -0.5, 0.5, 1.0, 1.5)
 Z_CLASSES = ("z-3", "z-2", "z-1", "z0", "z+1", "z+2", "z+3")
 Z_LABELS = ("≤ −1.5σ", "−1.5σ … −1σ", "−1σ … −0.5σ", "within ±0.5σ", "0.5σ … 1σ", "1σ … 1.5σ", "≥ 1.5σ")
+#: smallest standard deviation used in z-scores (score units): differences below ±0.01 stay neutral
+STD_FLOOR = 0.02
 
 
 def overall_scores(scalars: pd.DataFrame) -> pd.DataFrame:
@@ -28,11 +36,15 @@ def overall_scores(scalars: pd.DataFrame) -> pd.DataFrame:
     return rows.pivot_table(index="model", columns="confrontation", values="value", aggfunc="mean")
 
 
-def z_scores(matrix: pd.DataFrame) -> pd.DataFrame:
-    """Per column: (score − mean over models) / std over models; 0 when all models agree."""
+def z_scores(matrix: pd.DataFrame, std_floor: float = STD_FLOOR) -> pd.DataFrame:
+    """Per column: (score − mean over models) / max(std over models, ``std_floor``).
+
+    The floor keeps differences too small to matter neutral (module docstring); 0 when all
+    models agree or only one has a score; NaN where a score is missing.
+    """
     mean = matrix.mean(axis=0)
-    std = matrix.std(axis=0, ddof=0).replace(0.0, np.nan)
-    return ((matrix - mean) / std).where(matrix.notna()).fillna(0.0).where(matrix.notna())
+    std = matrix.std(axis=0, ddof=0).fillna(0.0).clip(lower=std_floor)
+    return ((matrix - mean) / std).fillna(0.0).where(matrix.notna())  # 0/0 (floor 0, equal scores): neutral
 
 
 def z_class(z: float | None) -> str:
