@@ -28,12 +28,15 @@ def spread_figure(table: pd.DataFrame, title: str) -> bytes:
     colors = (model_color(0), REFERENCE_COLOR)
     for i, ((column, label), color) in enumerate(zip(SPREAD_BARS, colors)):
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(float) * 100.0
+        if not np.isfinite(values).any():
+            label += " (fewer than two: none)"  # say why the bars are missing rather than draw zeros
         ax.bar(x + (i - 0.5) * width, np.where(np.isfinite(values), values, 0.0), width, label=label, color=color,
                alpha=0.85 if i == 0 else 0.55)
     ax.set_xticks(x, regions, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("coefficient of variation (%)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.18)  # room for the legend above the bars
+    ax.legend(fontsize=8, frameon=False, loc="upper center", ncol=2)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return _png(fig)
