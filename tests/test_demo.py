@@ -47,14 +47,17 @@ def test_demo_synthetic_end_to_end_then_everything_reused(tmp_path, capsys):
     out = tmp_path / "demo"
     assert cli.main(["demo", "--synthetic", "--out", str(out), "--workers", "2", "--quiet"]) == 0
     printed = capsys.readouterr().out
-    index = out / "_report" / "index.html"
-    assert f"scorecard: {index}" in printed and index.is_file()
+    index = out / "index.html"  # the scorecard at the top of the demo directory, results below it
+    assert printed.rstrip().splitlines()[-1] == f"scorecard: {index.resolve()}" and index.is_file()
     assert "synthetic" in index.read_text().lower()
-    run = json.loads((out / "run.json").read_text())
+    assert not (out / "results" / "_report").exists()
+    results = out / "results"
+    run = json.loads((results / "run.json").read_text())
     assert run["synthetic"] is True and not run["failures"]
     assert {m["name"] for m in run["models"]} == {"perfect", "rh-plus-20pct", "shifted-season", "short-tau"}
-    status = pd.read_csv(out / "status.csv")
+    status = pd.read_csv(results / "status.csv")
     assert (status["status"] == "ok").all() and status["confrontation"].nunique() == 8
+    assert (out / "c" / "rh-global-totals" / "index.html").is_file()
 
     assert cli.main(["demo", "--synthetic", "--out", str(out), "--workers", "0", "--quiet", "--no-report"]) == 0
     assert "0 computed" in capsys.readouterr().out

@@ -3,7 +3,10 @@
 Default data: the real files when the data directory has every one the default benchmark and
 the testbed models (CASA-CNP, MIMICS) need (verified by sha256, never downloaded here); else, or
 with ``--synthetic``, the built-in synthetic world (:mod:`soilbench.synthetic`), generated into
-``OUT/synthetic-data`` and labelled synthetic on every page.
+``DIR/synthetic-data`` and labelled synthetic on every page.
+
+Layout of ``DIR`` (``./soilbench-demo`` by default): the scorecard at ``DIR/index.html`` (opened
+directly), the run's results under ``DIR/results/`` (the ``OUT/`` of ``soilbench run``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ log = logging.getLogger("soilbench.demo")
 DEFAULT_OUT = "soilbench-demo"
 DEMO_MODELS = ("testbed-casacnp", "testbed-mimics")
 SYNTHETIC_DIR = "synthetic-data"
+RESULTS_DIR = "results"  # the run's OUT/; the scorecard itself is written at the top of the demo directory
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the default benchmark on the testbed models and the registered references when the data "
         "directory has them, otherwise (or with --synthetic) on a small built-in synthetic world. Works offline.",
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default ./{DEFAULT_OUT})")
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                        help=f"demo directory: scorecard DIR/index.html, results DIR/{RESULTS_DIR}/ (default ./{DEFAULT_OUT})")
     parser.add_argument("--synthetic", action="store_true", help="use the built-in synthetic world even if real data exist")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="FILE", help="benchmark definition (default: default)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the synthetic world")
@@ -62,8 +67,8 @@ def main(args: argparse.Namespace) -> int:
     quiet_loaders(getattr(args, "debug", False))
     out = Path(args.out)
     config = resolve_config(args.config)
-    options = RunOptions(out=out, scheduler=args.scheduler, force=args.force, progress=not args.quiet,
-                         report=not args.no_report)
+    options = RunOptions(out=out / RESULTS_DIR, scheduler=args.scheduler, force=args.force, progress=not args.quiet,
+                         report=not args.no_report, report_dir=out)
     if args.workers is not None:
         options.workers = args.workers
 
