@@ -112,6 +112,58 @@ def test_rs_not_applicable_for_a_model_with_only_rh(products):
     assert any("rh + ra_root" in n for n in result.notes)
 
 
+def constant_rc(value: float, res_deg: float = 2.0) -> xr.Dataset:
+    """A root-contribution map (as load_reference gives it) with one RC everywhere but Antarctica."""
+    rc = np.where(np.isnan(smooth_rh(res_deg)), np.nan, value)
+    ds = canonical(rc, res_deg, name="rc", land_fraction=np.isfinite(rc).astype(float))
+    ds["rc"].attrs = {"units": "1"}
+    return ds
+
+
+@pytest.fixture
+def with_rc(products, monkeypatch):
+    """The products plus a root-contribution map of RC = 0.25 (so Rs = Rh / 0.75)."""
+    refs = {**products, "root-contribution": constant_rc(0.25)}
+    monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: refs[ident].copy())
+    return refs
+
+
+def test_rs_from_rh_with_the_root_contribution_map(with_rc):
+    from soilbench.runner.core import data_ids
+
+    conf = make("global_totals", ["literature-rs"], quantity="rs", rs_from_rh="root_contribution")
+    assert conf.auxiliary_data == ["root-contribution"] and "root-contribution" in data_ids(conf)
+    conf.stage_data()
+    model = monthly_model(2001, 3)  # Rh only, with a time axis
+    result = conf.confront(model)
+    total = result.scalars.query("name == 'total' and region == 'global'")["value"].iloc[0]
+    assert total == pytest.approx(float(integrate.period_total(model, "rh")) / 0.75, rel=1e-9)
+    # linear in Rh: the time axis survives, so there are annual totals and a trend
+    assert list(result.fields["total_model"]["year"].values) == [2001, 2002, 2003]
+    assert any("Rs = Rh / (1 − RC)" in n and "root-contribution" in n for n in result.notes)
+    assert np.isfinite(overall(result))
+    # the same option name on an rh confrontation reads no RC
+    assert make("global_totals", ["literature-rh"], rs_from_rh="root_contribution").auxiliary_data == []
+
+
+def test_rs_from_rh_bl2004_is_a_climatology_of_the_period_mean(with_rc):
+    from soilbench.analysis import partition
+
+    conf = make("global_totals", ["literature-rs"], quantity="rs", rs_from_rh="bl2004")
+    assert conf.auxiliary_data == []
+    conf.stage_data()
+    model = monthly_model(2001, 2)
+    result = conf.confront(model)
+    rs = partition.rs_from_rh_bl2004(integrate.period_mean(model, "rh"))
+    expected = float(integrate.global_total(rs, integrate.land_area(model)))
+    total = result.scalars.query("name == 'total' and region == 'global'")["value"].iloc[0]
+    assert total == pytest.approx(expected, rel=1e-9)
+    assert result.fields is None or "total_model" not in result.fields
+    assert any("Bond-Lamberty" in n for n in result.notes)
+    with pytest.raises(ConfigError, match="rs_from_rh"):
+        make("global_totals", ["literature-rs"], quantity="rs", rs_from_rh="q10")
+
+
 def monthly_model(first_year: int, n_years: int, res_deg: float = 4.0) -> xr.Dataset:
     times = [cftime.DatetimeNoLeap(y, m, 15) for y in range(first_year, first_year + n_years) for m in range(1, 13)]
     days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] * n_years
@@ -146,8 +198,11 @@ def test_zonal_means_identical_model_scores_one_and_fields_follow_conventions(pr
     assert s.query("reference == 'prod-b' and name == 'zonal score'")["value"].iloc[0] < 1.0
     fields = result.fields
     zonal_vars = [v for v in fields.data_vars if fields[v].attrs.get("plot") == "zonal"]
-    assert fields.sizes["lat"] == 36
+    # zonal curves are 1-D over band centres, never over the maps' `lat` (docs/architecture.md)
+    assert dict(fields.sizes) == {"lat_band": 36}
+    assert fields["lat_band"].values[0] == pytest.approx(-87.5)
     for name in zonal_vars:
+        assert fields[name].dims == ("lat_band",)
         lower = fields[name].attrs.get("lower")
         if lower:
             assert lower in fields and fields[name].attrs["upper"] in fields
@@ -172,16 +227,17 @@ def test_taylor_linear_model_and_reference_points(products):
     assert s[("prod-a", "global", "normalised standard deviation")] == pytest.approx(2.0)
     assert s[("prod-a", "global", "spatial distribution score")] == pytest.approx(4 * 2 / ((2 + 0.5) ** 2 * 2))
     table = result.tables["taylor"]
-    assert list(table["label"]) == ["twice", "prod-a", "prod-b"]
-    assert list(table["role"]) == ["model", "reference", "reference"]
+    # prod-a is the reference itself (the diagram's star): no point of its own
+    assert list(table["label"]) == ["twice", "prod-b"]
+    assert list(table["role"]) == ["model", "reference"]
     # prod-b = 1.1 × prod-a: correlation 1, σ̂ 1.1 against prod-a
-    assert table.iloc[2]["correlation"] == pytest.approx(1.0)
-    assert table.iloc[2]["std_ratio"] == pytest.approx(1.1)
+    assert table.iloc[1]["correlation"] == pytest.approx(1.0)
+    assert table.iloc[1]["std_ratio"] == pytest.approx(1.1)
     maps = [v for v in result.fields.data_vars if result.fields[v].attrs.get("plot") == "map"]
     assert {"mean_model", "mean_prod_a", "difference_prod_a", "bias_score_prod_a"} <= set(maps)
     assert result.fields["difference_prod_a"].attrs["colormap"] == "diverging"
     refs = conf.confront_references()
-    assert "cv_products" in refs.fields and refs.tables["taylor"].shape[0] == 2
+    assert "cv_products" in refs.fields and list(refs.tables["taylor"]["label"]) == ["prod-b"]
     cv = refs.fields["cv_products"]
     assert float(cv.max()) == pytest.approx(np.std([1.0, 1.1], ddof=1) / 1.05, rel=1e-6)
 

@@ -434,6 +434,41 @@ def test_annual_confrontation_end_to_end(site_files):
         confrontation_class("srdb_annual")("rs-srdb", ["srdb-v5-data"], {"quantity": "rs"}).confront(model)
 
 
+def test_annual_rs_of_an_rh_only_model_through_the_root_contribution(site_files, tmp_path, monkeypatch):
+    from soilbench.runner.core import data_ids
+
+    # Rs records at three sites; the model has only Rh (annual mean 365 g m-2 yr-1 everywhere)
+    rows = [srdb_row(i, "NA", rs=rs, lat=la, lon=lo, midyear=2002) for i, (rs, (la, lo)) in
+            enumerate(zip([500.0, 800.0, 1000.0, 400.0], [(45.1, 10.1), (62.0, 25.0), (41.0, -3.0), (-30.0, -60.0)]),
+                      start=1)]
+    files = {**site_files, "srdb-v5-data": write_csv(rows, tmp_path / "srdb-rs.csv", SRDB_COLUMNS)}
+    monkeypatch.setattr("soilbench.confrontations.sites._fetch", lambda dataset_id, data_dir: files[dataset_id])
+    lat, lon = _grid(5.0)  # RC 0.5 north of the equator, 0.2 south of it, on a finer grid than the model
+    rc = np.where(lat[:, None] > 0, 0.5, 0.2) * np.ones(lon.size)
+    rc_map = xr.Dataset({"rc": (("lat", "lon"), rc), "cell_area": (("lat", "lon"), np.ones(rc.shape)),
+                         "land_fraction": (("lat", "lon"), np.ones(rc.shape))}, coords={"lat": lat, "lon": lon})
+    monkeypatch.setattr("soilbench.load.load_reference", lambda ident, data_dir=None: rc_map)
+    model = daily_model("noleap")
+    conf = confrontation_class("srdb_annual")("rs-srdb", ["srdb-v5-data"],
+                                              {"quantity": "rs", "rs_from_rh": "root_contribution"})
+    assert conf.auxiliary_data == ["root-contribution"] and "root-contribution" in data_ids(conf)
+    result = conf.confront(model)
+    sites = result.tables["sites"].set_index("record")
+    # Rs = Rh / (1 − RC): 365 / 0.5 at the northern sites, 365 / 0.8 at the southern one, from the
+    # model's daily series (the time axis is kept: the records' own years are used)
+    np.testing.assert_allclose(sites.loc[[1, 2, 3, 4], "modelled"], [730.0, 730.0, 730.0, 456.25], rtol=1e-5)
+    assert set(sites["model_value"]) == {"study years"}
+    value = result.scalars.set_index(["region", "name"])["value"]
+    assert value[("global", "n sites")] == 4
+    assert value[("global", "bias")] == pytest.approx((3 * 730.0 + 456.25 - 2700.0) / 4, rel=1e-5)
+    assert any("Rs = Rh / (1 − RC)" in note for note in result.notes)
+    # without the option the same model has no rs to compare
+    with pytest.raises(SoilbenchError, match="provides no rs"):
+        confrontation_class("srdb_annual")("rs-srdb", ["srdb-v5-data"], {"quantity": "rs"}).confront(model)
+    with pytest.raises(ConfigError, match="rs_from_rh"):
+        confrontation_class("srdb_annual")("x", ["srdb-v5-data"], {"quantity": "rs", "rs_from_rh": "yes"})
+
+
 def test_options_are_validated():
     with pytest.raises(ConfigError, match="quantity"):
         confrontation_class("srdb_annual")("x", ["srdb-v5-data"], {"quantity": "npp"})

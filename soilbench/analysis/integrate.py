@@ -13,6 +13,7 @@ API (stable; the gridded analyses build on it)::
     annual_totals(ds, var) -> DataArray (year)   # Pg yr-1 for fluxes, Pg for stocks (annual mean)
     period_mean(ds, var) -> DataArray (lat, lon) # time-weighted mean field (canonical units)
     period_total(ds, var) -> DataArray ()        # mean of complete years' totals, or the climatology's
+    days_in_year(year, calendar) -> float        # a calendar year's length in days
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def _is_flux(da: xr.DataArray) -> bool:
     return _total_units_for(da.attrs["units"]) == FLUX_TOTAL_UNITS
 
 
-def _days_in_year(year: int, calendar: str) -> float:
+def days_in_year(year: int, calendar: str) -> float:
+    """Length of calendar year ``year`` in days in the CF ``calendar`` (365, 366, 360...)."""
     start = cftime.datetime(year, 1, 1, calendar=calendar)
     return (cftime.datetime(year + 1, 1, 1, calendar=calendar) - start).total_seconds() / 86400.0
 
@@ -109,7 +111,7 @@ def annual_totals(ds: xr.Dataset, var: str) -> xr.DataArray:
         totals = global_total(timeaxis.annual_mean(da), area)
     covered = ds["step_days"].groupby("time.year").sum("time")
     calendar = ds.attrs.get("calendar") or ds["time"].values[0].calendar
-    full = [_days_in_year(int(y), calendar) for y in covered["year"].values]
+    full = [days_in_year(int(y), calendar) for y in covered["year"].values]
     return totals.assign_coords(days_covered=("year", covered.values), days_in_year=("year", np.array(full)))
 
 

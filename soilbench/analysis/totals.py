@@ -14,6 +14,8 @@ import numpy as np
 import xarray as xr
 
 from soilbench.analysis import scores
+# moved to soilbench.analysis.partition (all Rh → Rs conversions live there); kept for callers of the old name
+from soilbench.analysis.partition import rs_from_rh_bl2004  # noqa: F401
 
 G_PER_PG = 1e15
 
@@ -74,16 +76,3 @@ def estimate_spread(values: Sequence[float], fallback: float) -> float:
         return float(abs(fallback))
     spread = float(np.std(finite, ddof=1))
     return spread if spread > 0 else float(abs(fallback))
-
-
-def rs_from_rh_bl2004(rh_g_m2_yr: xr.DataArray) -> xr.DataArray:
-    """Soil respiration from heterotrophic respiration with Bond-Lamberty et al. (2004).
-
-    ln(Rh) = 1.22 + 0.73 ln(Rs), annual fluxes in g C m-2 yr-1, so Rs = exp((ln Rh − 1.22)/0.73).
-    Cells with Rh ≤ 0 stay NaN: the relation is fitted to positive annual fluxes only.
-    """
-    positive = rh_g_m2_yr.where(rh_g_m2_yr > 0)
-    rs = np.exp((np.log(positive) - 1.22) / 0.73)
-    rs.attrs = {**rh_g_m2_yr.attrs, "long_name": "soil respiration from rh (Bond-Lamberty et al. 2004)",
-                "source": f"{rh_g_m2_yr.attrs.get('source', 'rh')} → ln(Rh) = 1.22 + 0.73 ln(Rs)"}
-    return rs.rename("rs")

@@ -53,7 +53,8 @@ def zonal_statistics(field: xr.DataArray, area_m2: xr.DataArray, width_deg: floa
     Returns
     -------
     xr.Dataset
-        Over ``lat`` = band centres: ``mean``, ``lower``, ``upper`` (field units), ``total``
+        Over ``lat_band`` = band centres (degrees_north; not ``lat``, which belongs to the maps
+        saved beside zonal curves, see docs/architecture.md): ``mean``, ``lower``, ``upper`` (field units), ``total``
         (Pg yr-1 for a g m-2 yr-1 rate), ``area`` (m²) and ``n_cells``; NaN for empty bands.
     """
     weight = area_m2.where(field.notnull() & (area_m2 > 0), 0.0).astype("float64")
@@ -86,8 +87,8 @@ def zonal_statistics(field: xr.DataArray, area_m2: xr.DataArray, width_deg: floa
             "mean": mean, "lower": mean - half_width, "upper": mean + half_width,
             "total": (wx / G_PER_PG).where(has_data), "area": w, "n_cells": n,
         }
-    ).rename(band="lat").assign_coords(lat=centres)
-    out["lat"].attrs = {"units": "degrees_north", "long_name": f"centre of {width_deg:g}° latitude band"}
+    ).rename(band="lat_band").assign_coords(lat_band=centres)
+    out["lat_band"].attrs = {"units": "degrees_north", "long_name": f"centre of {width_deg:g}° latitude band"}
     out["mean"].attrs = {"units": units, "long_name": "area-weighted band mean"}
     out["lower"].attrs = {"units": units, "long_name": f"lower {confidence:.0%} confidence limit of the band mean"}
     out["upper"].attrs = {"units": units, "long_name": f"upper {confidence:.0%} confidence limit of the band mean"}

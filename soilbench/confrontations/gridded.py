@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from soilbench import regions
-from soilbench.analysis import bias, integrate, regrid, scores, taylor, totals, zonal
+from soilbench.analysis import bias, integrate, partition, regrid, scores, taylor, totals, zonal
 from soilbench.analysis.spread import coefficient_of_variation, cv_map
 from soilbench.confrontations.base import Confrontation, register
 from soilbench.errors import ConfigError, SoilbenchError
@@ -44,11 +44,33 @@ def _years(text: str | None) -> tuple[int, int] | None:
         return None
 
 
-def model_field(model: xr.Dataset, quantity: str, rs_from_rh: str = "none") -> tuple[xr.DataArray | None, list[str]]:
+def rs_from_rh_data(method: str, quantity: str, name: str, source: str | None) -> list[str]:
+    """Check an ``rs_from_rh`` option; the registry datasets it reads (for fingerprints and provenance).
+
+    Shared by the gridded and the site confrontations so the option means the same everywhere.
+    """
+    if method not in partition.METHODS:
+        raise ConfigError(source, f"confrontation '{name}': rs_from_rh must be one of {list(partition.METHODS)}, "
+                          f"got {method!r}", "options.rs_from_rh")
+    return [partition.RC_DATASET] if method == "root_contribution" and quantity == "rs" else []
+
+
+def stage_root_contribution(auxiliary_data: list[str], data_dir) -> xr.Dataset | None:
+    """The RC map in memory (``rc``, ``cell_area``, ``land_fraction``) when the confrontation needs it."""
+    if partition.RC_DATASET not in auxiliary_data:
+        return None
+    from soilbench.load import load_reference
+
+    return load_reference(partition.RC_DATASET, data_dir=data_dir)[["rc", "cell_area", "land_fraction"]].load()
+
+
+def model_field(model: xr.Dataset, quantity: str, rs_from_rh: str = "none",
+                rc: xr.Dataset | None = None) -> tuple[xr.DataArray | None, list[str]]:
     """The model's ``quantity`` field, derived when needed; None (with the reason) when not applicable.
 
-    ``rs`` is taken as is, else ``rh + ra_root``, else (only with ``rs_from_rh: bl2004``) from
-    the period-mean ``rh`` with Bond-Lamberty et al. (2004).
+    ``rs`` is taken as is, else ``rh + ra_root``, else (``rs_from_rh`` ≠ ``none``) derived from
+    ``rh`` by :func:`soilbench.analysis.partition.rs_from_rh`: ``bl2004`` from the period-mean rh
+    (a climatology), ``root_contribution`` at every time step with the RC map ``rc``.
     """
     if quantity in model.data_vars:
         return model[quantity], []
@@ -56,11 +78,11 @@ def model_field(model: xr.Dataset, quantity: str, rs_from_rh: str = "none") -> t
         rs = (model["rh"] + model["ra_root"]).rename("rs")
         rs.attrs = {"units": FLUX_UNITS, "long_name": QUANTITIES["rs"].long_name, "source": "rh + ra_root"}
         return rs, ["rs = rh + ra_root (the model has no rs variable)"]
-    if quantity == "rs" and rs_from_rh == "bl2004" and "rh" in model.data_vars:
-        rh_mean = integrate.period_mean(model, "rh")
-        return totals.rs_from_rh_bl2004(rh_mean), [
-            "rs derived from the period-mean rh with ln(Rh) = 1.22 + 0.73 ln(Rs) (Bond-Lamberty et al. 2004); "
-            "compared as a climatology"]
+    if quantity == "rs" and rs_from_rh != "none" and "rh" in model.data_vars:
+        # bl2004 is a relation between annual fluxes: apply it to the period mean, never per step
+        rh = integrate.period_mean(model, "rh") if rs_from_rh == "bl2004" else model["rh"]
+        rs = partition.rs_from_rh(rh, rs_from_rh, rc, integrate.land_area(model))
+        return rs, [partition.describe(rs)]
     provides = ", ".join(q for q in QUANTITIES if q in model.data_vars) or "none"
     need = "rs or rh + ra_root" if quantity == "rs" else quantity
     return None, [f"not applicable: the model provides no {need} (it provides: {provides})"]
@@ -153,9 +175,7 @@ class _Gridded(Confrontation):
         if width <= 0 or not np.isclose(180.0 / width, round(180.0 / width)):
             raise ConfigError(source, f"confrontation '{name}': region_band_width must divide 180, got {width}",
                               "options.region_band_width")
-        if self.options["rs_from_rh"] not in ("none", "bl2004"):
-            raise ConfigError(source, f"confrontation '{name}': rs_from_rh must be 'none' or 'bl2004'",
-                              "options.rs_from_rh")
+        self.auxiliary_data = rs_from_rh_data(self.options["rs_from_rh"], quantity, name, source)
         if not self.references:
             raise ConfigError(source, f"confrontation '{name}' needs at least one reference", "references")
         if self.gridded_only:
@@ -186,6 +206,7 @@ class _Gridded(Confrontation):
         self._koppen = None
         if "koppen" in (self.options["regions"] or []):
             self._koppen = regions.load_koppen_classes(self.data_dir)
+        self._rc = stage_root_contribution(self.auxiliary_data, self.data_dir)
         self.maps = {r: self._stage_gridded(r) for r in self.references if self._is_gridded(r)}
 
     def _is_gridded(self, reference_id: str) -> bool:
@@ -205,7 +226,7 @@ class _Gridded(Confrontation):
     # -- helpers ---------------------------------------------------------------------------------
     def _prepare_model(self, model: xr.Dataset) -> tuple[xr.Dataset | None, list[str]]:
         """The model restricted to the period with the quantity as variable; None if not applicable."""
-        values, notes = model_field(model, self.quantity, self.options["rs_from_rh"])
+        values, notes = model_field(model, self.quantity, self.options["rs_from_rh"], self._rc)
         if values is None:
             return None, notes
         ds = model.assign({self.quantity: values})
@@ -243,7 +264,7 @@ def _one_pass_mean_and_annual_totals(ds: xr.Dataset, name: str, area: xr.DataArr
     annual = integrate.global_total(per_year, area)
     annual.attrs["units"] = FLUX_TOTAL_UNITS
     calendar = ds.attrs.get("calendar") or ds["time"].values[0].calendar
-    full = [integrate._days_in_year(int(y), calendar) for y in covered["year"].values]
+    full = [integrate.days_in_year(int(y), calendar) for y in covered["year"].values]
     annual = annual.assign_coords(days_covered=("year", covered.values), days_in_year=("year", np.array(full)))
     return mean_map.rename(name), annual
 
@@ -570,9 +591,9 @@ class ZonalMeans(_Gridded):
             band_scores[other.label] = score
             rows.append({"reference": other.label, "region": regions.GLOBAL, "analysis": "zonal means",
                          "name": "zonal score", "type": "score", "units": "1", "value": score})
-            for lat, value in comp["score"].to_series().items():
+            for centre, value in comp["score"].to_series().items():
                 if np.isfinite(value):
-                    lo, hi = lat - width / 2, lat + width / 2
+                    lo, hi = centre - width / 2, centre + width / 2
                     rows.append({"reference": other.label, "region": f"lat_{lo:g}_{hi:g}", "analysis": "zonal means",
                                  "name": "band score", "type": "score", "units": "1", "value": float(value)})
         ds = xr.Dataset(fields)
@@ -671,8 +692,9 @@ class TaylorStatistics(_Gridded):
         return score.compute(), []
 
     def _taylor_rows(self, primary: str, on_grid: dict[str, xr.Dataset]) -> list[dict[str, Any]]:
-        rows = [{"label": primary, "role": "reference", "correlation": 1.0, "std_ratio": 1.0, "crmse": 0.0,
-                 "reference": primary}]
+        """Every other product against ``primary``. ``primary`` itself is not a row: the diagram's
+        reference star at (1, 0) stands for it, and a second point there would only duplicate it."""
+        rows = []
         for label, ds in on_grid.items():
             if label == primary:
                 continue

@@ -20,6 +20,7 @@ from soilbench.analysis import scores
 from soilbench.analysis import sites as analysis
 from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
 from soilbench.confrontations.base import Confrontation, register
+from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
 from soilbench.regions import CLIMATE_GROUPS, GLOBAL
@@ -53,14 +54,23 @@ def _koppen_classes(path: str) -> xr.DataArray:
     return koppen_classes_from_table(pd.read_csv(path, keep_default_na=False), path)
 
 
-def _model_variable(model: xr.Dataset, quantity: str, confrontation: str) -> xr.DataArray:
+def _model_variable(model: xr.Dataset, quantity: str, confrontation: str, rs_from_rh: str = "none",
+                    rc: xr.Dataset | None = None) -> tuple[xr.DataArray, list[str]]:
+    """The model's ``quantity`` at full time resolution, and notes on how it was obtained.
+
+    ``rs`` follows the gridded confrontations (:func:`soilbench.confrontations.gridded.model_field`):
+    the model's rs, else rh + ra_root, else derived from rh with ``rs_from_rh``.
+    """
     name = model.attrs.get("model", "model")
-    if quantity not in model.data_vars:
-        raise SoilbenchError(f"model '{name}'", f"provides no {quantity}; confrontation '{confrontation}' needs it",
-                             quantity)
-    da = model[quantity].copy(deep=False)  # own attrs: the calendar is added without touching the model
+    field, notes = model_field(model, quantity, rs_from_rh, rc)
+    if field is None:
+        hint = "" if quantity != "rs" else " (set the option rs_from_rh to derive rs from rh)"
+        raise SoilbenchError(f"model '{name}'", f"provides no {quantity}; confrontation '{confrontation}' needs it"
+                             + hint, quantity)
+    da = field.copy(deep=False)  # own attrs: the calendar is added without touching the model
+    da.attrs = dict(field.attrs)
     da.attrs.setdefault("calendar", model.attrs.get("calendar", "standard"))
-    return da
+    return da, notes
 
 
 def _group_label(group: Any) -> str:
@@ -115,6 +125,7 @@ class SrdbAnnual(_SiteConfrontation):
         "outlier_sd": 6.0,
         "require_rs_above_rh": True,
         "climate_map": "koppen",
+        "rs_from_rh": "none",
     }
 
     def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
@@ -122,6 +133,8 @@ class SrdbAnnual(_SiteConfrontation):
         _check_options(self.options, {"quantity": ("rh", "rs")}, name, source)
         self.quantities = (self.options["quantity"],)
         self.group = "Rh" if self.options["quantity"] == "rh" else "SR"
+        # the RC map (rs_from_rh: root_contribution) enters fingerprints and provenance
+        self.auxiliary_data = rs_from_rh_data(self.options["rs_from_rh"], self.options["quantity"], name, source)
 
     def _stage(self) -> None:
         o = self.options
@@ -132,12 +145,13 @@ class SrdbAnnual(_SiteConfrontation):
         records = self.site_records.records
         self.site_groups = _climate_groups(o["climate_map"], self.data_dir, records["lat"].to_numpy(),
                                            records["lon"].to_numpy())
+        self._rc = stage_root_contribution(self.auxiliary_data, self.data_dir)
 
     def confront(self, model: xr.Dataset) -> ConfrontationResult:
         self.stage_data()
         model_name = str(model.attrs.get("model", "model"))
         quantity = self.options["quantity"]
-        da = _model_variable(model, quantity, self.name)
+        da, field_notes = _model_variable(model, quantity, self.name, self.options["rs_from_rh"], self._rc)
         records = self.site_records.records
         valid = analysis.valid_land_cells(da, model.get("land_fraction"))
         cells = analysis.locate_sites(valid, records["lat"].to_numpy(), records["lon"].to_numpy(),
@@ -176,6 +190,7 @@ class SrdbAnnual(_SiteConfrontation):
 
         label = "Rh" if quantity == "rh" else "Rs"
         notes = [f"{len(used)} of {len(records)} SRDB {label} records compared (filters: see table filter_counts)."]
+        notes += field_notes
         if "time" not in da.dims:
             notes.append(f"Model is a {model.attrs.get('period', 'period')} mean (climatology); every record is "
                          "compared with it whatever its year.")
@@ -258,7 +273,7 @@ class DailyRh(_SiteConfrontation):
         self.stage_data()
         o = self.options
         model_name = str(model.attrs.get("model", "model"))
-        da = _model_variable(model, "rh", self.name)
+        da, _ = _model_variable(model, "rh", self.name)
         records = self.site_records.records
         valid = analysis.valid_land_cells(da, model.get("land_fraction"))
         cells = analysis.locate_sites(valid, records["lat"].to_numpy(), records["lon"].to_numpy(),
