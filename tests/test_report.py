@@ -113,6 +113,36 @@ def test_confrontation_pages_draw_every_plot_convention(built):
     assert "This task failed" in turnover_page and "cSoil" in turnover_page
 
 
+def test_zonal_profiles_over_lat_band_with_each_models_own_reference(tmp_path, monkeypatch):
+    """Zonal curves are drawn over `lat_band`; a reference curve that differs per model (taken on
+    the cells valid in both) is drawn for every model in its colour, one that does not only once."""
+    results = rf.make_results(tmp_path / "run")
+    drawn = {}
+    real = plots.profile_figure
+
+    def spy(curves, x_dim, title):
+        drawn[title] = (list(curves), x_dim)
+        return real(curves, x_dim, title)
+
+    monkeypatch.setattr(plots, "profile_figure", spy)
+    build_report(results, tmp_path / "site", progress=False)
+    ok_models = rf.MODELS  # every model's rh-global-totals task succeeded
+    zonal = {title: value for title, value in drawn.items() if title.startswith("Zonal")}
+    assert zonal and all(x_dim == "lat_band" for _, x_dim in zonal.values())
+    rh_curves, _ = zonal["Zonal mean [g m-2 yr-1]"]
+    rh_refs = [c for c in rh_curves if c["role"] == "reference"]
+    assert len(rh_refs) == len(ok_models) and all(c["per_model"] for c in rh_refs)
+    assert len({c["color"] for c in rh_refs}) == len(ok_models)  # each in its model's colour
+    # the curves differ: each model's own reference, not the first model's repeated
+    assert len({tuple(np.nan_to_num(c["data"].values)) for c in rh_refs}) == len(ok_models)
+    assert all(c["lower"] is not None for c in rh_refs)
+    tau_curves, _ = zonal["Zonal mean [yr]"]
+    tau_refs = [c for c in tau_curves if c["role"] == "reference"]
+    assert len(tau_refs) == 1 and not tau_refs[0]["per_model"] and tau_refs[0]["color"] is None
+    for curves, _ in zonal.values():
+        assert all(c["data"].dims == ("lat_band",) for c in curves)
+
+
 def test_data_page_lists_registry_and_provenance(built):
     from soilbench.data import registry
 

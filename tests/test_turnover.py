@@ -184,11 +184,15 @@ def test_constructed_bias_is_attributed_to_the_right_term(fake_references):
     np.testing.assert_allclose(fields["tau_log_ratio"].values[np.isfinite(csoil) & north], np.log(0.5))
     assert scalar(result, "bias score") < 1.0
     assert scalar(result, "overall score") < 1.0
-    # the zonal curve follows the bands: τ halved north of 30° N, a third south of it
+    # the zonal curve follows the bands: τ halved north of 30° N, a third south of it; one value
+    # per 5° band over `lat_band` (the cells centred at 75° and −25° fall in [75, 80) and [−25, −20))
     z_m, z_o = fields["tau_zonal_model"], fields["tau_zonal_observed"]
-    assert float(z_m.sel(lat=75) / z_o.sel(lat=75)) == pytest.approx(0.5)
-    assert float(z_m.sel(lat=-25) / z_o.sel(lat=-25)) == pytest.approx(1 / 3)
+    assert z_m.dims == z_o.dims == ("lat_band",) and z_m.sizes["lat_band"] == 36
+    assert float(z_m.sel(lat_band=77.5) / z_o.sel(lat_band=77.5)) == pytest.approx(0.5)
+    assert float(z_m.sel(lat_band=-22.5) / z_o.sel(lat_band=-22.5)) == pytest.approx(1 / 3)
+    assert np.isnan(float(z_m.sel(lat_band=72.5)))  # no cell centre in [70, 75): an empty band, not a step
     assert z_o.attrs["lower"] in fields and z_o.attrs["upper"] in fields
+    assert fields[z_o.attrs["lower"]].dims == ("lat_band",)
 
 
 def test_finer_model_is_regridded_to_the_coarser_observations(fake_references):

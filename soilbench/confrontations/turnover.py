@@ -310,18 +310,9 @@ class TurnoverConfrontation(Confrontation):
 
     def _fields(self, tau_m, tau_o, attribution, csoil_m, rh_m, observed, area_m2, common, band, model_name
                 ) -> xr.Dataset:
-        """Maps and zonal curves per the plot conventions (zonal curves as 5° steps over ``lat``)."""
-        lat = tau_m["lat"]
+        """Maps over (lat, lon) and zonal curves over ``lat_band`` (band centres), per the plot conventions."""
         zonal_m = tau.zonal_turnover_time(csoil_m, rh_m, area_m2, common, band)
         zonal_o = tau.observed_zonal_turnover(observed, area_m2, common, band)
-
-        def on_lat(curve: xr.DataArray) -> xr.DataArray:
-            # the report draws zonal curves over `lat`, which the maps already define: give each
-            # map row the value of its band (a step curve; the band means themselves are unchanged)
-            edges = tau.zonal_band_edges(band)
-            centres = 0.5 * (edges[1:] + edges[:-1])
-            idx = np.clip(np.searchsorted(edges, lat.values, side="right") - 1, 0, centres.size - 1)
-            return xr.DataArray(curve.sel(lat_band=centres[idx]).values, dims="lat", coords={"lat": lat.values})
 
         def zonal_attrs(role, long_name, **extra):
             return {"plot": "zonal", "role": role, "units": "yr", "long_name": long_name,
@@ -341,16 +332,17 @@ class TurnoverConfrontation(Confrontation):
                 plot="map", role="difference", colormap="diverging", vmin=-2.0, vmax=2.0),
             "tau_attribution": attribution["attribution"].assign_attrs(plot="map", role="attribution",
                                                                        colormap="categorical"),
-            "tau_zonal_model": on_lat(zonal_m).assign_attrs(zonal_attrs("model", f"τ soil, {model_name}")),
-            "tau_zonal_observed": on_lat(zonal_o.isel(combination=0)).assign_attrs(zonal_attrs(
+            "tau_zonal_model": zonal_m.assign_attrs(zonal_attrs("model", f"τ soil, {model_name}")),
+            "tau_zonal_observed": zonal_o.isel(combination=0).assign_attrs(zonal_attrs(
                 "reference", f"τ soil observed ({central})",
                 lower="tau_zonal_observed_lower", upper="tau_zonal_observed_upper")),
-            "tau_zonal_observed_lower": on_lat(zonal_o.min("combination")).assign_attrs(
+            "tau_zonal_observed_lower": zonal_o.min("combination").assign_attrs(
                 units="yr", long_name="lowest observed zonal turnover time across stock x Rh products"),
-            "tau_zonal_observed_upper": on_lat(zonal_o.max("combination")).assign_attrs(
+            "tau_zonal_observed_upper": zonal_o.max("combination").assign_attrs(
                 units="yr", long_name="highest observed zonal turnover time across stock x Rh products"),
         })
-        drop = [c for c in fields.coords if c not in ("lat", "lon")]
+        # keep the dimension coordinates only (combination labels are not needed for plots)
+        drop = [c for c in fields.coords if c not in ("lat", "lon", "lat_band")]
         return fields.drop_vars(drop)
 
     # -- the 2-box constraint --------------------------------------------------------------

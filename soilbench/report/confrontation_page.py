@@ -49,6 +49,26 @@ def _plot_vars(fields: xr.Dataset | None, kind: str) -> list[str]:
     return [name for name, var in fields.data_vars.items() if var.attrs.get("plot") == kind]
 
 
+def _curve(label: str, data: xr.DataArray, role: str, color: str | None, fields: xr.Dataset,
+           per_model: bool = False) -> dict[str, Any]:
+    """A curve for :func:`plots.profile_figure`, with its ``lower``/``upper`` band when saved."""
+    curve = {"label": label, "data": data, "role": role, "color": color, "per_model": per_model}
+    lower, upper = data.attrs.get("lower"), data.attrs.get("upper")
+    if lower in fields and upper in fields:
+        curve["lower"], curve["upper"] = fields[lower].values, fields[upper].values
+    return curve
+
+
+def _same_curve(a: xr.DataArray, b: xr.DataArray) -> bool:
+    """The same values over the same coordinates (NaN equal to NaN)."""
+    if a.dims != b.dims or a.shape != b.shape:
+        return False
+    if any(not np.array_equal(np.asarray(a[d].values), np.asarray(b[d].values)) for d in a.dims if d in a.coords):
+        return False
+    return bool(np.allclose(np.asarray(a.values, float), np.asarray(b.values, float), rtol=1e-9, atol=0.0,
+                            equal_nan=True))
+
+
 class ConfrontationPage:
     """Builds ``c/<name>/index.html`` and its images and CSV files."""
 
@@ -124,7 +144,8 @@ class ConfrontationPage:
         figures: list[dict[str, str] | None] = []
         ok_tasks = [t for t in self.conf.tasks.values() if t.ok]
         self.tick(f"{self.conf.name}: combined figures")
-        for kind, x_dim in (("series", "year"), ("zonal", "lat")):
+        # each plot kind's own dimension (docs/architecture.md): zonal curves live on `lat_band`
+        for kind, x_dim in (("series", "year"), ("zonal", "lat_band")):
             for key, curves in self._profile_groups(ok_tasks, kind).items():
                 title = f"{'Zonal mean' if kind == 'zonal' else 'Series'} [{key}]" if key else kind
                 figures.append(self._safe_plot(title, lambda c=curves, t=title, d=x_dim: plots.profile_figure(c, d, t),
@@ -136,29 +157,38 @@ class ConfrontationPage:
         return [f for f in figures if f]
 
     def _profile_groups(self, tasks: list[Task], kind: str) -> dict[str, list[dict[str, Any]]]:
-        """Curves of one plot kind grouped by units: every model's, each reference once."""
+        """Curves of one plot kind grouped by units: every model's, and the references'.
+
+        A reference curve is saved with every model. When it is the same for all of them (a
+        product's series) it is drawn once, in black. When it differs (zonal means on the cells
+        valid in both model and reference) each model's reference curve is drawn, thin, dashed and
+        in the model's colour, so every model is read against its own reference.
+        """
         groups: dict[str, list[dict[str, Any]]] = {}
-        seen_refs: set[str] = set()
+        references: dict[str, list[tuple[Task, xr.DataArray]]] = {}
         for task in tasks:
             fields = task.result.fields
             model_vars = [v for v in _plot_vars(fields, kind) if fields[v].attrs.get("role", "model") == "model"]
             for var in _plot_vars(fields, kind):
                 data = fields[var]
                 role = data.attrs.get("role", "model")
-                units = str(data.attrs.get("units", ""))
-                if role == "model":
-                    label = task.model if len(model_vars) == 1 else f"{task.model}: {data.attrs.get('long_name', var)}"
-                    color = self.colors.get(task.model)
-                else:
-                    if var in seen_refs:
-                        continue  # the same reference is saved with every model
-                    seen_refs.add(var)
-                    label, color = str(data.attrs.get("long_name", var)), None
-                curve = {"label": label, "data": data, "role": role, "color": color}
-                lower, upper = data.attrs.get("lower"), data.attrs.get("upper")
-                if lower in fields and upper in fields:
-                    curve["lower"], curve["upper"] = fields[lower].values, fields[upper].values
-                groups.setdefault(units, []).append(curve)
+                if role != "model":
+                    references.setdefault(var, []).append((task, data))
+                    continue
+                label = task.model if len(model_vars) == 1 else f"{task.model}: {data.attrs.get('long_name', var)}"
+                groups.setdefault(str(data.attrs.get("units", "")), []).append(
+                    _curve(label, data, role, self.colors.get(task.model), fields))
+        for var, saved in references.items():
+            first_task, first = saved[0]
+            if all(_same_curve(first, data) for _, data in saved[1:]):
+                label = str(first.attrs.get("long_name", var))
+                curves = [_curve(label, first, first.attrs.get("role", "reference"), None, first_task.result.fields)]
+            else:
+                curves = [_curve(f"{task.model}: {data.attrs.get('long_name', var)}", data,
+                                 data.attrs.get("role", "reference"), self.colors.get(task.model), task.result.fields,
+                                 per_model=True)
+                          for task, data in saved]
+            groups.setdefault(str(first.attrs.get("units", "")), []).extend(curves)
         for curves in groups.values():  # references first in the legend, then models
             curves.sort(key=lambda c: c["role"] == "model")
         return groups

@@ -150,29 +150,41 @@ def map_figure(field: xr.DataArray, title: str, limits: tuple[float, float] | No
 
 
 # -- profiles and series ------------------------------------------------------------------------
-def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str) -> bytes:
-    """Zonal profiles (x = latitude) or series (x = year) of several models and references.
+#: dimensions drawn as latitude: zonal profiles' `lat_band` (and `lat` in results saved before it)
+LATITUDE_DIMS = ("lat_band", "lat")
 
-    Each curve: ``label``, ``data`` (1-D DataArray), ``role``, optional ``lower``/``upper`` arrays
-    (drawn as a band), optional ``color``.
+
+def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str) -> bytes:
+    """Zonal profiles (x = latitude band centre) or series (x = year) of several models and references.
+
+    Each curve: ``label``, ``data`` (1-D DataArray over ``x_dim``, else over its only dimension),
+    ``role``, optional ``lower``/``upper`` arrays (drawn as a band) and ``color``. A reference
+    curve with ``per_model`` set belongs to one model (a zonal mean of the reference on the cells
+    valid in that model): it is drawn thin and dashed in the model's colour, its band faint and
+    unlabelled, so several of them stay readable.
     """
     fig = Figure(figsize=(6.0, 3.4))
     ax = fig.add_axes((0.11, 0.15, 0.56, 0.75))
     ylabel = ""
+    latitude = x_dim in LATITUDE_DIMS
     for curve in curves:
         data = curve["data"]
-        x = np.asarray(data[x_dim].values, dtype=float)
+        dim = x_dim if x_dim in data.dims else data.dims[0]
+        x = np.asarray(data[dim].values, dtype=float)
         y = np.asarray(data.values, dtype=float)
         is_ref = curve.get("role") not in ("model", None)
+        per_model = bool(curve.get("per_model")) and is_ref
         color = curve.get("color") or REFERENCE_COLOR
         if curve.get("lower") is not None and curve.get("upper") is not None:
             ax.fill_between(x, np.asarray(curve["lower"], float), np.asarray(curve["upper"], float), color=color,
-                            alpha=0.15, linewidth=0, label=_short(f"{curve['label']} range", 24))
-        ax.plot(x, y, color=color, linewidth=2.2 if is_ref else 1.4, linestyle="-" if not is_ref else "--",
+                            alpha=0.08 if per_model else 0.15, linewidth=0,
+                            label=None if per_model else _short(f"{curve['label']} range", 24))
+        width = 1.0 if per_model else (2.2 if is_ref else 1.4)
+        ax.plot(x, y, color=color, linewidth=width, linestyle="--" if is_ref else "-",
                 label=_short(str(curve["label"]), 24), marker="o" if x_dim == "year" and x.size < 40 else None, markersize=3)
         ylabel = ylabel or _label(data.attrs)
-    ax.set_xlabel("latitude [°N]" if x_dim == "lat" else x_dim)
-    if x_dim == "lat":
+    ax.set_xlabel("latitude [°N]" if latitude else x_dim)
+    if latitude:
         ax.set_xlim(-90, 90)
         ax.set_xticks(range(-90, 91, 30))
     ax.set_ylabel(ylabel, fontsize=9)
