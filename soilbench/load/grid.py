@@ -16,7 +16,12 @@ import xarray as xr
 
 from soilbench.errors import SoilbenchError
 
-#: Earth radius used for cell areas, the value ILAMB uses (m)
+#: Earth radius (m) for cell areas computed from coordinates: every gridded reference product and
+#: models without ``areacella``.
+#: 6 371 229 m is the spherical Earth of GRIB2 (shape-of-the-earth code 6) and of the Met Office
+#: Unified Model, so areas match those of model output written on that sphere. ILAMB uses
+#: 6.371e6 m (areas 7.2e-5 smaller, far below any product's uncertainty);
+#: tests/test_ilamb_oracle.py rescales by the squared ratio when comparing with ILAMB.
 EARTH_RADIUS_M = 6371229.0
 
 
