@@ -296,6 +296,32 @@ def test_two_box_runs_for_annual_series_and_matches_the_pure_function(fake_refer
     assert combined["emulation"]["slope"].iloc[0] == pytest.approx(1.0, rel=1e-6)
 
 
+def test_two_box_ensemble_reads_only_the_given_task_dirs(fake_references, tmp_path):
+    """A model dropped since an earlier run into the same OUT keeps its directory; the runner passes
+    this run's task directories and only those join the ensemble."""
+    from soilbench.results import model_slug
+
+    conf = make_confrontation(twobox_draws=[20, 20])
+    out = tmp_path / "OUT"
+    dirs = {}
+    for tau_soil in (20.0, 30.0, 60.0):
+        ds, *_ = annual_model(tau_soil)
+        dirs[tau_soil] = out / "soil-turnover" / model_slug(ds.attrs["model"])
+        conf.confront(ds).save(dirs[tau_soil], {"model": ds.attrs["model"]})
+    summarize = type(conf).summarize_models
+    current = summarize(out, "soil-turnover", task_dirs=[dirs[20.0], dirs[30.0]])
+    assert current["emulation"]["n_models"].iloc[0] == 2
+    everything = summarize(out, "soil-turnover")  # without task_dirs: every directory, the stale one too
+    assert everything["emulation"]["n_models"].iloc[0] == 3
+    assert not current["changes"].equals(everything["changes"])
+    summarize(out, "soil-turnover", task_dirs=[dirs[20.0], dirs[30.0]])
+    saved = pd.read_csv(out / "soil-turnover" / "twobox_emulation.csv")
+    assert saved["n_models"].iloc[0] == 2
+    # no model with the 2-box this run: the earlier ensemble files go, they describe other models
+    assert summarize(out, "soil-turnover", task_dirs=[]) is None
+    assert not (out / "soil-turnover" / "twobox_ensemble.csv").exists()
+
+
 def test_two_box_needs_the_correction_period(fake_references):
     ds, *_ = annual_model(20.0, start=1901, end=1950)
     result = make_confrontation().confront(ds)

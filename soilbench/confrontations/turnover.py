@@ -10,6 +10,7 @@ observational uncertainty. The science lives in :mod:`soilbench.analysis.turnove
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -403,26 +404,27 @@ class TurnoverConfrontation(Confrontation):
         return fields.assign(series_vars), rows
 
     @classmethod
-    def summarize_models(cls, out_dir: str | Path, confrontation_name: str) -> dict[str, pd.DataFrame] | None:
-        """2-box ensemble over every model's saved ``tables/twobox.csv`` (run after all models).
+    def summarize_models(cls, out_dir: str | Path, confrontation_name: str,
+                         task_dirs: Iterable[str | Path] | None = None) -> dict[str, pd.DataFrame] | None:
+        """2-box ensemble over the models' saved ``tables/twobox.csv`` (run after all models).
+
+        ``task_dirs`` are the model task directories to combine (the runner passes this run's ok
+        model tasks); without them every model directory of the confrontation is read. Passing
+        them matters: directories of models dropped since an earlier run into the same ``OUT/``
+        stay on disk for reuse and must not join this run's ensemble.
 
         Writes ``OUT/<confrontation>/twobox_ensemble.csv`` (ensemble changes, ``bars`` layout) and
         ``twobox_emulation.csv`` (slope and R² of emulated vs original ΔcTotal across models).
-        Returns the tables, or None when no model had the 2-box constraint.
+        Returns the tables, or None (and removes earlier ensemble files) when no model had the
+        2-box constraint.
         """
         directory = Path(out_dir) / confrontation_name
-        frames = []
-        for table in sorted(directory.glob(f"*/tables/{TWOBOX_TABLE}.csv")):
-            task_dir = table.parent.parent
-            if task_dir.name == REFERENCES_SLUG:
-                continue
-            try:
-                meta = json.loads((task_dir / "meta.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue  # incomplete task
-            if meta.get("status") == "ok":
-                frames.append(pd.read_csv(table))
+        if task_dirs is None:
+            task_dirs = sorted(p for p in directory.iterdir() if p.is_dir()) if directory.is_dir() else []
+        frames = [pd.read_csv(table) for table in _twobox_tables(task_dirs)]
         if not frames:
+            for file_name in ENSEMBLE_FILES.values():
+                (directory / file_name).unlink(missing_ok=True)  # an earlier run's ensemble would describe other models
             return None
         combined = twobox.ensemble(frames)
         for key, file_name in ENSEMBLE_FILES.items():
@@ -461,3 +463,19 @@ class TurnoverConfrontation(Confrontation):
         notes = [f"observed τ: soil carbon {', '.join(self._stocks)} over Rh {', '.join(self._fluxes)}; "
                  f"central {central}; cells with Rh > {self.options['rh_threshold_g_m2_yr']:g} g m-2 yr-1."]
         return ConfrontationResult(scalars, fields, tables, meta, notes)
+
+
+def _twobox_tables(task_dirs: Iterable[str | Path]) -> list[Path]:
+    """The saved 2-box tables of those model tasks that completed ok (references skipped)."""
+    tables = []
+    for task_dir in map(Path, task_dirs):
+        table = task_dir / "tables" / f"{TWOBOX_TABLE}.csv"
+        if task_dir.name == REFERENCES_SLUG or not table.is_file():
+            continue
+        try:
+            meta = json.loads((task_dir / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # incomplete task
+        if meta.get("status") == "ok":
+            tables.append(table)
+    return tables
