@@ -18,7 +18,8 @@ import xarray as xr
 
 from soilbench import atomic
 from soilbench.regions import CLIMATE_GROUPS
-from soilbench.results import REFERENCES_SLUG, ConfrontationResult, model_slug, save_failure, scalar_rows
+from soilbench.results import (REFERENCES_SLUG, ConfrontationResult, model_slug, save_failure, save_not_applicable,
+                               scalar_rows)
 
 HOSTILE = "<script>alert(1)</script>"
 TRAVERSAL = "../../x"
@@ -260,3 +261,13 @@ def make_results(root: str | Path, seed: int = 0, synthetic: bool = True) -> Pat
     }
     atomic.write_text(out / "run.json", json.dumps(run, indent=2))
     return out
+
+
+def make_not_applicable(out: str | Path, confrontation: str, model: str, reason: str) -> None:
+    """Turn one saved task of a :func:`make_results` run into "not applicable", as the runner saves it."""
+    directory = Path(out) / confrontation / model_slug(model)
+    meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+    for child in directory.rglob("*"):
+        if child.is_file():
+            child.unlink()
+    save_not_applicable(directory, meta, reason)

@@ -220,6 +220,34 @@ def test_compare_marks_improved_and_worse(tmp_path):
     assert len(rows) == len(rf.MODELS) * len(rf.CONFRONTATIONS)
 
 
+def test_compare_shows_not_applicable_as_na_with_its_reason_apart_from_failures(tmp_path):
+    old = rf.make_results(tmp_path / "old", seed=0)
+    new = rf.make_results(tmp_path / "new", seed=1)
+    reason = "the model provides no rs (it provides: <b>csoil</b>, rh)"
+    for run in (old, new):  # not applicable in both runs ...
+        rf.make_not_applicable(run, "sr-srdb-sites", "CLM5", reason)
+    rf.make_not_applicable(new, "rh-global-totals", "CLM5", reason)  # ... and only in the new one
+    table = score_changes(load_run(old), load_run(new)).set_index(["model", "confrontation"])
+    both = table.loc[("CLM5", "sr-srdb-sites")]
+    assert both["verdict"] == "n/a" and both["new_status"] == both["old_status"] == "not_applicable"
+    assert both["new_note"] == reason and pd.isna(both["new"])
+    new_only = table.loc[("CLM5", "rh-global-totals")]
+    assert new_only["verdict"] == "n/a in new run" and new_only["old_status"] == "ok" and new_only["old_note"] == ""
+    failed = table.loc[(rf.FAILED[1], rf.FAILED[0])]
+    assert failed["verdict"] == "failed in new run" and failed["new_status"] == "error"
+
+    page = compare_runs(old, new, tmp_path / "cmp", progress=False)
+    html = page.read_text(encoding="utf-8")
+    escaped = "the model provides no rs (it provides: &lt;b&gt;csoil&lt;/b&gt;, rh)"
+    assert html.count(f'title="not applicable: {escaped}">n/a</td>') == 3  # old + new cell, new-only cell
+    assert "2 not applicable" in html and ">failed</td>" in html
+    rows = {(r["model"], r["confrontation"]): r
+            for r in csv.DictReader((tmp_path / "cmp" / "compare.csv").open(encoding="utf-8"))}
+    assert rows[("CLM5", "sr-srdb-sites")]["verdict"] == "n/a"
+    assert rows[("CLM5", "sr-srdb-sites")]["new_note"] == reason
+    assert rows[(rf.FAILED[1], rf.FAILED[0])]["new_status"] == "error"
+
+
 def test_cli_default_output_dir_and_unknown_table_kind(tmp_path, capsys):
     import json
 

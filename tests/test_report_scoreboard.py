@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +9,6 @@ import pytest
 import results_fixture as rf
 from soilbench.report import build_report
 from soilbench.report.scoreboard import STD_FLOOR, z_class, z_scores
-from soilbench.results import model_slug, save_not_applicable
 
 
 def test_near_equal_scores_are_neutral_but_real_differences_are_coloured():
@@ -35,12 +32,7 @@ def with_na(tmp_path_factory):
     """The fixture run with one task turned into 'not applicable'."""
     work = tmp_path_factory.mktemp("na")
     results = rf.make_results(work / "run")
-    directory = results / "sr-srdb-sites" / model_slug("CLM5")
-    meta = json.loads((directory / "meta.json").read_text())
-    for child in directory.rglob("*"):
-        if child.is_file():
-            child.unlink()
-    save_not_applicable(directory, meta, "the model provides no rs (it provides: <b>csoil</b>, rh)")
+    rf.make_not_applicable(results, "sr-srdb-sites", "CLM5", "the model provides no rs (it provides: <b>csoil</b>, rh)")
     index = build_report(results, work / "site", progress=False)
     return results, index
 
