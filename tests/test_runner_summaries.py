@@ -97,6 +97,45 @@ def test_cli_exit_0_with_only_not_applicable_and_1_with_a_failure(setup, monkeyp
     assert cli.main(base + ["low", "broken"]) == 1
 
 
+def test_cli_run_quiets_loaders_only_while_it_runs(setup, monkeypatch):
+    """``cli.main(["run", ...])`` in a longer-lived process leaves its logging as it found it."""
+    import logging
+
+    import distributed  # noqa: F401  (its loggers exist before the run, as in any process that ran one)
+
+    from soilbench import cli, runner
+    from soilbench.commands import run as run_command
+
+    bench, models, tmp = setup
+    names = ["soilbench.load", "soilbench.analysis", "distributed.scheduler"]
+    chosen = {"soilbench.load": logging.DEBUG, "soilbench.analysis": logging.NOTSET, "distributed.scheduler": logging.INFO}
+    before = {name: logging.getLogger(name).level for name in names}
+    during = {}
+    real_run = runner.run_benchmark
+
+    def spy(*args, **kwargs):
+        during.update({name: logging.getLogger(name).level for name in names})
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(run_command, "load_benchmark", lambda path: bench)
+    monkeypatch.setattr("soilbench.runner.resolve_models", lambda names_, **kw: models[:1])
+    monkeypatch.setattr("soilbench.runner.run_benchmark", spy)
+    try:
+        for name, level in chosen.items():
+            logging.getLogger(name).setLevel(level)
+        assert cli.main(["run", "--out", str(tmp / "cli"), "--workers", "0", "--no-report", "--quiet",
+                         "--models", "low"]) == 0
+        assert during == dict.fromkeys(names, logging.WARNING)
+        assert {name: logging.getLogger(name).level for name in names} == chosen
+        # restored when the command fails too
+        with pytest.raises(RuntimeError), run_command.quiet_loaders(debug=False):
+            raise RuntimeError("task crashed")
+        assert {name: logging.getLogger(name).level for name in names} == chosen
+    finally:
+        for name, level in before.items():
+            logging.getLogger(name).setLevel(level)
+
+
 def _spread_by_hand(out, confrontation, models):
     """CV across models and products per region, straight from the saved tables (ddof=1)."""
     frames = [pd.read_csv(out / confrontation / model_slug(m) / "tables" / "regional_totals.csv") for m in models]

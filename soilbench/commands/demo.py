@@ -58,13 +58,17 @@ def missing_real_data(config: Path, data_dir: str | None) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
+    with quiet_loaders(getattr(args, "debug", False)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from soilbench import data
     from soilbench.runner import ModelSpec, RunOptions, dumps_summary, resolve_models, run_benchmark
     from soilbench.synthetic import DEFAULT_SEED, generate_world
 
     if data.synthetic_registry() is not None:
         raise SoilbenchError(data.SYNTHETIC_REGISTRY_ENV, "is set; unset it (the demo selects the synthetic world itself)")
-    quiet_loaders(getattr(args, "debug", False))
     out = Path(args.out)
     config = resolve_config(args.config)
     options = RunOptions(out=out / RESULTS_DIR, scheduler=args.scheduler, force=args.force, progress=not args.quiet,

@@ -8,7 +8,9 @@ Exit status: 0 when every task succeeded, 1 when any task failed (its error is i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from soilbench.config import DEFAULT_CONFIG, load_benchmark, resolve_config
@@ -31,15 +33,30 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def quiet_loaders(debug: bool) -> None:
-    """The loaders log every filter step at INFO; on the terminal the progress lines say enough."""
-    if not debug:
-        import distributed  # noqa: F401  (configures its loggers; override them after)
+@contextlib.contextmanager
+def quiet_loaders(debug: bool) -> Iterator[None]:
+    """The loaders log every filter step at INFO; on the terminal the progress lines say enough.
 
-        names = ["soilbench.load", "soilbench.analysis", "soilbench.confrontations"]
-        names += [n for n in logging.root.manager.loggerDict if n.startswith("distributed")]
-        for name in names:
-            logging.getLogger(name).setLevel(logging.WARNING)
+    Scoped to the ``with`` block: the previous levels come back afterwards, because the command
+    may run inside a longer-lived process (``cli.main([...])`` from tests or a notebook) whose
+    later logging must not change because a run happened.
+    """
+    if debug:
+        yield
+        return
+    import distributed  # noqa: F401  (configures its loggers; override them after)
+
+    names = ["soilbench.load", "soilbench.analysis", "soilbench.confrontations"]
+    names += [n for n in logging.root.manager.loggerDict if n.startswith("distributed")]
+    loggers = [logging.getLogger(name) for name in names]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, previous):
+            logger.setLevel(level)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,11 +84,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    with quiet_loaders(getattr(args, "debug", False)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from soilbench.runner import RunOptions, dumps_summary, resolve_models, run_benchmark
 
     if args.workers is not None and args.workers < 0:
         raise SoilbenchError("--workers", "must be 0 or more")
-    quiet_loaders(getattr(args, "debug", False))
     benchmark = load_benchmark(resolve_config(args.config))
     models = resolve_models(args.models, data_dir=args.data_dir, period=parse_period(args.period))
     options = RunOptions(
