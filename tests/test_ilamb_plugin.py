@@ -213,6 +213,34 @@ def test_dataset_page_figures_per_model_and_combined():
     assert figures.model_figures(items[0], limits)[0].file_name("A") == "A_map_rh_model.png"
 
 
+def test_dataset_page_draws_each_models_own_reference_curve_when_they_differ(monkeypatch):
+    """The ILAMB zonal figure is chosen as the report's: a reference curve that differs per model
+    (a zonal mean on the cells valid in each model) is drawn for every model, in its colour."""
+    from soilbench.ilamb import figures
+    from soilbench.report import plots
+
+    a, b = _result("A", 1.0), _result("B", 2.0)
+    b.fields["zonal_ref"] = b.fields["zonal_ref"].where(b.fields["lat_band"] < 60)  # B has no cells north of 60°
+    drawn = {}
+
+    def spy(curves, x_dim, title):
+        drawn[title] = (list(curves), x_dim)
+        return b"png"
+
+    monkeypatch.setattr(plots, "profile_figure", spy)
+    items = [figures.ModelResult("A", "#ff0000", a), figures.ModelResult("B", "#0000ff", b)]
+    (zonal,) = [spec for spec in figures.combined_figures(items) if spec.key.startswith("zonal_")]
+    zonal.draw()
+    curves, x_dim = drawn[zonal.title]
+    references = [c for c in curves if c["role"] == "reference"]
+    assert x_dim == "lat_band"
+    assert [(c["color"], c["per_model"]) for c in references] == [("#ff0000", True), ("#0000ff", True)]
+    # the same reference for every model is still drawn once, in black
+    figures.combined_figures(items[:1] + [figures.ModelResult("B", "#0000ff", _result("B", 2.0))])[0].draw()
+    (single,) = [c for c in drawn[zonal.title][0] if c["role"] == "reference"]
+    assert single["color"] is None and not single["per_model"]
+
+
 def test_prepare_model_names_are_safe_for_ilambs_shell_paths():
     from soilbench.commands.ilamb import parse_models
     from soilbench.errors import SoilbenchError
