@@ -235,6 +235,16 @@ class _Gridded(Confrontation):
         ds, more = select_period(ds, self.period, model.attrs.get("model", "the model"))
         return ds, notes + more
 
+    def _model_map(self, model: xr.Dataset) -> tuple[xr.Dataset | None, _Map | None, list[str]]:
+        """The prepared model (:meth:`_prepare_model`) and its period-mean map, labelled with the
+        model's name; ``(None, None, notes)`` when the confrontation does not apply to it."""
+        ds, notes = self._prepare_model(model)
+        if ds is None:
+            return None, None, notes
+        mean = integrate.period_mean(ds, self.quantity).compute()
+        grid = ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]]
+        return ds, _as_map(grid, mean, model.attrs.get("model", "model")), notes
+
     def _not_applicable(self, model_name: str, notes: list[str]) -> ConfrontationResult:
         rows = [{"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
                  "type": "score", "units": "1", "value": np.nan}]
@@ -603,11 +613,9 @@ class ZonalMeans(_Gridded):
 
     def confront(self, model: xr.Dataset) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
-        ds, notes = self._prepare_model(model)
+        ds, mine, notes = self._model_map(model)
         if ds is None:
             return self._not_applicable(model_name, notes)
-        mean = integrate.period_mean(ds, self.quantity).compute()
-        mine = _as_map(ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]], mean, model_name)
         for item in self.maps.values():
             notes += _overlap_note(ds, item.ds, item.label) + item.notes
         fields, rows, band_scores = self._compare(mine, list(self.maps.values()), "model")
@@ -705,11 +713,9 @@ class TaylorStatistics(_Gridded):
 
     def confront(self, model: xr.Dataset) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
-        ds, notes = self._prepare_model(model)
+        ds, mine, notes = self._model_map(model)
         if ds is None:
             return self._not_applicable(model_name, notes)
-        mean = integrate.period_mean(ds, self.quantity).compute()
-        mine = _as_map(ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]], mean, model_name)
         items = list(self.maps.values())
         target, on_grid = _common_maps([mine] + items)
         model_grid, refs_grid = on_grid[0], dict(zip([i.label for i in items], on_grid[1:]))
