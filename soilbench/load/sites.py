@@ -154,6 +154,18 @@ def _method_excluded(methods: pd.Series, excluded: Sequence[str]) -> np.ndarray:
     return out
 
 
+def _keep_treatment_and_method(flog: _FilterLog, manipulation: str | None,
+                               exclude_methods: Sequence[str] | None) -> None:
+    """The SRDB filters both site loaders share: one treatment (``Manipulation``, e.g. "None" for
+    unmanipulated sites) and no excluded measurement methods (``Meas_method``); None/empty skips."""
+    if manipulation is not None:
+        flog.keep("manipulation", f"Manipulation == {manipulation!r}",
+                  flog.frame["Manipulation"].fillna("").astype(str).str.strip() == manipulation)
+    if exclude_methods:
+        flog.keep("method", f"Meas_method not {' / '.join(exclude_methods)}",
+                  ~_method_excluded(flog.frame["Meas_method"], exclude_methods))
+
+
 def _valid_coordinates(lat: pd.Series, lon: pd.Series) -> np.ndarray:
     return (lat.between(-90, 90) & lon.between(-180, 360)).to_numpy()
 
@@ -211,12 +223,7 @@ def load_srdb_annual(
     if min_years_of_data is not None:
         flog.keep("years_of_data", f"YearsOfData >= {min_years_of_data:g}",
                   f()["YearsOfData"].fillna(-np.inf) >= min_years_of_data)
-    if manipulation is not None:
-        flog.keep("manipulation", f"Manipulation == {manipulation!r}",
-                  f()["Manipulation"].fillna("").astype(str).str.strip() == manipulation)
-    if exclude_methods:
-        flog.keep("method", f"Meas_method not {' / '.join(exclude_methods)}",
-                  ~_method_excluded(f()["Meas_method"], exclude_methods))
+    _keep_treatment_and_method(flog, manipulation, exclude_methods)
     if drop_negative:
         flog.keep("negative", f"{value_column} >= 0 (negative fluxes removed)", f()[value_column] >= 0)
     if outlier_sd is not None:
@@ -340,12 +347,7 @@ def load_mgrhd(
     flog.keep("coordinates", "latitude and longitude (in range)", _valid_coordinates(f()["Latitude"], f()["Longitude"]))
     flog.keep("date", "year and day of year or month", f()["_has_date"])
     flog.keep("possible_date", "dates that exist (no DOY 0 or 367, Feb 30, month 13)", f()["_possible"])
-    if manipulation is not None:
-        flog.keep("manipulation", f"Manipulation == {manipulation!r}",
-                  f()["Manipulation"].fillna("").astype(str).str.strip() == manipulation)
-    if exclude_methods:
-        flog.keep("method", f"Meas_method not {' / '.join(exclude_methods)}",
-                  ~_method_excluded(f()["Meas_method"], exclude_methods))
+    _keep_treatment_and_method(flog, manipulation, exclude_methods)
     if drop_negative:
         flog.keep("negative", "Rh_Norm >= 0 (negative fluxes removed)", f()["Rh_Norm"] >= 0)
 
