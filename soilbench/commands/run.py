@@ -1,6 +1,6 @@
 """``soilbench run``: run a benchmark definition against models, in parallel, with resume.
 
-Exit status: 0 when every task succeeded, 1 when any task failed (its error is in
+Exit status: 0 when every task succeeded or was not applicable, 1 when any task failed (its error is in
 ``OUT/status.csv`` and on its page; every other result and the scorecard are still written),
 2 for a problem with the command line, the definition or the data (one line, no traceback).
 """
