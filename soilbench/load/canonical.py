@@ -198,6 +198,9 @@ def _quantities(raw: xr.Dataset, lat: str, lon: str, source: str, overrides) -> 
         total.attrs = {"units": qty.units, "long_name": qty.long_name, "source": " + ".join(labels)}
         if len(parts) == 1:
             total.attrs["units_found"] = units_found
+        held = [raw[v].attrs[timeaxis.HELD_ATTRIBUTE] for v in recipe.variables if timeaxis.HELD_ATTRIBUTE in raw[v].attrs]
+        if held:
+            total.attrs[timeaxis.HELD_ATTRIBUTE] = held[0]
         if quantity == "csoil":
             total.attrs["includes_litter"] = int(bool(recipe.includes_litter))
         total.name = quantity

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import xarray as xr
 from soilbench.errors import SoilbenchError
 from soilbench.load import sources, timeaxis
 from soilbench.load.canonical import canonicalise
+from soilbench.quantities import QUANTITIES
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ def load_model(
     name: str | None = None,
     period: tuple[int, int] | None = None,
     data_dir: str | os.PathLike | None = None,
+    quantities: Iterable[str] | None = None,
 ) -> xr.Dataset:
     """Load model output into the canonical dataset (``docs/architecture.md``).
 
@@ -41,6 +43,11 @@ def load_model(
         ``(first_year, last_year)`` to keep; the overlap is logged and recorded in attrs.
     data_dir
         Data directory for registry ids.
+    quantities
+        Canonical quantities to keep (``{"rh"}``); None keeps all. Every quantity is still
+        found and converted lazily (so errors and the default land fraction do not depend on
+        the selection), but only these stay in the dataset; ``attrs["quantities_available"]``
+        lists all the model provides (space-separated).
 
     Returns
     -------
@@ -56,7 +63,18 @@ def load_model(
     label = ";".join(str(p) for p in paths)
     raw = _open_all(paths)
     display = name or metadata.get("model") or metadata.get("name") or _default_name(source, paths)
-    return canonicalise(raw, label, display, period=period, metadata=metadata)
+    model = canonicalise(raw, label, display, period=period, metadata=metadata)
+    return _keep_quantities(model, quantities)
+
+
+def _keep_quantities(model: xr.Dataset, quantities: Iterable[str] | None) -> xr.Dataset:
+    """Drop the quantities not asked for; record every quantity the model provides."""
+    present = [q for q in QUANTITIES if q in model.data_vars]
+    model.attrs["quantities_available"] = " ".join(present)
+    if quantities is None:
+        return model
+    wanted = set(quantities)
+    return model.drop_vars([q for q in present if q not in wanted])
 
 
 def _resolve(source: ModelSource, data_dir) -> tuple[list[Path], dict]:
@@ -90,19 +108,69 @@ def _default_name(source: ModelSource, paths: list[Path]) -> str:
 
 
 def _open_all(paths: list[Path]) -> xr.Dataset:
-    """Open and time-decode every file, then combine them into one dataset."""
+    """Open and time-decode every file, then combine them into one dataset.
+
+    Files on the same time axis (or pieces of it) are combined by coordinates. When the files
+    come at different step frequencies (TRENDY: monthly fluxes beside annual stocks), the
+    finest axis becomes the model's ``time`` and each coarser quantity keeps its own values,
+    each held over the fine steps its step covers (:func:`soilbench.load.timeaxis.hold_on_axis`),
+    so annual and period means of every quantity equal those of its own axis.
+    """
     opened = [timeaxis.decode_time(sources.open_netcdf(p), p) for p in paths]
     if len(opened) == 1:
         return opened[0]
+    label = ";".join(map(str, paths))
     calendars = {d.attrs.get("calendar") for d in opened if "calendar" in d.attrs}
     if len(calendars) > 1:
-        raise SoilbenchError(";".join(map(str, paths)), f"files use different calendars {sorted(calendars)}", "time")
-    try:
-        combined = xr.combine_by_coords(opened, data_vars="minimal", coords="minimal", compat="override",
-                                        join="outer", combine_attrs="drop_conflicts")
-    except (ValueError, TypeError) as err:
-        reason = " ".join(str(err).split())[:160]
-        raise SoilbenchError(";".join(map(str, paths)), f"files cannot be combined into one dataset ({reason})") from None
+        raise SoilbenchError(label, f"files use different calendars {sorted(calendars)}", "time")
+    groups = _by_frequency(opened, paths)
+    if len(groups) <= 1:
+        combined = _combine(opened, label)
+    else:
+        combined = _combine_frequencies(groups, opened, label)
     if calendars:
         combined.attrs["calendar"] = calendars.pop()
     return combined
+
+
+def _combine(datasets: list[xr.Dataset], label: str) -> xr.Dataset:
+    try:
+        return xr.combine_by_coords(datasets, data_vars="minimal", coords="minimal", compat="override",
+                                    join="outer", combine_attrs="drop_conflicts")
+    except (ValueError, TypeError) as err:
+        reason = " ".join(str(err).split())[:160]
+        raise SoilbenchError(label, f"files cannot be combined into one dataset ({reason})") from None
+
+
+def _by_frequency(opened: list[xr.Dataset], paths: list[Path]) -> dict[str, list[xr.Dataset]]:
+    """Files with a time axis of several steps, grouped by step frequency (daily, monthly, annual).
+
+    Files without time, with one step or with spacings the loader does not recognise are left
+    out: they are combined with the finest group as before.
+    """
+    groups: dict[str, list[xr.Dataset]] = {}
+    for ds, path in zip(opened, paths):
+        if "time" not in ds.dims or ds.sizes["time"] < 2:
+            continue
+        try:
+            frequency = timeaxis.infer_frequency(ds["time"].values, path)
+        except SoilbenchError:
+            continue
+        groups.setdefault(frequency, []).append(ds)
+    return groups
+
+
+def _combine_frequencies(groups: dict[str, list[xr.Dataset]], opened: list[xr.Dataset], label: str) -> xr.Dataset:
+    """One dataset on the finest group's time axis, coarser groups held over its steps."""
+    finest = min(groups, key=lambda f: timeaxis.NOMINAL_STEP_DAYS[f])
+    grouped = {id(ds) for members in groups.values() for ds in members}
+    main = _combine(groups[finest] + [ds for ds in opened if id(ds) not in grouped], label)
+    parts = [main]
+    for frequency, members in groups.items():
+        if frequency == finest:
+            continue
+        coarse = _combine(members, label)
+        log.info("%s: %s variables (%s) held over the %s steps of the model's time axis", label, frequency,
+                 ", ".join(str(v) for v in coarse.data_vars if "time" in coarse[v].dims), finest)
+        parts.append(timeaxis.hold_on_axis(coarse, main["time"], frequency, finest, label))
+    return _combine(parts, label)

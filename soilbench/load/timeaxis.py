@@ -186,6 +186,61 @@ def _step_edges(t: cftime.datetime, frequency: str) -> tuple[cftime.datetime, cf
     return start, start + _days(1)
 
 
+#: typical step length of each frequency (days), to tell the finer of two time axes
+NOMINAL_STEP_DAYS = {"daily": 1.0, "monthly": 30.4, "annual": 365.0}
+
+#: attribute of a variable held from a coarser time axis (kept by the canonical assembly)
+HELD_ATTRIBUTE = "time_axis_found"
+
+
+def _step_intervals(ds: xr.Dataset, frequency: str) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of each step of ``ds``'s time axis: its CF bounds, else calendar steps."""
+    bounds = ds["time"].attrs.get("bounds")
+    if bounds in ds.variables:
+        b = ds[bounds].values
+        if all(hi > lo for lo, hi in b):
+            return b[:, 0], b[:, 1]
+    edges = [_step_edges(t, frequency) for t in ds["time"].values]
+    return np.array([e[0] for e in edges], dtype=object), np.array([e[1] for e in edges], dtype=object)
+
+
+def hold_on_axis(coarse: xr.Dataset, fine_time: xr.DataArray, frequency: str, fine_frequency: str,
+                 source: str | PathLike | None = None) -> xr.Dataset:
+    """Put the variables of a coarser time axis (e.g. annual stocks) on a finer one (monthly).
+
+    Each fine step takes the value of the coarse step that contains its time stamp; steps no
+    coarse step covers are NaN. An annual value is a mean over its year (a stock's mean state,
+    a flux's mean rate), so holding it over the year's steps keeps it exact: the step-length
+    weighted mean over those steps, hence :func:`annual_mean`, :func:`annual_total` and period
+    means, give back the file's own values. No sub-annual variation is invented: the held
+    variables are labelled with :data:`HELD_ATTRIBUTE`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``coarse``'s time-dependent variables (lazy) on ``fine_time``; its time bounds dropped.
+    """
+    starts, ends = _step_intervals(coarse, frequency)
+    order = np.argsort(starts)
+    starts, ends = starts[order], ends[order]
+    stamps = fine_time.values
+    position = np.searchsorted(starts, stamps, side="right") - 1
+    inside = (position >= 0) & np.array([p >= 0 and t < ends[p] for p, t in zip(position, stamps)], dtype=bool)
+    index = order[np.where(inside, position, 0)]
+    if not inside.any():
+        raise SoilbenchError(source, f"its {frequency} and {fine_frequency} files share no period", "time")
+    bounds = coarse["time"].attrs.get("bounds")
+    timed = [v for v in coarse.data_vars if "time" in coarse[v].dims and v != bounds]
+    held = coarse[timed].isel(time=index).assign_coords(time=fine_time)
+    if not inside.all():
+        held = held.where(xr.DataArray(inside, dims="time", coords={"time": fine_time}))
+    for name in timed:
+        held[name].attrs = {**coarse[name].attrs,
+                            HELD_ATTRIBUTE: f"{frequency}, each value held over the {fine_frequency} steps it covers"}
+        held[name].encoding = {}
+    return held
+
+
 def step_days(ds: xr.Dataset, source: str | PathLike | None = None) -> xr.DataArray:
     """Length of each time step in days, in the file's calendar.
 
