@@ -27,3 +27,12 @@ def test_area_weighted_mean_and_overall():
     assert scores.area_weighted_mean(s, a) == pytest.approx(0.75)
     assert scores.overall_score({"a": 1.0, "b": 0.0, "c": float("nan")}, {"a": 3}) == pytest.approx(0.75)
     assert math.isnan(scores.overall_score({"a": float("nan")}))
+
+
+def test_uniform_model_scores_zero_without_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert scores.taylor_score(0.5, 0.0) == 0.0
+        assert scores.taylor_score(np.array([0.5]), np.array([0.0]))[0] == 0.0

@@ -35,8 +35,14 @@ def rmse_score(centred_rmse: ArrayLike, reference_sigma: ArrayLike) -> ArrayLike
 
 
 def taylor_score(correlation: ArrayLike, std_ratio: ArrayLike, r0: float = 1.0) -> ArrayLike:
-    """ILAMB spatial-distribution score ``4(1+R) / ((σ̂ + 1/σ̂)² (1+R0))``."""
-    return 4.0 * (1.0 + correlation) / ((std_ratio + 1.0 / std_ratio) ** 2 * (1.0 + r0))
+    """ILAMB spatial-distribution score ``4(1+R) / ((σ̂ + 1/σ̂)² (1+R0))``.
+
+    A spatially uniform model (σ̂ = 0) scores 0: the limit of the formula, reached without a
+    division-by-zero warning.
+    """
+    with np.errstate(divide="ignore"):
+        spread = std_ratio + 1.0 / std_ratio
+    return 4.0 * (1.0 + correlation) / (spread**2 * (1.0 + r0))
 
 
 def seasonal_cycle_score(peak_shift_days: ArrayLike, days_per_year: float = 365.0) -> ArrayLike:
