@@ -41,7 +41,7 @@ def taylor_score(correlation: ArrayLike, std_ratio: ArrayLike, r0: float = 1.0) 
     division-by-zero warning.
     """
     with np.errstate(divide="ignore"):
-        spread = std_ratio + 1.0 / std_ratio
+        spread = std_ratio + np.divide(1.0, std_ratio)  # np.divide: python floats would raise
     return 4.0 * (1.0 + correlation) / (spread**2 * (1.0 + r0))
 
 
