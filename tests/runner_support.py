@@ -63,13 +63,15 @@ class NoReferences(MeanRh):
 class CanonicalFile(ModelSpec):
     """A model stored already in canonical form (the runner tests do not exercise the loader)."""
 
-    def load(self, data_dir=None) -> xr.Dataset:
+    def load(self, data_dir=None, quantities=None) -> xr.Dataset:
+        from soilbench.load.model import keep_quantities
+
         try:
             model = xr.load_dataset(self.paths[0])
         except (OSError, ValueError) as err:
             raise SoilbenchError(self.paths[0], f"cannot read model: {' '.join(str(err).split())[:100]}") from None
         model.attrs["model"] = self.name
-        return model
+        return keep_quantities(model, quantities)
 
 
 def canonical_model(path, scale: float = 1.0, seed: int = 0) -> str:

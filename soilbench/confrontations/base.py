@@ -151,6 +151,18 @@ class Confrontation(ABC):
         provides = ", ".join(sorted(available)) or "none of the canonical quantities"
         return f"the model provides no {', '.join(missing)} (it provides: {provides})"
 
+    def model_quantities(self) -> set[str]:
+        """Canonical quantities :meth:`confront` may read from a model (the runner loads only these).
+
+        The default: :attr:`quantities`, plus ``rh`` and ``ra_root`` when ``rs`` is among them
+        (``rs`` may come from ``rh + ra_root`` or from ``rh`` through an ``rs_from_rh`` option).
+        **Override** this in classes that read more than :attr:`quantities` (optional analyses).
+        """
+        needed = set(self.quantities)
+        if "rs" in needed:
+            needed |= {"rh", "ra_root"}
+        return needed
+
     # -- bookkeeping ------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         return {

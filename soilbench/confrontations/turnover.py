@@ -66,6 +66,11 @@ class TurnoverConfrontation(Confrontation):
         # the merged stock is read from these registered files: provenance and fingerprints need them
         self.auxiliary_data = list(MERGED_STOCK_FILES) if MERGED_STOCK in self.references else []
 
+    def model_quantities(self) -> set[str]:
+        """csoil and rh, and the 2-box constraint's npp and cveg when it is on."""
+        extra = set(twobox.TWO_BOX_VARIABLES) if self.options["twobox"] else set()
+        return set(self.quantities) | extra
+
     def _check_options(self) -> None:
         """Option values, checked when the benchmark definition is read (before anything runs)."""
         o = self.options

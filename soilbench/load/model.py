@@ -64,10 +64,10 @@ def load_model(
     raw = _open_all(paths)
     display = name or metadata.get("model") or metadata.get("name") or _default_name(source, paths)
     model = canonicalise(raw, label, display, period=period, metadata=metadata)
-    return _keep_quantities(model, quantities)
+    return keep_quantities(model, quantities)
 
 
-def _keep_quantities(model: xr.Dataset, quantities: Iterable[str] | None) -> xr.Dataset:
+def keep_quantities(model: xr.Dataset, quantities: Iterable[str] | None) -> xr.Dataset:
     """Drop the quantities not asked for; record every quantity the model provides."""
     present = [q for q in QUANTITIES if q in model.data_vars]
     model.attrs["quantities_available"] = " ".join(present)

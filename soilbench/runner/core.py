@@ -29,7 +29,7 @@ from soilbench.errors import SoilbenchError
 from soilbench.results import ERROR, NOT_APPLICABLE, REFERENCES_SLUG, model_slug
 from soilbench.runner import outputs, summaries
 from soilbench.runner.models import ModelSpec
-from soilbench.runner.tasks import Outcome, Task, clear_caches, run_task
+from soilbench.runner.tasks import Outcome, Task, clear_caches, run_task, run_tasks
 
 log = logging.getLogger("soilbench.runner")
 
@@ -183,9 +183,25 @@ class Planned:
     reuse: bool
 
 
+def quantity_plan(confrontations: list[Confrontation]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(needed, in_memory)``: the quantities any confrontation reads from a model, and those
+    several confrontations read (worth holding in memory once read; see ``tasks.prepare_model``)."""
+    counts: dict[str, int] = {}
+    for confrontation in confrontations:
+        for quantity in confrontation.model_quantities():
+            counts[quantity] = counts.get(quantity, 0) + 1
+    needed = tuple(sorted(counts))
+    return needed, tuple(q for q in needed if counts[q] > 1)
+
+
 def plan(confrontations: list[Confrontation], models: list[ModelSpec], options: RunOptions) -> list[Planned]:
-    """Every task of the run (references first), each marked as reusable or to be computed."""
+    """Every task of the run, each marked as reusable or to be computed.
+
+    Order: every confrontation's references first, then model by model (each model's
+    confrontations in definition order), so that a worker reads each model once.
+    """
     model_prints = {spec.name: spec.input_fingerprint() for spec in models}
+    needed, in_memory = quantity_plan(confrontations)
     planned: list[Planned] = []
     for confrontation in confrontations:
         conf_print = confrontation.fingerprint(reference_hashes(confrontation))
@@ -204,6 +220,7 @@ def plan(confrontations: list[Confrontation], models: list[ModelSpec], options: 
                 confrontation=confrontation, confrontation_fingerprint=conf_print, model=spec,
                 model_fingerprint=model_print, fingerprint=fingerprint,
                 directory=f"{confrontation.name}/{slug}", data_dir=options.data_dir, registry=options.registry,
+                quantities=needed, in_memory=in_memory,
             )
             meta = {**base_meta, "model": task.model_name, "model_slug": slug, "fingerprint": fingerprint,
                     "model_fingerprint": model_print}
@@ -213,7 +230,9 @@ def plan(confrontations: list[Confrontation], models: list[ModelSpec], options: 
             else:
                 reuse = outputs.is_current(options.out / task.directory, fingerprint)
             planned.append(Planned(task, meta, reuse and not options.force))
-    return planned
+    position = {spec.name: i for i, spec in enumerate(models)}
+    # stable: within references and within one model, the definition's order is kept
+    return sorted(planned, key=lambda p: -1 if p.task.model is None else position[p.task.model.name])
 
 
 # -- execution ------------------------------------------------------------------------------------
@@ -246,29 +265,49 @@ def _client(options: RunOptions) -> Iterator[Any]:
 def _execute_in_process(tasks: list[Task]) -> Iterator[Outcome]:
     try:
         for task in tasks:
-            yield run_task(task)
+            # threads: this process is the only worker, so decompression may use every core
+            yield run_task(task, scheduler="threads")
     finally:
         clear_caches()
 
 
+def _model_groups(tasks: list[Task]) -> list[list[Task]]:
+    """References one by one, then all tasks of each model together (in the planned order)."""
+    groups: list[list[Task]] = []
+    by_model: dict[str, list[Task]] = {}
+    for task in tasks:
+        if task.model is None:
+            groups.append([task])
+        elif task.model_fingerprint in by_model:
+            by_model[task.model_fingerprint].append(task)
+        else:
+            by_model[task.model_fingerprint] = [task]
+            groups.append(by_model[task.model_fingerprint])
+    return groups
+
+
 def _execute_distributed(tasks: list[Task], options: RunOptions) -> Iterator[Outcome]:
+    """One dask task per model (its confrontations one after the other on one worker, so the
+    model is read once per run); each (model, confrontation) still has its own outcome."""
     from distributed import as_completed
 
+    groups = _model_groups(tasks)
     with _client(options) as client:
         futures = []
-        tasks_by_key: dict[str, Task] = {}
-        for position, task in enumerate(tasks):
-            # earlier tasks first: references, then model by model (keeps worker caches warm)
-            future = client.submit(run_task, task, key=f"soilbench-task-{position}-{task.fingerprint[:12]}",
-                                   pure=False, priority=len(tasks) - position)
+        groups_by_key: dict[str, list[Task]] = {}
+        for position, group in enumerate(groups):
+            future = client.submit(run_tasks, group, key=f"soilbench-tasks-{position}-{group[0].fingerprint[:12]}",
+                                   pure=False, priority=len(groups) - position)
             futures.append(future)
-            tasks_by_key[future.key] = task
+            groups_by_key[future.key] = group
         for future in as_completed(futures):
-            task = tasks_by_key[future.key]
+            group = groups_by_key[future.key]
             try:
-                yield future.result()
-            except Exception as err:  # the worker itself died (memory, segfault): still only this task
-                yield Outcome(key=task.key, status="error", error=f"worker failed: {' '.join(str(err).split())}")
+                outcomes = future.result()
+            except Exception as err:  # the worker itself died (memory, segfault): only this model's tasks
+                message = f"worker failed: {' '.join(str(err).split())}"
+                outcomes = [Outcome(key=task.key, status="error", error=message) for task in group]
+            yield from outcomes
 
 
 def run_benchmark(

@@ -92,8 +92,8 @@ class ModelSpec:
             out["sha256"] = registry_entry(self.dataset_id)["sha256"]
         return out
 
-    def load(self, data_dir: str | os.PathLike | None = None) -> xr.Dataset:
-        """The canonical dataset (runs wherever the task runs)."""
+    def load(self, data_dir: str | os.PathLike | None = None, quantities: Iterable[str] | None = None) -> xr.Dataset:
+        """The canonical dataset (runs wherever the task runs), lazy; only ``quantities`` when given."""
         from soilbench.load import load_model
 
         if self.catalog and self.entry:  # re-opened here: its reader arguments and metadata apply
@@ -104,7 +104,7 @@ class ModelSpec:
             source = self.paths[0]
         else:
             source = list(self.paths)
-        model = load_model(source, name=self.name, period=self.period, data_dir=data_dir)
+        model = load_model(source, name=self.name, period=self.period, data_dir=data_dir, quantities=quantities)
         model.attrs["model"] = self.name
         return model
 
