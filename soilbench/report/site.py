@@ -10,6 +10,7 @@ import jinja2
 import pandas as pd
 
 from soilbench import __version__, atomic
+from soilbench.report.units import SUPERSCRIPTS, display_units
 from soilbench.results import model_slug
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -37,6 +38,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = format_number
     env.filters["score"] = format_score
+    env.filters["cell"] = format_cell
+    env.filters["units"] = display_units
     env.globals["csp"] = CSP
     env.globals["version"] = __version__
     return env
@@ -54,7 +57,23 @@ def format_number(value: Any, digits: int = 3) -> str:
         return "0"
     if 1e3 <= abs(number) < 1e7:
         return f"{number:,.0f}"
+    if abs(number) >= 1e7 or abs(number) < 1e-4:  # "2.65×10⁷", not the programmer's "2.65e+07"
+        mantissa, exponent = f"{number:.{digits}e}".split("e")
+        mantissa = f"{float(mantissa):.{digits}g}"
+        return f"{mantissa}×10{str(int(exponent)).translate(SUPERSCRIPTS)}"
     return f"{number:.{digits}g}"
+
+
+def format_cell(value: Any) -> str:
+    """A text cell: blank for missing (None, NaN, pandas NA), never the word "nan"."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):  # array-like values: shown as they are
+        pass
+    return str(value)
 
 
 def format_score(value: Any) -> str:
