@@ -402,8 +402,15 @@ def test_daily_confrontation_end_to_end(site_files, tmp_path):
     assert meta["tables"]["study_classes"]["plot"] == "site_map"
     assert meta["tables"]["seasonal_cycle"]["plot"] == "seasonal_cycle"
     assert {"lat", "lon", "category"} <= set(loaded.tables["study_classes"].columns)
-    assert {"group", "doy", "observed", "observed_lower", "observed_upper", "modelled"} <= set(
+    assert {"group", "doy", "observed", "observed_lower", "observed_upper", "modelled", "R2", "RMSE"} <= set(
         loaded.tables["seasonal_cycle"].columns)
+    # each group's fit beside its curves: the same R² as its scalar
+    fit = loaded.tables["seasonal_cycle"].groupby("group")["R2"].first()
+    assert fit["Temperate (Cf, Cw)"] == pytest.approx(float(temperate.iloc[0]))
+    # 200 bootstrap means per series: a histogram (one column per series), never a page-long table
+    assert meta["tables"]["bootstrap_samples"]["plot"] == "histogram"
+    assert meta["tables"]["bootstrap_samples"]["columns"] == ["observed", "modelled"]
+    assert len(loaded.tables["bootstrap_samples"]) == 200
     assert loaded.tables["filter_counts"]["step"].iloc[0] == "read"
 
 

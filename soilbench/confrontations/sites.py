@@ -343,6 +343,9 @@ class DailyRh(_SiteConfrontation):
             scored = group_stats[np.isfinite(group_stats["cycle_score"])]
             if len(scored):
                 cycle_score = float(np.average(scored["cycle_score"], weights=scored["n"]))
+            # each group's fit beside its curves, so the report can print it in the panel's title
+            fit = group_stats.set_index("group")[["R2", "RMSE"]]
+            cycle_table = cycle_table.join(fit, on="group")
             cycle_table = cycle_table.assign(group=[_group_label(g) for g in cycle_table["group"]])
         else:
             notes.append("Model has no sub-annual time axis: every observation is compared with the model's annual "
@@ -385,12 +388,14 @@ class DailyRh(_SiteConfrontation):
                         "x_label": "observed Rh", "y_label": "modelled Rh"},
             "bootstrap_mean": {"plot": "bars", "title": "Bootstrap mean daily Rh (95 % interval)",
                                "units": DAILY_UNITS},
-            "bootstrap_samples": {"plot": "table", "title": f"Bootstrap distribution of the mean (seed {o['seed']})",
-                                  "units": DAILY_UNITS},
+            "bootstrap_samples": {"plot": "histogram", "title": f"Bootstrap distribution of the mean (seed {o['seed']})",
+                                  "units": DAILY_UNITS, "columns": ["observed", "modelled"],
+                                  "x_label": "bootstrap mean daily Rh", "y_label": "samples"},
             "filter_counts": {"plot": "table", "title": "MGRhD observations left after each filter"},
         }
         if len(cycle_table):
             tables["seasonal_cycle"] = cycle_table
             meta["seasonal_cycle"] = {"plot": "seasonal_cycle", "units": DAILY_UNITS, "x_label": "day of year",
+                                      "y_label": "daily Rh",
                                       "title": "Daily Rh by day of year per climate group, northern hemisphere"}
         return ConfrontationResult(scalars, None, tables, meta, notes)
