@@ -171,7 +171,7 @@ class SoilbenchConfrontation(Confrontation):
             nc = self.result_file(str(meta["model"]))
             if nc.exists():
                 color = _hex(read_attrs(nc).get("color"))
-            items.append(figs.ModelResult(str(meta["model"]), color, result))
+            items.append(figs.ModelResult(str(meta["model"]), color, result, meta))
         return sorted(items, key=lambda item: item.model.lower())
 
     def _references_result(self) -> ConfrontationResult | None:

@@ -3,9 +3,9 @@
 Figures are chosen from the saved data's plot conventions only (``docs/architecture.md``):
 ``fields.nc`` variables by their ``plot`` attribute (``map``, ``zonal``, ``series``) and tables by
 ``meta["tables"][name]["plot"]`` (``taylor``, ``bars``, ``site_map``, ``scatter``,
-``seasonal_cycle``, ``table``). Profiles (zonal, series) and tables that compare models (Taylor,
-bars) are combined across models; maps, site maps, scatter plots and seasonal cycles are drawn
-per model. The drawing itself is :mod:`soilbench.report.plots`.
+``seasonal_cycle``, ``histogram``, ``table``). Profiles (zonal, series) and tables that compare
+models (Taylor, bars) are combined across models; maps, site maps, scatter plots, seasonal cycles
+and histograms are drawn per model. The drawing itself is :mod:`soilbench.report.plots`.
 
 Both the HTML report (:mod:`soilbench.report.confrontation_page`) and the ILAMB dataset pages
 (:mod:`soilbench.ilamb.figures`) lay out what this module chooses, so a fix to the choice (e.g.
@@ -15,32 +15,44 @@ each model's own reference curve) shows in both; they differ only in file names 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import re
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from soilbench.report import plots
+from soilbench.report.units import display_units
 from soilbench.results import ConfrontationResult
 
 COMBINED_TABLE_KINDS = ("taylor", "bars")
-PER_MODEL_TABLE_KINDS = ("site_map", "scatter", "seasonal_cycle")
+PER_MODEL_TABLE_KINDS = ("site_map", "scatter", "seasonal_cycle", "histogram")
 ROLE_ORDER = {"model": 0, "reference": 1, "difference": 2, "ratio": 3, "attribution": 4}
 #: each profile kind's own dimension (docs/architecture.md): zonal curves live on `lat_band`
 PROFILE_DIMS = {"series": "year", "zonal": "lat_band"}
 #: a seasonal cycle's model colour when the model has none
 DEFAULT_COLOR = "#1b6ca8"
+#: how quantities (a confrontation's ``options.quantity``) are written in titles
+QUANTITY_NAMES = {"rh": "Rh", "rs": "Rs", "npp": "NPP", "gpp": "GPP", "csoil": "soil carbon", "tau": "τ"}
+#: a period "2000-2010" in notes or labels
+PERIOD = re.compile(r"\b(1[89]\d\d|2\d\d\d)\s*[-–]\s*(1[89]\d\d|2\d\d\d)\b")
 
 
 @dataclass
 class ModelResult:
-    """One model's saved result and its colour (``#rrggbb``; None draws in the default colour)."""
+    """One model's saved result and its colour (``#rrggbb``; None draws in the default colour).
+
+    ``meta`` is the task's meta.json when the caller has it (options, period): titles and the
+    period of a model saved as one period mean come from it; without it figures stay generic.
+    """
 
     model: str
     color: str | None
     result: ConfrontationResult
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,14 +102,16 @@ def model_choices(item: ModelResult, limits: dict[str, tuple[float, float]]) -> 
     for var in sorted(plot_vars(fields, "map"), key=lambda v: ROLE_ORDER.get(fields[v].attrs.get("role"), 9)):
         data = fields[var]
         title = f"{data.attrs.get('long_name', var)} ({data.attrs.get('role', 'map')})"
-        choices.append(Choice("map", var, title, lambda d=data, t=f"{item.model} — {title}", v=var:
-                              plots.map_figure(d, t, limits.get(v))))
+        # the model's name is the heading of its section: the figure's title stays short
+        choices.append(Choice("map", var, title, lambda d=data, t=title, v=var: plots.map_figure(d, t, limits.get(v))))
+    tables = []
     for name, table in item.result.tables.items():
         meta = item.result.table_meta.get(name, {})
-        draw = _per_model_table_draw(table, meta, f"{item.model} — {table_title(meta, name)}", item.color)
+        draw = _per_model_table_draw(table, meta, table_title(meta, name), item.color)
         if draw is not None:
-            choices.append(Choice(str(meta.get("plot")), name, table_title(meta, name), draw))
-    return choices
+            tables.append(Choice(str(meta.get("plot")), name, table_title(meta, name), draw))
+    # in a fixed order of kinds (sites first, distributions last), whatever order the tables were saved in
+    return choices + sorted(tables, key=lambda c: PER_MODEL_TABLE_KINDS.index(c.kind))
 
 
 def _per_model_table_draw(table: pd.DataFrame, meta: dict[str, Any], title: str,
@@ -105,11 +119,13 @@ def _per_model_table_draw(table: pd.DataFrame, meta: dict[str, Any], title: str,
     """How to draw a per-model table; None when it is not one or lacks the columns its kind needs."""
     kind, columns = meta.get("plot", "table"), set(table.columns)
     if kind == "site_map" and {"lat", "lon"} <= columns:
-        return lambda: plots.site_map_figure(table, title)
+        return lambda: plots.site_map_figure(table, title, units=str(meta.get("units") or ""))
     if kind == "scatter" and {"observed", "modelled"} <= columns:
         return lambda: plots.scatter_figure(table, title, meta)
     if kind == "seasonal_cycle" and {"group", "doy", "observed", "modelled"} <= columns:
         return lambda: plots.seasonal_figure(table, title, meta, color or DEFAULT_COLOR)
+    if kind == "histogram" and (meta.get("columns") or plots.histogram_columns(table)):
+        return lambda: plots.histogram_figure(table, title, meta, color or DEFAULT_COLOR)
     return None
 
 
@@ -172,13 +188,118 @@ def profile_groups(items: Sequence[ModelResult], kind: str) -> dict[str, list[di
 
 
 def profile_choices(items: Sequence[ModelResult]) -> list[Choice]:
-    """One figure per profile kind (series, zonal) and units, every model in it; ``name`` = units."""
+    """One figure per profile kind (series, zonal) and units, every model in it; ``name`` = units.
+
+    Series also show the models saved as one period mean (no series of their own) as segments
+    over their period, from their ``bars`` table (:func:`period_means`).
+    """
     choices = []
     for kind, x_dim in PROFILE_DIMS.items():
         for units, curves in profile_groups(items, kind).items():
-            title = f"{'Zonal mean' if kind == 'zonal' else 'Series'} [{units}]" if units else kind
+            if kind == "series":
+                curves = curves + period_means(items, units)
+            title = profile_title(items, kind, units, curves)
+            curves = _without_shared_name(curves, [i.model for i in items])
             choices.append(Choice(kind, units, title, lambda c=curves, t=title, d=x_dim: plots.profile_figure(c, d, t)))
     return choices
+
+
+def profile_title(items: Sequence[ModelResult], kind: str, units: str, curves: Sequence[dict[str, Any]]) -> str:
+    """What a profile figure shows, for people: "Global Rh, annual totals", "Zonal mean Rh [g C m⁻² yr⁻¹]".
+
+    Series of global fluxes take the confrontation's quantity (``options.quantity``); other
+    figures the quantity, else the text the models' curve names share once model names are
+    left out (``τ soil`` of ``τ soil, A`` and ``τ soil, B``); then the display units.
+    """
+    quantity = next((str(i.meta["options"]["quantity"]) for i in items
+                     if isinstance(i.meta.get("options"), dict) and i.meta["options"].get("quantity")), "")
+    name = QUANTITY_NAMES.get(quantity, quantity)
+    shown = display_units(units)
+    if kind == "series" and name and "yr-1" in units:
+        return f"Global {name}, annual totals"
+    if kind == "zonal":
+        # a total (mass per time, no area) per band is not a mean: say which one is drawn
+        base = "Zonal band totals" if shown.startswith("Pg") else "Zonal mean"
+    else:
+        base = "Annual series"
+    what = name or _shared_name([str(c["data"].attrs.get("long_name", "")) for c in curves
+                                 if c.get("role") == "model" and "data" in c], [i.model for i in items])
+    return f"{base}{' of ' + what if what else ''}" + (f" [{shown}]" if shown else "")
+
+
+def _without_shared_name(curves: list[dict[str, Any]], models: Sequence[str]) -> list[dict[str, Any]]:
+    """Model curves labelled ``model: <shared name>, original`` → ``model: original``: the
+    title already says the shared name, and the legend must stay short enough to read."""
+    shared = _shared_name([str(c["data"].attrs.get("long_name", "")) for c in curves
+                           if c.get("role") == "model" and "data" in c], models)
+    if not shared:
+        return curves
+    out = []
+    for c in curves:
+        label = str(c["label"])
+        if c.get("role") == "model" and f": {shared}, " in label:
+            c = {**c, "label": label.replace(f": {shared}, ", ": ", 1)}
+        out.append(c)
+    return out
+
+
+def _shared_name(names: Sequence[str], models: Sequence[str]) -> str:
+    """The comma-separated parts all ``names`` share from the start, model names left out."""
+    parts = [[p.strip() for p in name.split(",") if p.strip() not in models] for name in names if name]
+    shared = []
+    for column in zip(*parts) if parts else ():
+        if len(set(column)) != 1:
+            break
+        shared.append(column[0])
+    return ", ".join(shared)
+
+
+def period_means(items: Sequence[ModelResult], units: str) -> list[dict[str, Any]]:
+    """Models without a series of ``units``, drawn from their saved ``bars`` model value.
+
+    A model that is one period mean (a climatology) has no annual series; its global total is
+    the model row of its ``bars`` table in the same units. Its period comes from the task's
+    meta (``period``), else a note ("a 2000-2010 climatology"), else the years in the labels of
+    the bars' references that were restricted to the model's period; None when none says it.
+    """
+    means = []
+    for item in items:
+        if any(v for v in plot_vars(item.result.fields, "series")
+               if item.result.fields[v].attrs.get("role", "model") == "model"
+               and str(item.result.fields[v].attrs.get("units", "")) == units):
+            continue
+        for name, table in item.result.tables.items():
+            meta = item.result.table_meta.get(name, {})
+            if meta.get("plot") != "bars" or str(meta.get("units", "")) != units or "role" not in table:
+                continue
+            rows = table[table["role"].astype(str) == "model"]
+            if len(rows):
+                means.append({"label": item.model, "role": "model", "color": item.color,
+                              "value": float(pd.to_numeric(rows["value"], errors="coerce").iloc[0]),
+                              "period": model_period(item, table)})
+            break
+    return means
+
+
+def model_period(item: ModelResult, bars: pd.DataFrame | None = None) -> tuple[int, int] | None:
+    """First and last year a model's saved result represents, from what was saved (see
+    :func:`period_means`); never recomputed from data."""
+    saved = item.meta.get("period")
+    if isinstance(saved, (list, tuple)) and len(saved) == 2:
+        return int(saved[0]), int(saved[1])
+    for text in [str(saved or "")] + [str(n) for n in item.result.notes if "climatology" in str(n)]:
+        match = PERIOD.search(text)
+        if match:
+            return int(match.group(1)), int(match.group(2))
+    if bars is not None and {"label", "role"} <= set(bars.columns):
+        if any("does not overlap" in str(n) for n in item.result.notes):
+            return None  # a reference kept its whole record: its label is not the model's period
+        found = {m.groups() for label in bars.loc[bars["role"].astype(str) == "reference", "label"].astype(str)
+                 if (m := PERIOD.search(label))}
+        if len(found) == 1:
+            first, last = found.pop()
+            return int(first), int(last)
+    return None
 
 
 # -- comparison tables across models --------------------------------------------------------------
@@ -205,9 +326,18 @@ def combined_rows(name: str, items: Sequence[ModelResult],
         is_model = (role == "model") & (not is_reference_task)
         others = table[~is_model & ~table["label"].astype(str).isin(seen)]
         seen.update(others["label"].astype(str))
-        frames += [table[is_model].assign(color=color), others.assign(color=None)]
+        model = None if is_reference_task else result_model(result, table, is_model)
+        frames += [table[is_model].assign(color=color, model=model), others.assign(color=None, model=None)]
     frames = [f for f in frames if not f.empty]
     return (pd.concat(frames, ignore_index=True), meta) if frames else None
+
+
+def result_model(result: ConfrontationResult, table: pd.DataFrame, is_model: pd.Series) -> str | None:
+    """The model a result belongs to: its scalars' ``model`` column (every row the same model)."""
+    if "model" in result.scalars and len(result.scalars):
+        return str(result.scalars["model"].iloc[0])
+    labels = table.loc[is_model, "label"].astype(str).unique()
+    return str(labels[0]) if len(labels) == 1 else None
 
 
 def combined_table_draw(rows: pd.DataFrame, meta: dict[str, Any], title: str) -> Callable[[], bytes]:

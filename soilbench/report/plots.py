@@ -9,6 +9,7 @@ downloaded.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,11 +26,19 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from soilbench.report.coastlines import coastlines
+from soilbench.report.units import display_units, with_units
 
 DPI = 100
 MODEL_COLORS = ("#1b6ca8", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#e6ab02",
                 "#17becf", "#8c564b")
 REFERENCE_COLOR = "#222222"
+#: one marker per model beside its colour, so models with near-identical statistics stay
+#: distinguishable where they overlap (references keep the diamond "D", never used here)
+MODEL_MARKERS = ("o", "s", "^", "v", "P", "X", "<", ">", "p", "h")
+#: shared reference curves (drawn once for all models): distinct dashes and greys, never all alike
+REFERENCE_STYLES = (("#222222", "--"), ("#777777", "-."), ("#444444", ":"), ("#999999", (0, (5, 1, 1, 1))))
+#: several curves of one model (original / emulated / constrained): same colour, own line and marker
+VARIANT_STYLES = (("-", "o"), (":", "s"), ("-.", "^"), ((0, (1, 3)), "v"))
 CATEGORY_COLORS = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb")
 #: Wilcoxon-style site classes get fixed, meaningful colours when their labels say so
 CLASS_HINTS = (("higher", "#d6604d"), ("lower", "#4393c3"), ("no ", "#bababa"), ("not ", "#bababa"))
@@ -39,17 +48,37 @@ def model_color(index: int) -> str:
     return MODEL_COLORS[index % len(MODEL_COLORS)]
 
 
+def model_marker(index: int) -> str:
+    return MODEL_MARKERS[index % len(MODEL_MARKERS)]
+
+
 def _png(fig: Figure) -> bytes:
+    """PNG of ``fig``, cropped to what is drawn: long titles, labels and legends are never cut."""
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.12)
     return buffer.getvalue()
 
 
 def _label(attrs: dict[str, Any], fallback: str = "") -> str:
-    name = str(attrs.get("long_name") or fallback)
-    units = attrs.get("units")
-    return f"{name} [{units}]" if units and str(units) != "1" else name
+    return with_units(str(attrs.get("long_name") or fallback), attrs.get("units"))
+
+
+def wrap(text: str, width: int = 32) -> str:
+    """Long labels on several lines instead of cut: every word of a label is worth reading."""
+    return "\n".join(textwrap.wrap(str(text), width, break_long_words=False, break_on_hyphens=False)) or str(text)
+
+
+def legend_columns(labels: Sequence[str], budget: int = 96, most: int = 4) -> int:
+    """How many legend columns of these (wrapped) labels fit a line of ``budget`` characters."""
+    longest = max((len(line) for label in labels for line in str(label).split("\n")), default=1)
+    return max(1, min(most, len(labels), budget // (longest + 6)))
+
+
+def legend_below(fig: Figure, handles: Sequence[Any], labels: Sequence[str], budget: int = 96) -> None:
+    """A legend under the figure, as many columns as fit; the tight PNG crop keeps it whole."""
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=legend_columns(labels, budget),
+               fontsize=8, frameon=False)
 
 
 # -- maps ---------------------------------------------------------------------------------------
@@ -120,7 +149,7 @@ def map_figure(field: xr.DataArray, title: str, limits: tuple[float, float] | No
         norm = mcolors.BoundaryNorm(np.arange(len(codes) + 1) - 0.5, cmap.N)
         mesh = ax.pcolormesh(lon, lat, np.ma.masked_invalid(index.filled(np.nan)), cmap=cmap, norm=norm,
                              transform=ccrs.PlateCarree(), shading="nearest", rasterized=True)
-        legend_handles = [Patch(color=cmap(i), label=categories[c]) for i, c in enumerate(codes)]
+        legend_handles = [Patch(color=cmap(i), label=wrap(categories[c], 34)) for i, c in enumerate(codes)]
     else:
         vmin, vmax = limits or map_limits([field])
         if colormap == "diverging" and attrs.get("role") == "ratio" and vmin > 0:
@@ -133,10 +162,10 @@ def map_figure(field: xr.DataArray, title: str, limits: tuple[float, float] | No
                              shading="nearest", rasterized=True)
     ax.add_geometries([coastlines()], crs=ccrs.PlateCarree(), facecolor="none", edgecolor="#333333",
                       linewidth=0.5)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(wrap(title, 64), fontsize=10)
     if legend_handles is not None:
-        fig.legend(handles=legend_handles, loc="lower center", ncol=min(4, len(legend_handles)), fontsize=8,
-                   frameon=False)
+        fig.legend(handles=legend_handles, loc="upper center", bbox_to_anchor=(0.5, 0.2),
+                   ncol=legend_columns([h.get_label() for h in legend_handles], 80), fontsize=8, frameon=False)
     else:
         cax = fig.add_axes((0.2, 0.14, 0.6, 0.035))
         bar = fig.colorbar(mesh, cax=cax, orientation="horizontal", extend="both")
@@ -144,7 +173,7 @@ def map_figure(field: xr.DataArray, title: str, limits: tuple[float, float] | No
             ticks = [norm.vmin, np.sqrt(norm.vmin), 1.0, np.sqrt(norm.vmax), norm.vmax]
             bar.set_ticks(ticks, labels=[f"{t:.2g}" for t in ticks])
             bar.ax.minorticks_off()
-        bar.set_label(_label(attrs), fontsize=8)
+        bar.set_label(wrap(_label(attrs), 70), fontsize=8)
         bar.ax.tick_params(labelsize=8)
     return _png(fig)
 
@@ -154,54 +183,91 @@ def map_figure(field: xr.DataArray, title: str, limits: tuple[float, float] | No
 LATITUDE_DIMS = ("lat_band", "lat")
 
 
-def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str) -> bytes:
+def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str, y_label: str | None = None) -> bytes:
     """Zonal profiles (x = latitude band centre) or series (x = year) of several models and references.
 
     Each curve: ``label``, ``data`` (1-D DataArray over ``x_dim``, else over its only dimension),
     ``role``, optional ``lower``/``upper`` arrays (drawn as a band) and ``color``. A reference
     curve with ``per_model`` set belongs to one model (a zonal mean of the reference on the cells
     valid in that model): it is drawn thin and dashed in the model's colour, its band faint and
-    unlabelled, so several of them stay readable.
+    unlabelled, so several of them stay readable. Shared references get distinct greys and dashes.
+
+    A curve with ``value`` instead of ``data`` is a model known only as a period mean: a horizontal
+    segment over its ``period`` (first, last year), or dotted across the plot when the period is
+    unknown. The y axis is labelled with the curves' display units unless ``y_label`` is given.
     """
-    fig = Figure(figsize=(6.0, 3.4))
-    ax = fig.add_axes((0.11, 0.15, 0.56, 0.75))
+    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
     ylabel = ""
     latitude = x_dim in LATITUDE_DIMS
+    shared_refs, variants = 0, {}
+    bands = sum(1 for c in curves if c.get("lower") is not None and c.get("upper") is not None)
     for curve in curves:
+        if "data" not in curve:
+            continue  # period means are drawn once the x range of the series is known
         data = curve["data"]
         dim = x_dim if x_dim in data.dims else data.dims[0]
         x = np.asarray(data[dim].values, dtype=float)
         y = np.asarray(data.values, dtype=float)
         is_ref = curve.get("role") not in ("model", None)
         per_model = bool(curve.get("per_model")) and is_ref
-        color = curve.get("color") or REFERENCE_COLOR
+        color, style, marker = curve.get("color") or REFERENCE_COLOR, "--" if is_ref else "-", "o"
+        if is_ref and not per_model:
+            color, style = REFERENCE_STYLES[shared_refs % len(REFERENCE_STYLES)]
+            shared_refs += 1
+        elif not is_ref:  # a model's second and third curve must not look like its first
+            nth = variants[color] = variants.get(color, -1) + 1
+            style, marker = VARIANT_STYLES[nth % len(VARIANT_STYLES)]
         if curve.get("lower") is not None and curve.get("upper") is not None:
+            # overlapping bands of many models add up to an opaque grey: fainter the more there are
             ax.fill_between(x, np.asarray(curve["lower"], float), np.asarray(curve["upper"], float), color=color,
-                            alpha=0.08 if per_model else 0.15, linewidth=0,
-                            label=None if per_model else _short(f"{curve['label']} range", 24))
-        width = 1.0 if per_model else (2.2 if is_ref else 1.4)
-        ax.plot(x, y, color=color, linewidth=width, linestyle="--" if is_ref else "-",
-                label=_short(str(curve["label"]), 24), marker="o" if x_dim == "year" and x.size < 40 else None, markersize=3)
-        ylabel = ylabel or _label(data.attrs)
-    ax.set_xlabel("latitude [°N]" if latitude else x_dim)
+                            alpha=0.08 if per_model else max(0.05, 0.15 / max(1, bands) ** 0.5), linewidth=0,
+                            label=None if per_model else wrap(f"{curve['label']} range", 30))
+        width = 1.0 if per_model else (2.0 if is_ref else 1.6)
+        ax.plot(x, y, color=color, linewidth=width, linestyle=style, label=wrap(str(curve["label"]), 30),
+                marker=marker if x_dim == "year" and x.size < 40 else None, markersize=3.5)
+        # the units alone: curves of several quantities share a figure, and the title says what
+        ylabel = ylabel or display_units(data.attrs.get("units"))
+    _period_means(ax, [c for c in curves if "data" not in c])
+    ax.set_xlabel("latitude [°N]" if latitude else x_dim, fontsize=9)
     if latitude:
         ax.set_xlim(-90, 90)
         ax.set_xticks(range(-90, 91, 30))
-    ax.set_ylabel(ylabel, fontsize=9)
-    ax.set_title(title, fontsize=10)
+    elif x_dim == "year":
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylabel(y_label or ylabel, fontsize=9)
+    ax.set_title(wrap(title, 70), fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    legend_below(fig, handles, labels)
     return _png(fig)
+
+
+def _period_means(ax: Any, means: Sequence[dict[str, Any]]) -> None:
+    """Models saved as one period mean: a segment over their period, else dotted across the plot."""
+    for curve in means:
+        value, period = float(curve["value"]), curve.get("period")
+        if not np.isfinite(value):
+            continue
+        color = curve.get("color") or MODEL_COLORS[0]
+        if period is not None:
+            ax.plot([period[0], period[1]], [value, value], color=color, linewidth=2.6, solid_capstyle="butt",
+                    label=wrap(f"{curve['label']} ({period[0]}-{period[1]} mean)", 30))
+        else:
+            ax.axhline(value, color=color, linewidth=1.6, linestyle=":",
+                       label=wrap(f"{curve['label']} (period mean, years not saved)", 30))
 
 
 # -- tables ---------------------------------------------------------------------------------------
 def taylor_figure(points: pd.DataFrame, title: str) -> bytes:
     """Taylor diagram: radius = normalised std, angle = arccos(correlation), reference at (1, 0).
 
-    ``points``: ``label, role, correlation, std_ratio`` and optional ``color`` per row.
+    ``points``: ``label, role, correlation, std_ratio`` and optional ``color`` per row. Each model
+    gets its own marker beside its colour, drawn a little smaller than the one before and with a
+    white edge, so models with near-identical statistics do not hide one another.
     """
-    fig = Figure(figsize=(6.0, 4.6))
-    ax = fig.add_axes((0.08, 0.1, 0.58, 0.78))
+    fig = Figure(figsize=(7.0, 4.8), layout="constrained")
+    ax = fig.add_subplot()
     ratios = pd.to_numeric(points["std_ratio"], errors="coerce")
     r_max = max(1.6, float(np.nanmax(ratios)) * 1.1 if ratios.notna().any() else 1.6)
     theta = np.linspace(0, np.pi / 2, 200)
@@ -223,16 +289,18 @@ def taylor_figure(points: pd.DataFrame, title: str) -> bytes:
     ax.plot([0, 0], [0, r_max], color="#555555", linewidth=1)
     ax.plot([1], [0], marker="*", markersize=14, color=REFERENCE_COLOR, linestyle="none", label="reference",
             clip_on=False, zorder=5)
+    n_models = 0
     for _, row in points.iterrows():
         corr, ratio = float(row["correlation"]), float(row["std_ratio"])
         if not (np.isfinite(corr) and np.isfinite(ratio)):
             continue
         angle = np.arccos(np.clip(corr, -1, 1))
         is_model = row.get("role") == "model"
-        ax.plot(ratio * np.cos(angle), ratio * np.sin(angle), linestyle="none",
-                marker="o" if is_model else "D", markersize=8 if is_model else 7,
-                color=row.get("color") or REFERENCE_COLOR, markeredgecolor="white",
-                label=_short(str(row["label"]), 26), zorder=6)
+        marker, size = ("D", 7) if not is_model else (model_marker(n_models), max(6.0, 11.0 - 1.2 * n_models))
+        n_models += is_model
+        ax.plot(ratio * np.cos(angle), ratio * np.sin(angle), linestyle="none", marker=marker, markersize=size,
+                color=row.get("color") or REFERENCE_COLOR, markeredgecolor="white", markeredgewidth=0.8,
+                alpha=0.9, label=wrap(str(row["label"]), 28), zorder=6 + n_models)
     ax.text(r_max * 0.72, r_max * 0.78, "correlation", rotation=-45, fontsize=8, color="#555555")
     ax.set_xlim(0, r_max * 1.08)
     ax.set_ylim(0, r_max * 1.08)
@@ -242,7 +310,7 @@ def taylor_figure(points: pd.DataFrame, title: str) -> bytes:
     ax.set_yticks(np.arange(0, r_max + 1e-9, 0.5))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(wrap(title, 60), fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.04, 1.0), fontsize=8, frameon=False, numpoints=1)
     return _png(fig)
 
@@ -253,9 +321,11 @@ def bars_figure(rows: pd.DataFrame, title: str, units: str) -> bytes:
     ``rows``: ``label, role, value, lower, upper`` and optional ``color`` (models' colours).
     """
     rows = rows.reset_index(drop=True)
-    height = max(2.4, 0.34 * len(rows) + 1.2)
-    fig = Figure(figsize=(6.0, height))
-    ax = fig.add_axes((0.32, 0.8 / height, 0.64, 1 - 1.4 / height))
+    labels = [wrap(str(label), 38) for label in rows["label"]]
+    lines = sum(max(1, label.count("\n") + 1) for label in labels)
+    height = max(2.4, 0.2 * lines + 0.16 * len(rows) + 1.0)
+    fig = Figure(figsize=(7.0, height), layout="constrained")
+    ax = fig.add_subplot()
     y = np.arange(len(rows))[::-1]
     values = pd.to_numeric(rows["value"], errors="coerce")
     for yi, (_, row), value in zip(y, rows.iterrows(), values):
@@ -275,15 +345,25 @@ def bars_figure(rows: pd.DataFrame, title: str, units: str) -> bytes:
             ax.plot([lower, lower, upper, upper], [yi - 0.15, yi + 0.15, yi - 0.15, yi + 0.15], color="black",
                     linewidth=0, marker="|", markersize=6)
     ax.set_yticks(y)
-    ax.set_yticklabels([_short(str(label)) for label in rows["label"]], fontsize=8)
-    ax.set_xlabel(units, fontsize=9)
-    ax.set_title(title, fontsize=10)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    _model_legend(ax, rows)
+    ax.set_xlabel(display_units(units), fontsize=9)
+    ax.set_title(wrap(title, 70), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
 
 
-def _short(text: str, width: int = 28) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _model_legend(ax: Any, rows: pd.DataFrame) -> None:
+    """Which colour is which model, when the model rows' labels do not say it (several rows per model)."""
+    if "model" not in rows or "color" not in rows:
+        return
+    models = rows[(rows.get("role", "model") == "model") & rows["model"].notna()]
+    if models.empty or (models["label"].astype(str) == models["model"].astype(str)).all():
+        return
+    colors = dict(zip(models["model"].astype(str), models["color"]))
+    ax.legend([Patch(color=c or MODEL_COLORS[0]) for c in colors.values()], [wrap(m, 24) for m in colors],
+              loc="lower right", fontsize=8, frameon=True, framealpha=0.9)
 
 
 def _class_colors(labels: Sequence[str]) -> dict[str, str]:
@@ -295,7 +375,7 @@ def _class_colors(labels: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def site_map_figure(table: pd.DataFrame, title: str, projection: str = "robinson") -> bytes:
+def site_map_figure(table: pd.DataFrame, title: str, projection: str = "robinson", units: str = "") -> bytes:
     """Sites on a map, coloured by category (e.g. Wilcoxon class) or by value."""
     import cartopy.crs as ccrs
 
@@ -313,21 +393,24 @@ def site_map_figure(table: pd.DataFrame, title: str, projection: str = "robinson
         for label in labels:
             sel = table["category"].astype(str) == label
             ax.scatter(lon[sel], lat[sel], s=18, color=palette[label], edgecolor="black", linewidth=0.3,
-                       transform=ccrs.PlateCarree(), label=f"{label} ({int(sel.sum())})", zorder=3)
-        fig.legend(loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+                       transform=ccrs.PlateCarree(), label=wrap(f"{label} ({int(sel.sum())})", 34), zorder=3)
+        handles, names = ax.get_legend_handles_labels()
+        fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.2), ncol=legend_columns(names, 80),
+                   fontsize=8, frameon=False)
     else:
         points = ax.scatter(lon, lat, s=18, c=pd.to_numeric(table["value"], errors="coerce"), cmap="viridis",
                             edgecolor="black", linewidth=0.3, transform=ccrs.PlateCarree(), zorder=3)
         cax = fig.add_axes((0.2, 0.12, 0.6, 0.035))
-        fig.colorbar(points, cax=cax, orientation="horizontal")
-    ax.set_title(title, fontsize=10)
+        bar = fig.colorbar(points, cax=cax, orientation="horizontal")
+        bar.set_label(display_units(units), fontsize=8)
+    ax.set_title(wrap(title, 64), fontsize=10)
     return _png(fig)
 
 
 def scatter_figure(table: pd.DataFrame, title: str, meta: dict[str, Any]) -> bytes:
     """Observed against modelled with the 1:1 line; coloured by ``group`` when present."""
-    fig = Figure(figsize=(4.6, 4.2))
-    ax = fig.add_axes((0.15, 0.13, 0.8, 0.78))
+    fig = Figure(figsize=(4.8, 4.4), layout="constrained")
+    ax = fig.add_subplot()
     x = pd.to_numeric(table["observed"], errors="coerce")
     y = pd.to_numeric(table["modelled"], errors="coerce")
     if "group" in table:
@@ -343,42 +426,126 @@ def scatter_figure(table: pd.DataFrame, title: str, meta: dict[str, Any]) -> byt
         low, high = float(finite.min()), float(finite.max())
         ax.plot([low, high], [low, high], color="black", linewidth=0.8, linestyle="--")
     units = meta.get("units")
-    ax.set_xlabel(f"{meta.get('x_label', 'observed')}" + (f" [{units}]" if units else ""), fontsize=9)
-    ax.set_ylabel(f"{meta.get('y_label', 'modelled')}" + (f" [{units}]" if units else ""), fontsize=9)
-    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(with_units(str(meta.get("x_label", "observed")), units), fontsize=9)
+    ax.set_ylabel(with_units(str(meta.get("y_label", "modelled")), units), fontsize=9)
+    ax.set_title(wrap(title, 50), fontsize=10)
     ax.grid(alpha=0.3)
     return _png(fig)
 
 
+#: month starts (day of year, non-leap) and their labels: a shared x axis people read at a glance
+MONTH_STARTS = (1, 32, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335)
+MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def seasonal_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color: str) -> bytes:
-    """Seasonal cycles per climate group: observed with its band, modelled (with CI when given)."""
+    """Seasonal cycles per climate group: observed with its shaded CI band, modelled as a line.
+
+    Two panels per row (three rows for the five climate groups), months on a shared x axis, and
+    ``R2``/``RMSE`` in each panel's title when the table carries them. The legend takes a spare
+    panel when there is one, else goes below.
+    """
     groups = list(dict.fromkeys(table["group"].astype(str)))
-    ncols = min(3, max(1, len(groups)))
+    ncols = 2 if len(groups) > 1 else 1
     nrows = int(np.ceil(len(groups) / ncols)) or 1
-    fig = Figure(figsize=(2.4 * ncols + 0.6, 2.0 * nrows + 0.7))
+    fig = Figure(figsize=(4.6 * ncols + 0.6, 2.7 * nrows + 0.8), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
-    for ax in axes.ravel()[len(groups):]:
-        ax.set_visible(False)
     for ax, group in zip(axes.ravel(), groups):
-        rows = table[table["group"].astype(str) == group].sort_values("doy")
-        doy = pd.to_numeric(rows["doy"], errors="coerce")
-        if {"observed_lower", "observed_upper"} <= set(rows.columns):
-            ax.fill_between(doy, rows["observed_lower"].astype(float), rows["observed_upper"].astype(float),
-                            color="#888888", alpha=0.25, linewidth=0)
-        ax.plot(doy, rows["observed"].astype(float), color=REFERENCE_COLOR, linewidth=1.6, label="observed")
-        if {"modelled_lower", "modelled_upper"} <= set(rows.columns):
-            ax.fill_between(doy, rows["modelled_lower"].astype(float), rows["modelled_upper"].astype(float),
-                            color=color, alpha=0.2, linewidth=0)
-        ax.plot(doy, rows["modelled"].astype(float), color=color, linewidth=1.6, label="modelled")
-        ax.set_title(_short(group, 32), fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.set_xlim(1, 366)
-        ax.set_xticks([1, 91, 182, 274])
-        ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7, frameon=False)
-    fig.supxlabel("day of year", fontsize=8)
-    if meta.get("units"):
-        fig.supylabel(str(meta["units"]), fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+        _seasonal_panel(ax, table[table["group"].astype(str) == group].sort_values("doy"), group, meta, color)
+    for ax in axes[-1, :]:
+        ax.set_xticks(MONTH_STARTS, MONTH_LABELS, fontsize=7)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    spare = axes.ravel()[len(groups):]
+    for ax in spare:
+        ax.set_axis_off()
+    for ax in spare:  # the panel above an empty slot is the lowest of its column: give it month labels
+        above = axes.ravel()[list(axes.ravel()).index(ax) - ncols]
+        above.xaxis.set_tick_params(labelbottom=True)
+        above.set_xticks(MONTH_STARTS, MONTH_LABELS, fontsize=7)
+    if len(spare):
+        spare[0].legend(handles, labels, loc="center", fontsize=9, frameon=False)
+    else:
+        legend_below(fig, handles, labels)
+    y_label = str(meta.get("y_label") or "")
+    fig.supylabel(with_units(y_label, meta.get("units")) if y_label else display_units(meta.get("units")), fontsize=9)
+    fig.suptitle(wrap(title, 90), fontsize=11)
     return _png(fig)
+
+
+def _seasonal_panel(ax: Any, rows: pd.DataFrame, group: str, meta: dict[str, Any], color: str) -> None:
+    """One climate group: observed band and line, modelled line (and band when saved)."""
+    doy = pd.to_numeric(rows["doy"], errors="coerce")
+    if {"observed_lower", "observed_upper"} <= set(rows.columns):
+        ax.fill_between(doy, pd.to_numeric(rows["observed_lower"], errors="coerce"),
+                        pd.to_numeric(rows["observed_upper"], errors="coerce"), color="#7a7a7a", alpha=0.3,
+                        linewidth=0, label="observed 95 % CI")
+    ax.plot(doy, pd.to_numeric(rows["observed"], errors="coerce"), color=REFERENCE_COLOR, linewidth=1.3,
+            label="observed")
+    if {"modelled_lower", "modelled_upper"} <= set(rows.columns):
+        ax.fill_between(doy, pd.to_numeric(rows["modelled_lower"], errors="coerce"),
+                        pd.to_numeric(rows["modelled_upper"], errors="coerce"), color=color, alpha=0.2, linewidth=0)
+    ax.plot(doy, pd.to_numeric(rows["modelled"], errors="coerce"), color=color, linewidth=1.8, label="modelled")
+    _fit_lines(ax, rows)
+    ax.set_title(_panel_title(rows, group, meta), fontsize=9)
+    ax.tick_params(labelsize=7)
+    ax.set_xlim(1, 366)
+    ax.grid(alpha=0.3)
+
+
+def _fit_lines(ax: Any, rows: pd.DataFrame) -> None:
+    """y limits from the observed and modelled lines: a few bins with one or two observations have
+    huge CIs, which would squash every curve into a flat line; their band is cut at the edge."""
+    lines = pd.concat([pd.to_numeric(rows[c], errors="coerce") for c in ("observed", "modelled")]).dropna()
+    if lines.empty:
+        return
+    low, high = float(lines.min()), float(lines.max())
+    pad = 0.25 * (high - low) or 0.1 * abs(high) or 1.0
+    ax.set_ylim(low - pad, high + pad)
+
+
+def _panel_title(rows: pd.DataFrame, group: str, meta: dict[str, Any]) -> str:
+    """The group's name, with its R² and RMSE when the saved table has them (one value per group)."""
+    stats = []
+    for column, name in (("R2", "R²"), ("RMSE", "RMSE")):
+        values = pd.to_numeric(rows[column], errors="coerce").dropna() if column in rows else pd.Series(dtype=float)
+        if len(values):
+            stats.append(f"{name} {values.iloc[0]:.2f}")
+    return group + (f"  ({', '.join(stats)})" if stats else "")
+
+
+def histogram_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color: str) -> bytes:
+    """Overlaid step histograms of a table's series (one column each), e.g. bootstrap means.
+
+    ``meta["columns"]`` names the series (default: every numeric column but ``sample``); a
+    column named like an observation is drawn in the reference colour, the others in ``color``
+    and then the category colours. A dashed line marks each series' mean.
+    """
+    columns = [c for c in (meta.get("columns") or histogram_columns(table)) if c in table]
+    if not columns:
+        raise ValueError("no numeric columns to draw as a histogram")
+    series = {c: pd.to_numeric(table[c], errors="coerce").dropna().to_numpy(float) for c in columns}
+    values = np.concatenate(list(series.values()))
+    edges = np.histogram_bin_edges(values, bins=min(40, max(10, int(np.sqrt(values.size))))) if values.size else 10
+    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    spare = iter(CATEGORY_COLORS[1:])
+    for i, (column, data) in enumerate(series.items()):
+        observed = any(key in column.lower() for key in ("observ", "reference"))
+        shade = REFERENCE_COLOR if observed else (color if i <= 1 else next(spare, "#777777"))
+        ax.hist(data, bins=edges, histtype="stepfilled", color=shade, alpha=0.18)
+        ax.hist(data, bins=edges, histtype="step", color=shade, linewidth=1.6,
+                label=f"{column.replace('_', ' ')} (mean {np.mean(data):.3g})" if data.size else column)
+        if data.size:
+            ax.axvline(float(np.mean(data)), color=shade, linestyle="--", linewidth=1)
+    ax.set_xlabel(with_units(str(meta.get("x_label", "value")), meta.get("units")), fontsize=9)
+    ax.set_ylabel(str(meta.get("y_label", "count")), fontsize=9)
+    ax.set_title(wrap(title, 64), fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    return _png(fig)
+
+
+def histogram_columns(table: pd.DataFrame) -> list[str]:
+    """A histogram table's series when ``columns`` is not given: numeric columns but a sample index."""
+    return [str(c) for c in table.columns if str(c).lower() not in ("sample", "index", "id")
+            and pd.api.types.is_numeric_dtype(table[c])]
