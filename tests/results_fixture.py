@@ -159,6 +159,16 @@ def _sites(model: str, rng: np.random.Generator, skill: float, confrontation: st
         tables["seasonal"] = pd.DataFrame(rows)
         meta["seasonal"] = {"plot": "seasonal_cycle", "title": "Seasonal cycle per climate group",
                             "units": "g m-2 day-1"}
+        # 500 rows: drawn as a histogram with a CSV link, never dumped on the page
+        tables["bootstrap"] = pd.DataFrame({"sample": np.arange(500), "observed": rng.normal(2.0, 0.1, 500),
+                                            "modelled": rng.normal(2.0 * skill, 0.1, 500)})
+        meta["bootstrap"] = {"plot": "histogram", "title": "Bootstrap means", "units": "g m-2 day-1",
+                             "columns": ["observed", "modelled"], "x_label": "bootstrap mean"}
+        # a plain table longer than a page should show (collapsed), with a missing text cell
+        tables["per_site"] = pd.DataFrame({"site": [f"site {i}" for i in range(60)],
+                                           "biome": ["forest" if i % 7 else np.nan for i in range(60)],
+                                           "n": np.arange(60)})
+        meta["per_site"] = {"plot": "table", "title": "Per site"}
     else:
         tables["studies"] = pd.DataFrame({"study": [f"Study {i} <b>" for i in range(8)],
                                           "n_years": rng.integers(1, 10, 8), "p_value": rng.random(8)})

@@ -113,6 +113,95 @@ def test_confrontation_pages_draw_every_plot_convention(built):
     assert "This task failed" in turnover_page and "cSoil" in turnover_page
 
 
+def test_histogram_tables_are_drawn_with_a_csv_link_never_inline(built):
+    """`plot: histogram` (one column per series): one figure per model, the rows as CSV only."""
+    work, _, _ = built
+    page_dir = work / "site" / "c" / "rh-daily-sites"
+    page = (page_dir / "index.html").read_text(encoding="utf-8")
+    pngs = sorted(page_dir.glob("*_bootstrap.png"))
+    assert len(pngs) == len(rf.MODELS) and all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
+    for png in pngs:
+        csv_name = png.name.replace(".png", ".csv")
+        assert (page_dir / csv_name).is_file() and f'href="{csv_name}" download' in page
+        assert len(pd.read_csv(page_dir / csv_name)) == 500  # the CSV has every sample
+    # no 500-row table on the page: only the 60-row table and the per-model figures
+    assert page.count("<tr>") < 100 * len(rf.MODELS)
+
+
+def test_long_tables_start_collapsed_short_ones_open(built):
+    """Plain tables over COLLAPSE_ROWS rows sit in a closed <details> with their row count and CSV."""
+    from soilbench.report.confrontation_page import COLLAPSE_ROWS
+
+    work, _, _ = built
+    daily = (work / "site" / "c" / "rh-daily-sites" / "index.html").read_text(encoding="utf-8")
+    assert COLLAPSE_ROWS < 60
+    assert re.search(r'<details class="long-table">\s*<summary><h3>Per site</h3> <span class="hint">60 rows', daily)
+    srdb = (work / "site" / "c" / "sr-srdb-sites" / "index.html").read_text(encoding="utf-8")
+    assert "<h3>Per study</h3>" in srdb and '<details class="long-table">' not in srdb  # 8 rows: shown open
+
+
+def test_missing_text_cells_are_empty_not_nan(built):
+    work, _, _ = built
+    daily = (work / "site" / "c" / "rh-daily-sites" / "index.html").read_text(encoding="utf-8")
+    assert "<td>site 0</td><td></td>" in daily and ">nan<" not in daily.lower()
+
+
+def test_display_units_for_people():
+    from soilbench.report.units import display_units, with_units
+
+    assert display_units("Pg yr-1") == "Pg C yr⁻¹"
+    assert display_units("g m-2 yr-1") == "g C m⁻² yr⁻¹"
+    assert display_units("kg m-2") == "kg C m⁻²"
+    assert display_units("g m-2 day-1") == "g C m⁻² d⁻¹"
+    assert display_units("g C m-2 yr-1") == "g C m⁻² yr⁻¹"  # carbon already said: not twice
+    assert display_units("1") == display_units(None) == display_units(float("nan")) == ""
+    assert display_units("yr") == "yr" and display_units("K @ 2m") == "K @ 2m"  # unknown tokens kept
+    assert with_units("τ", "yr") == "τ [yr]" and with_units("ratio", "1") == "ratio"
+
+
+def test_units_are_displayed_but_saved_pint_parsable(built):
+    work, results, _ = built
+    page = (work / "site" / "c" / "rh-global-totals" / "index.html").read_text(encoding="utf-8")
+    assert "<td>Pg C yr⁻¹</td>" in page and "<td>Pg yr-1</td>" not in page
+    saved = pd.read_csv(work / "site" / "c" / "rh-global-totals" / "scalars.csv")
+    assert "Pg C yr⁻¹" not in set(saved["units"].dropna())
+
+
+def test_histogram_and_seasonal_figures_draw_from_saved_tables():
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"sample": range(200), "observed": rng.normal(1, 0.1, 200),
+                          "modelled": rng.normal(1.2, 0.1, 200)})
+    assert plots.histogram_columns(table) == ["observed", "modelled"]
+    png = plots.histogram_figure(table, "Bootstrap", {"units": "g m-2 day-1", "x_label": "mean"}, "#d95f02")
+    assert png.startswith(b"\x89PNG")
+    with pytest.raises(ValueError):
+        plots.histogram_figure(table[["sample"]].astype(str), "none", {}, "#000000")
+    cycle = pd.DataFrame([{"group": g, "doy": d, "observed": 1.0, "observed_lower": 0.8, "observed_upper": 1.2,
+                           "modelled": 1.1, "R2": 0.9, "RMSE": 0.1} for g in "ABCDE" for d in range(1, 366, 30)])
+    assert plots._panel_title(cycle[cycle["group"] == "A"], "A", {}) == "A  (R² 0.90, RMSE 0.10)"
+    assert plots.seasonal_figure(cycle, "Seasonal", {"units": "g m-2 day-1"}, "#1b6ca8").startswith(b"\x89PNG")
+
+
+def test_climatology_models_are_period_means_on_the_series_figure():
+    """A model without a series is drawn from its bars row over its period, from what was saved."""
+    from soilbench.report import figure_choice as fc
+    from soilbench.results import ConfrontationResult
+
+    year = xr.DataArray([50.0, 52.0, 51.0], dims="year", coords={"year": [2000, 2001, 2002]},
+                        attrs={"plot": "series", "role": "reference", "units": "Pg yr-1", "long_name": "product"})
+    bars = pd.DataFrame({"label": ["M", "product (2000-2002)"], "role": ["model", "reference"],
+                         "value": [55.0, 51.0], "units": "Pg yr-1"})
+    result = ConfrontationResult(pd.DataFrame({"model": ["M"]}), xr.Dataset({"total_product": year}),
+                                 {"totals": bars}, {"totals": {"plot": "bars", "units": "Pg yr-1"}})
+    item = fc.ModelResult("M", "#ff0000", result, {"options": {"quantity": "rh"}})
+    (series,) = [c for c in fc.profile_choices([item]) if c.kind == "series"]
+    assert series.title == "Global Rh, annual totals"
+    (mean,) = fc.period_means([item], "Pg yr-1")
+    assert mean["value"] == 55.0 and mean["period"] == (2000, 2002) and mean["color"] == "#ff0000"
+    assert fc.model_period(fc.ModelResult("M", None, result, {"period": [1990, 1999]})) == (1990, 1999)
+    assert series.draw().startswith(b"\x89PNG")
+
+
 def test_zonal_profiles_over_lat_band_with_each_models_own_reference(tmp_path, monkeypatch):
     """Zonal curves are drawn over `lat_band`; a reference curve that differs per model (taken on
     the cells valid in both) is drawn for every model in its colour, one that does not only once."""
@@ -129,14 +218,15 @@ def test_zonal_profiles_over_lat_band_with_each_models_own_reference(tmp_path, m
     ok_models = rf.MODELS  # every model's rh-global-totals task succeeded
     zonal = {title: value for title, value in drawn.items() if title.startswith("Zonal")}
     assert zonal and all(x_dim == "lat_band" for _, x_dim in zonal.values())
-    rh_curves, _ = zonal["Zonal mean [g m-2 yr-1]"]
+    by_units = {title.rsplit("[", 1)[-1]: value for title, value in zonal.items()}  # titles end in display units
+    rh_curves, _ = by_units["g C m⁻² yr⁻¹]"]
     rh_refs = [c for c in rh_curves if c["role"] == "reference"]
     assert len(rh_refs) == len(ok_models) and all(c["per_model"] for c in rh_refs)
     assert len({c["color"] for c in rh_refs}) == len(ok_models)  # each in its model's colour
     # the curves differ: each model's own reference, not the first model's repeated
     assert len({tuple(np.nan_to_num(c["data"].values)) for c in rh_refs}) == len(ok_models)
     assert all(c["lower"] is not None for c in rh_refs)
-    tau_curves, _ = zonal["Zonal mean [yr]"]
+    tau_curves, _ = by_units["yr]"]
     tau_refs = [c for c in tau_curves if c["role"] == "reference"]
     assert len(tau_refs) == 1 and not tau_refs[0]["per_model"] and tau_refs[0]["color"] is None
     for curves, _ in zonal.values():

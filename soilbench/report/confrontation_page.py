@@ -3,7 +3,8 @@
 Figures are chosen from the saved data's plot conventions only, by
 :mod:`soilbench.report.figure_choice` (shared with the ILAMB pages): tables that compare models
 (Taylor, bars) and profiles (zonal, series) are combined across models; maps, site maps, scatter
-plots and seasonal cycles are drawn per model; every other table is shown as a sortable table.
+plots, seasonal cycles and histograms are drawn per model, each with its CSV; every other table is
+shown as a sortable table, collapsed under its title when long (:data:`COLLAPSE_ROWS`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from soilbench.report.collect import Confrontation, Run, Task
 from soilbench.report.figure_choice import ModelResult
 from soilbench.report.scoreboard import z_class, z_scores
 from soilbench.report.site import Site, safe_name
+from soilbench.report.units import display_units
 from soilbench.results import SCALAR_COLUMNS, model_slug
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ SUMMARY_TEXT = {
     ),
 }
 MAX_TABLE_ROWS = 500  # longer tables are linked as CSV only; a page must stay fast
+#: tables longer than this start collapsed (``<details>``): the page stays a page, not a data dump
+COLLAPSE_ROWS = 50
+#: figures drawn across the page's whole width (many panels: unreadable at half width)
+WIDE_KINDS = ("seasonal_cycle",)
 
 
 class ConfrontationPage:
@@ -54,10 +60,10 @@ class ConfrontationPage:
         self.site.write_bytes(f"{self.dir}/{name}.png", png)
         return f"{name}.png"
 
-    def _safe_plot(self, description: str, make: Callable[[], bytes], name: str) -> dict[str, str] | None:
+    def _safe_plot(self, description: str, make: Callable[[], bytes], name: str) -> dict[str, Any] | None:
         """One figure; a figure that cannot be drawn is logged and left out, never fatal."""
         try:
-            return {"title": description, "src": self._image(name, make())}
+            return {"title": description, "src": self._image(name, make()), "csv": None, "wide": False}
         except Exception as err:  # noqa: BLE001 - bad data in one table must not lose the whole report
             log.warning("report: %s: cannot draw %s: %s", self.conf.name, description, " ".join(str(err).split()))
             return None
@@ -109,7 +115,8 @@ class ConfrontationPage:
     # -- combined across models -----------------------------------------------------------
     def _items(self) -> list[ModelResult]:
         """The confrontation's ok model tasks, each with its model's colour."""
-        return [ModelResult(t.model, self.colors.get(t.model), t.result) for t in self.conf.tasks.values() if t.ok]
+        return [ModelResult(t.model, self.colors.get(t.model), t.result, t.meta)
+                for t in self.conf.tasks.values() if t.ok]
 
     def _combined_figures(self) -> list[dict[str, str]]:
         """Profiles and comparison tables with every model (chosen as on the ILAMB pages), and
@@ -121,8 +128,12 @@ class ConfrontationPage:
         reference = self.conf.reference_task
         references = reference.result if reference is not None and reference.ok else None
         for chosen, rows in choice.combined_table_choices(items, references):
-            self.site.write_csv(f"{self.dir}/{safe_name(chosen.name)}.csv", rows.drop(columns=["color"]))
-            figures.append(self._safe_plot(chosen.title, chosen.draw, f"table_{safe_name(chosen.name)}"))
+            csv = f"{safe_name(chosen.name)}.csv"
+            self.site.write_csv(f"{self.dir}/{csv}", rows.drop(columns=["color", "model"], errors="ignore"))
+            figure = self._safe_plot(chosen.title, chosen.draw, f"table_{safe_name(chosen.name)}")
+            if figure:
+                figure["csv"] = csv
+            figures.append(figure)
         return [f for f in figures if f]
 
     # -- cross-model summaries ------------------------------------------------------------------
@@ -136,6 +147,8 @@ class ConfrontationPage:
             if name == "regional_spread" and {"region", "cv_models", "cv_products"} <= set(table.columns):
                 figure = self._safe_plot(title, lambda t=table, ti=title: summary_figures.spread_figure(t, ti),
                                          f"summary_{safe_name(name)}")
+                if figure:
+                    figure["wide"] = True  # one bar pair per region: too small at half width
             html = self._html_table(name, table, {"title": title}, "summary")
             html["id"] = f"summary-{safe_name(name)}"
             sections.append({"title": title, "note": note, "table": html, "figure": figure})
@@ -152,11 +165,16 @@ class ConfrontationPage:
             return section
         if not hasattr(self, "_limits"):  # shared colour limits per map variable, so the maps compare
             self._limits = choice.map_limits(item.result for item in self._items())
-        choices = choice.model_choices(ModelResult(model, self.colors.get(model), task.result), self._limits)
+        choices = choice.model_choices(ModelResult(model, self.colors.get(model), task.result, task.meta),
+                                       self._limits)
         drawn = {chosen.name for chosen in choices if chosen.kind != "map"}  # tables drawn as figures
         for chosen in choices:
-            section["figures"].append(self._safe_plot(f"{model} — {chosen.title}", chosen.draw,
-                                                      f"{slug}_{safe_name(chosen.name)}"))
+            figure = self._safe_plot(f"{model} — {chosen.title}", chosen.draw, f"{slug}_{safe_name(chosen.name)}")
+            if figure and chosen.kind != "map":  # the drawn table's rows: as CSV only, never inline
+                figure["csv"] = self._table_csv(chosen.name, task.result.tables[chosen.name], slug)
+            if figure:
+                figure["wide"] = chosen.kind in WIDE_KINDS
+            section["figures"].append(figure)
         for name, table in task.result.tables.items():
             meta = task.result.table_meta.get(name, {})
             if name in drawn or meta.get("plot") in choice.COMBINED_TABLE_KINDS:
@@ -166,14 +184,26 @@ class ConfrontationPage:
         section["figures"] = [f for f in section["figures"] if f]
         return section
 
-    def _html_table(self, name: str, table: pd.DataFrame, meta: dict[str, Any], slug: str) -> dict[str, Any]:
+    def _table_csv(self, name: str, table: pd.DataFrame, slug: str) -> str:
+        """Write a table's rows next to the page as they were saved; return the CSV's href."""
         csv = f"{slug}_{safe_name(name)}.csv"
         self.site.write_csv(f"{self.dir}/{csv}", table)
+        return csv
+
+    def _html_table(self, name: str, table: pd.DataFrame, meta: dict[str, Any], slug: str) -> dict[str, Any]:
+        """A table for the page: display units in its title and ``units`` cells, its CSV as saved;
+        collapsed when longer than :data:`COLLAPSE_ROWS`, cut at :data:`MAX_TABLE_ROWS`."""
+        csv = self._table_csv(name, table, slug)
         shown = table.head(MAX_TABLE_ROWS)
+        if "units" in shown.columns:
+            shown = shown.assign(units=shown["units"].map(display_units))
         numeric = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]
-        return {"title": choice.table_title(meta, name), "csv": csv, "columns": [str(c) for c in shown.columns],
+        units = display_units(meta.get("units"))
+        title = choice.table_title(meta, name) + (f" [{units}]" if units and "units" not in table.columns else "")
+        return {"title": title, "csv": csv, "columns": [str(c) for c in shown.columns],
                 "numeric": numeric, "rows": shown.itertuples(index=False, name=None),
-                "truncated": len(table) > MAX_TABLE_ROWS, "n_rows": len(table), "shown": len(shown)}
+                "truncated": len(table) > MAX_TABLE_ROWS, "n_rows": len(table), "shown": len(shown),
+                "collapsed": len(table) > COLLAPSE_ROWS}
 
 
 def is_number(value: Any) -> bool:
