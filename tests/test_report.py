@@ -356,3 +356,14 @@ def test_cli_default_output_dir_and_unknown_table_kind(tmp_path, capsys):
     assert page.count("Study 0 &lt;b&gt;") == 4
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "results directory does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(5000, "5000"), (1982.0, "1982"), (4379833.4, "4,379,833"), (0.5, "0.5"), (2.65e7, "2.65×10⁷"),
+     (float("nan"), ""), ("CASA", "CASA")],
+)
+def test_numbers_for_humans_ids_and_years_without_separators(value, shown):
+    from soilbench.report.site import format_number
+
+    assert format_number(value) == shown

@@ -55,6 +55,8 @@ def format_number(value: Any, digits: int = 3) -> str:
         return ""
     if number == 0:
         return "0"
+    if number.is_integer() and abs(number) < 1e7:
+        return str(int(number))  # study ids, years and counts: "5000", "1982", never "5,000"
     if 1e3 <= abs(number) < 1e7:
         return f"{number:,.0f}"
     if abs(number) >= 1e7 or abs(number) < 1e-4:  # "2.65×10⁷", not the programmer's "2.65e+07"
