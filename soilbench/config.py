@@ -34,9 +34,9 @@ from typing import Any
 import yaml
 
 from soilbench.confrontations.base import Confrontation, confrontation_class
+from soilbench.data import PROJECT_ROOT
 from soilbench.errors import ConfigError, SoilbenchError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFRONTATIONS_DIR = PROJECT_ROOT / "confrontations"
 DEFAULT_CONFIG = CONFRONTATIONS_DIR / "default.yaml"
 

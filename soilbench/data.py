@@ -26,6 +26,7 @@ import hashlib
 import logging
 import os
 import stat
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -39,7 +40,22 @@ from soilbench.errors import DataNotAvailable, SoilbenchError
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = PACKAGE_DIR.parent
+
+
+def _project_root() -> Path:
+    """Where ``reference_data/``, ``catalogs/`` and ``confrontations/`` live.
+
+    In a source checkout (and an editable install) that is the checkout; a wheel installs the
+    same folders as data-files under ``<prefix>/share/soilbench`` (see pyproject.toml).
+    """
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "reference_data" / "registry.yaml").is_file():
+        return checkout
+    installed = Path(sys.prefix) / "share" / "soilbench"
+    return installed if (installed / "reference_data" / "registry.yaml").is_file() else checkout
+
+
+PROJECT_ROOT = _project_root()
 REGISTRY_PATH = PROJECT_ROOT / "reference_data" / "registry.yaml"
 DATA_DIR_ENV = "SOILBENCH_DATA_DIR"
 URL_BASE_ENV = "SOILBENCH_DATA_URL_BASE"

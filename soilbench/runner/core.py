@@ -137,9 +137,10 @@ def data_ids(confrontation: Confrontation) -> list[str]:
 
 def _builtin_hash(dataset_id: str) -> str | None:
     """sha256 of a table shipped in ``reference_data/`` (``literature-rh`` → literature_rh.csv)."""
-    from soilbench.data import PROJECT_ROOT, sha256_of
+    from soilbench.data import sha256_of
+    from soilbench.load.series import LITERATURE_DIR
 
-    path = PROJECT_ROOT / "reference_data" / f"{dataset_id.replace('-', '_')}.csv"
+    path = LITERATURE_DIR / f"{dataset_id.replace('-', '_')}.csv"
     return sha256_of(path) if path.is_file() else None
 
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import xarray as xr
 
+from soilbench.data import PROJECT_ROOT
 from soilbench.errors import SoilbenchError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CATALOGS_DIR = PROJECT_ROOT / "catalogs"
 _CATALOG_SUFFIXES = (".yaml", ".yml")
 
