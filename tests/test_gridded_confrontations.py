@@ -285,13 +285,17 @@ def test_unknown_option_is_rejected(products):
         confrontation_class("taylor")("x", ["prod-a"], {"max_distance": 3})
 
 
-def test_one_pass_mean_and_annual_totals_equal_integrate():
-    from soilbench.confrontations.gridded import _one_pass_mean_and_annual_totals
+def test_mean_and_annual_totals_from_annual_sums_equal_integrate():
+    from soilbench.analysis import reductions
+    from soilbench.confrontations.gridded import mean_and_annual_totals
+    from soilbench.load import timeaxis
 
     ds = monthly_model(2000, 3).chunk({"time": 12})
     ds["rh"] = ds["rh"].where(ds["lat"] < 50)
-    mean_map, annual = _one_pass_mean_and_annual_totals(ds, "rh", integrate.land_area(ds))
+    sums = reductions.annual_step_sums(ds["rh"]).compute()
+    mean_map, annual = mean_and_annual_totals(ds, "rh", sums, integrate.land_area(ds))
     xr.testing.assert_allclose(mean_map, integrate.period_mean(ds, "rh").compute())
+    xr.testing.assert_allclose(reductions.annual_mean_from_sums(sums, "rh"), timeaxis.annual_mean(ds["rh"]).compute())
     expected = integrate.annual_totals(ds, "rh").compute()
     np.testing.assert_allclose(annual.values, expected.values, rtol=1e-12)
     np.testing.assert_array_equal(annual["days_in_year"].values, expected["days_in_year"].values)

@@ -95,19 +95,44 @@ def locate_sites(valid: xr.DataArray, site_lat: np.ndarray, site_lon: np.ndarray
                          "distance_km": distance, "relocated": relocated, "located": located})
 
 
-def valid_land_cells(da: xr.DataArray, land_fraction: xr.DataArray | None = None) -> xr.DataArray:
-    """Cells where the model has a value at some time step (and, if given, some land)."""
-    valid = da.notnull()
-    if "time" in valid.dims:
-        valid = valid.any("time")
+def valid_land_cells(da: xr.DataArray, land_fraction: xr.DataArray | None = None, *,
+                     has_value: xr.DataArray | None = None) -> xr.DataArray:
+    """Cells where the model has a value at some time step (and, if given, some land).
+
+    ``has_value`` is that first part already computed (a boolean (lat, lon) map, e.g.
+    :func:`soilbench.analysis.reductions.valid_cells`); then ``da`` is not read.
+    """
+    if has_value is None:
+        valid = da.notnull()
+        if "time" in valid.dims:
+            valid = valid.any("time")
+    else:
+        valid = has_value
     if land_fraction is not None:
         valid = valid & (land_fraction.fillna(0) > 0)
     return valid
 
 
+def has_cells(series: xr.DataArray, ilat: np.ndarray, ilon: np.ndarray) -> bool:
+    """Whether a field extracted at cells (:func:`soilbench.analysis.reductions.series_at_cells`)
+    holds every cell ``(ilat[k], ilon[k])``."""
+    have = set(zip(series["ilat"].values.tolist(), series["ilon"].values.tolist()))
+    return all(pair in have for pair in zip(np.asarray(ilat).tolist(), np.asarray(ilon).tolist()))
+
+
 def _values_at_cells(da: xr.DataArray, ilat: np.ndarray, ilon: np.ndarray) -> np.ndarray:
-    """(time, cell) or (cell,) array of the model at the given cell indices."""
-    picked = da.isel(lat=xr.DataArray(ilat, dims="cell"), lon=xr.DataArray(ilon, dims="cell"))
+    """(time, cell) or (cell,) array of the model at the given cell indices.
+
+    ``da`` is a gridded field, or a field already extracted at cells (dimension ``cell`` with
+    coordinates ``ilat``, ``ilon``; :func:`soilbench.analysis.reductions.series_at_cells`),
+    which must hold every requested cell (:func:`has_cells`).
+    """
+    if "cell" in da.dims:
+        column = {pair: k for k, pair in enumerate(zip(da["ilat"].values.tolist(), da["ilon"].values.tolist()))}
+        index = [column[pair] for pair in zip(np.asarray(ilat).tolist(), np.asarray(ilon).tolist())]
+        picked = da.isel(cell=np.asarray(index, dtype="int64"))
+    else:
+        picked = da.isel(lat=xr.DataArray(ilat, dims="cell"), lon=xr.DataArray(ilon, dims="cell"))
     if "time" in picked.dims:
         picked = picked.transpose("time", "cell")
     return np.asarray(picked.values, dtype=float)

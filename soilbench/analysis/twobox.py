@@ -25,7 +25,7 @@ and re-running the boxes gives the constrained stock changes. A Monte Carlo over
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -331,19 +331,31 @@ def two_box_unavailable_reason(model: xr.Dataset, period: tuple[int, int] = CORR
     return None
 
 
-def global_annual_series(model: xr.Dataset) -> pd.DataFrame:
+def land_area_m2(model: xr.Dataset) -> xr.DataArray:
+    """The area the 2-box series count (m²): ``cell_area · land_fraction``, unknown fractions as 0."""
+    return model["cell_area"] * model["land_fraction"].fillna(0.0)
+
+
+def global_annual_series(model: xr.Dataset, step_totals: Mapping[str, xr.DataArray] | None = None) -> pd.DataFrame:
     """Global annual totals of npp, rh (Pg C yr-1), cveg and csoil (Pg C) of a canonical dataset.
 
     Each year's value is the mean over its steps weighted by their length (``step_days``),
     summed over land with ``cell_area · land_fraction``. Annual files give their values as-is.
+    ``step_totals`` may give, per variable, the computed Σ value · :func:`land_area_m2` over
+    lat and lon per step (:func:`soilbench.analysis.reductions.global_step_totals`), so that
+    the fields need not be read again.
     """
-    area_m2 = model["cell_area"] * model["land_fraction"].fillna(0.0)
+    area_m2 = land_area_m2(model)
     step_days = model["step_days"] if "step_days" in model.coords or "step_days" in model else xr.ones_like(
         model["time"], dtype=float)
     year = model["time"].dt.year.rename("year")
     out = {}
     for name, to_pg in (("npp", G_PER_PG), ("rh", G_PER_PG), ("cveg", KG_PER_PG), ("csoil", KG_PER_PG)):
-        total = (model[name] * area_m2).sum(("lat", "lon"), skipna=True) / to_pg
+        if step_totals is not None and name in step_totals:
+            summed = step_totals[name]
+        else:
+            summed = (model[name] * area_m2).sum(("lat", "lon"), skipna=True)
+        total = summed / to_pg
         weights = step_days.where(total.notnull(), 0.0)
         out[name] = ((total.fillna(0.0) * weights).groupby(year).sum() / weights.groupby(year).sum()).values
     years = np.unique(year.values)

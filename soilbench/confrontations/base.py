@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,6 +22,11 @@ from soilbench.errors import ConfigError
 from soilbench.results import ConfrontationResult
 
 _REGISTRY: dict[str, type["Confrontation"]] = {}
+
+#: a reduction's key: a tuple describing it canonically, e.g. ``("annual_step_sums", "rh", "rh", 2001, 2010)``;
+#: equal keys from several confrontations are computed once (see :meth:`Confrontation.model_reductions`)
+ReductionKey = Hashable
+Reductions = Mapping[ReductionKey, Any]
 
 # Modules that define confrontation types; imported on first lookup so that importing
 # soilbench stays cheap.
@@ -121,7 +127,35 @@ class Confrontation(ABC):
 
     @abstractmethod
     def confront(self, model: xr.Dataset) -> ConfrontationResult:
-        """Compare one canonical model dataset (``model.attrs['model']`` is its name)."""
+        """Compare one canonical model dataset (``model.attrs['model']`` is its name).
+
+        Classes that declare :meth:`model_reductions` take ``confront(model, reductions=None)``:
+        the runner passes the computed reductions of one pass over the model; without them the
+        confrontation computes its own (:meth:`reduced`), with the same functions.
+        """
+
+    def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray | xr.Dataset]:
+        """The reductions of ``model`` that :meth:`confront` reads, lazy (dask-backed), by key.
+
+        The runner gathers these from every confrontation of a run, drops duplicate keys and
+        computes them all in ONE ``dask.compute`` per model, so the model's fields are read
+        once however many confrontations use them (``docs/performance.md``). A key describes
+        its reduction canonically (kind, quantity, how it was derived, period): equal keys must
+        mean equal values. Building them must not read the fields (only coordinates and small
+        variables such as ``land_fraction``). The default: none (``confront`` reads the model).
+        """
+        return {}
+
+    def reduced(self, model: xr.Dataset, reductions: Reductions | None = None) -> dict[ReductionKey, Any]:
+        """This confrontation's reductions of ``model``, computed: taken from ``reductions`` (the
+        runner's one pass) where present, the rest computed now in one ``dask.compute``."""
+        import dask
+
+        wanted = self.model_reductions(model)
+        given = reductions or {}
+        todo = {key: value for key, value in wanted.items() if key not in given}
+        computed = dict(zip(todo, dask.compute(*todo.values()))) if todo else {}
+        return {key: given[key] if key in given else computed[key] for key in wanted}
 
     def confront_references(self) -> ConfrontationResult | None:
         """References against each other (spread among products); None when not meaningful."""

@@ -16,9 +16,9 @@ import pandas as pd
 import xarray as xr
 
 from soilbench import regions
-from soilbench.analysis import bias, integrate, partition, regrid, scores, taylor, totals, zonal
+from soilbench.analysis import bias, integrate, partition, reductions, regrid, scores, taylor, totals, zonal
 from soilbench.analysis.spread import coefficient_of_variation, cv_map
-from soilbench.confrontations.base import Confrontation, register
+from soilbench.confrontations.base import Confrontation, Reductions, ReductionKey, register
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS, QUANTITIES
 from soilbench.results import ConfrontationResult, scalar_rows
@@ -235,15 +235,45 @@ class _Gridded(Confrontation):
         ds, more = select_period(ds, self.period, model.attrs.get("model", "the model"))
         return ds, notes + more
 
-    def _model_map(self, model: xr.Dataset) -> tuple[xr.Dataset | None, _Map | None, list[str]]:
-        """The prepared model (:meth:`_prepare_model`) and its period-mean map, labelled with the
-        model's name; ``(None, None, notes)`` when the confrontation does not apply to it."""
+    def _sums_key(self, model: xr.Dataset, ds: xr.Dataset) -> ReductionKey:
+        """Key of the annual step sums of the prepared field ``ds[quantity]``: the quantity, how it
+        was obtained from the model (as is, or derived with ``rs_from_rh``) and its years."""
+        q = self.quantity
+        how = q if q in model.data_vars else ("rh + ra_root" if {"rh", "ra_root"} <= set(model.data_vars)
+                                              else f"rh/{self.options['rs_from_rh']}")
+        first, last = period_of(ds)
+        return ("annual_step_sums", q, how, first, last)
+
+    def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray | xr.Dataset]:
+        """The annual step sums (:func:`soilbench.analysis.reductions.annual_step_sums`) of the
+        field over the confrontation's period: period means, annual means and annual totals all
+        derive from them. None for a climatology (no time axis: a small field read as it is)."""
+        ds, _ = self._prepare_model(model)
+        if ds is None or "time" not in ds[self.quantity].dims:
+            return {}
+        return {self._sums_key(model, ds): reductions.annual_step_sums(ds[self.quantity])}
+
+    def _annual_sums(self, model: xr.Dataset, ds: xr.Dataset, given: Reductions | None) -> xr.Dataset | None:
+        """The computed annual step sums of ``ds`` (None for a climatology)."""
+        if "time" not in ds[self.quantity].dims:
+            return None
+        return self.reduced(model, given)[self._sums_key(model, ds)]
+
+    def _model_map(self, model: xr.Dataset, given: Reductions | None = None
+                   ) -> tuple[xr.Dataset | None, _Map | None, list[str], xr.Dataset | None]:
+        """The prepared model (:meth:`_prepare_model`), its period-mean map labelled with the
+        model's name, the notes and the annual step sums (None for a climatology);
+        ``(None, None, notes, None)`` when the confrontation does not apply to it."""
         ds, notes = self._prepare_model(model)
         if ds is None:
-            return None, None, notes
-        mean = integrate.period_mean(ds, self.quantity).compute()
+            return None, None, notes, None
+        sums = self._annual_sums(model, ds, given)
+        if sums is None:
+            mean = integrate.period_mean(ds, self.quantity).compute()
+        else:
+            mean = reductions.period_mean_from_sums(sums, self.quantity)
         grid = ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]]
-        return ds, _as_map(grid, mean, model.attrs.get("model", "model")), notes
+        return ds, _as_map(grid, mean, model.attrs.get("model", "model")), notes, sums
 
     def _not_applicable(self, model_name: str, notes: list[str]) -> ConfrontationResult:
         rows = [{"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
@@ -254,29 +284,23 @@ class _Gridded(Confrontation):
         return items[regrid.coarsest(items)]
 
 
-def _one_pass_mean_and_annual_totals(ds: xr.Dataset, name: str, area: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
-    """Period-mean map and annual global totals of a time series from one read of the data.
+def mean_and_annual_totals(ds: xr.Dataset, name: str, sums: xr.Dataset, area: xr.DataArray
+                           ) -> tuple[xr.DataArray, xr.DataArray]:
+    """Period-mean map (g m-2 yr-1) and annual global totals (Pg yr-1) of a flux time series,
+    both from its annual step sums (:func:`soilbench.analysis.reductions.annual_step_sums`).
 
-    Computing ``integrate.period_mean`` and ``integrate.annual_totals`` together makes dask keep
-    every chunk until both consumers have run (peak memory ≈ the whole field); instead we reduce
-    the field once to per-cell annual amounts (year × lat × lon, small) and derive both from them:
-    Σ_years amount · 365 / Σ step_days is exactly ``integrate.period_mean``, and
-    ``integrate.global_total`` of the amounts is exactly ``integrate.annual_totals``.
+    Σ sums / Σ step_days is ``integrate.period_mean``, and ``integrate.global_total`` of the
+    per-year amounts is ``integrate.annual_totals`` (to rounding): one read of the field gives both.
     """
-    from soilbench.load import timeaxis
-    from soilbench.load.units import DAYS_PER_YEAR
-
-    per_year = timeaxis.annual_total(ds[name]).compute()  # the one pass over the model's data
-    step_days = ds["step_days"]
-    covered = step_days.groupby("time.year").sum("time")
-    mean_map = (per_year.sum("year", skipna=False) * DAYS_PER_YEAR / float(step_days.sum()))
-    mean_map.attrs = dict(ds[name].attrs)
-    annual = integrate.global_total(per_year, area)
+    per_year = reductions.annual_total_from_sums(sums, name)
+    mean_map = reductions.period_mean_from_sums(sums, name)
+    annual = integrate.global_total(per_year, area).compute()
     annual.attrs["units"] = FLUX_TOTAL_UNITS
     calendar = ds.attrs.get("calendar") or ds["time"].values[0].calendar
-    full = [integrate.days_in_year(int(y), calendar) for y in covered["year"].values]
-    annual = annual.assign_coords(days_covered=("year", covered.values), days_in_year=("year", np.array(full)))
-    return mean_map.rename(name), annual
+    years = sums["year"].values
+    full = [integrate.days_in_year(int(y), calendar) for y in years]
+    annual = annual.assign_coords(days_covered=("year", sums["days"].values), days_in_year=("year", np.array(full)))
+    return mean_map, annual
 
 
 # ==============================================================================================
@@ -389,7 +413,7 @@ class GlobalTotals(_Gridded):
         return totals.estimate_spread([r["value"] for r in rows if r["point_estimate"]], fallback)
 
     # -- confront ----------------------------------------------------------------------------------------
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
         ds, notes = self._prepare_model(model)
         if ds is None:
@@ -398,8 +422,9 @@ class GlobalTotals(_Gridded):
         area = integrate.land_area(ds)
         masks = self._masks(ds["lat"], ds["lon"])
         annual = None
-        if "time" in ds[q].dims:
-            mean_map, annual = _one_pass_mean_and_annual_totals(ds, q, area)
+        sums = self._annual_sums(model, ds, reductions)
+        if sums is not None:
+            mean_map, annual = mean_and_annual_totals(ds, q, sums, area)
         else:
             mean_map = integrate.period_mean(ds, q)
         regional = totals.regional_rate_totals(mean_map, area, masks).compute().to_series()
@@ -611,9 +636,9 @@ class ZonalMeans(_Gridded):
                     "quantity": q}
         return ds, rows, band_scores
 
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
-        ds, mine, notes = self._model_map(model)
+        ds, mine, notes, _ = self._model_map(model, reductions)
         if ds is None:
             return self._not_applicable(model_name, notes)
         for item in self.maps.values():
@@ -675,16 +700,18 @@ class TaylorStatistics(_Gridded):
                 global_parts = {**parts, "_stats": stats_}
         return rows, global_parts
 
-    def _rmse_map(self, ds: xr.Dataset, reference_id: str, target: xr.Dataset) -> tuple[xr.DataArray | None, list[str]]:
-        """RMSE score map on the common grid when model and reference both have annual series."""
+    def _rmse_map(self, ds: xr.Dataset, sums: xr.Dataset | None, reference_id: str, target: xr.Dataset
+                  ) -> tuple[xr.DataArray | None, list[str]]:
+        """RMSE score map on the common grid when model and reference both have annual series
+        (the model's annual means from its annual step sums ``sums``)."""
         from soilbench.load import load_reference, timeaxis
 
-        if "time" not in ds[self.quantity].dims:
+        if sums is None:
             return None, []
         reference = load_reference(reference_id, data_dir=self.data_dir)
         if "time" not in reference.dims:
             return None, [f"{reference_id} is a climatology: no RMSE score"]
-        m_years = timeaxis.annual_mean(ds[[self.quantity]].assign_coords(step_days=ds["step_days"]))
+        m_years = reductions.annual_mean_from_sums(sums, self.quantity).to_dataset()
         r_years = timeaxis.annual_mean(reference[[self.quantity]].assign_coords(step_days=reference["step_days"]))
         common = np.intersect1d(m_years["year"].values, r_years["year"].values)
         if common.size < 2:
@@ -711,9 +738,9 @@ class TaylorStatistics(_Gridded):
                          "std_ratio": s["std_ratio"], "crmse": s["crmse_normalised"], "reference": primary})
         return rows
 
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
-        ds, mine, notes = self._model_map(model)
+        ds, mine, notes, sums = self._model_map(model, reductions)
         if ds is None:
             return self._not_applicable(model_name, notes)
         items = list(self.maps.values())
@@ -728,7 +755,7 @@ class TaylorStatistics(_Gridded):
         for item in items:
             ref = refs_grid[item.label]
             notes += _overlap_note(ds, item.ds, item.label) + item.notes
-            rmse_map, rmse_notes = self._rmse_map(ds, item.label, target)
+            rmse_map, rmse_notes = self._rmse_map(ds, sums, item.label, target)
             notes += rmse_notes
             region_rows, parts = self._region_stats(model_grid, ref, item.label, rmse_map)
             rows += region_rows

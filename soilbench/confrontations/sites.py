@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from soilbench.analysis import reductions as reduce_
 from soilbench.analysis import scores
 from soilbench.analysis import sites as analysis
 from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
-from soilbench.confrontations.base import Confrontation, register
+from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions, register
 from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
@@ -85,7 +86,77 @@ def _check_options(options: dict[str, Any], allowed: dict[str, tuple], name: str
 
 
 class _SiteConfrontation(Confrontation):
-    """Shared staging: the site file is ``references[0]``; climate groups from ``climate_map``."""
+    """Shared staging: the site file is ``references[0]``; climate groups from ``climate_map``.
+
+    Reductions (one pass over the model, see :meth:`Confrontation.model_reductions`): the map of
+    cells with a value, and the model's time series at the sites' cells. The cells must be
+    chosen before the pass, when the model's values are not known yet, so they are located on
+    the cells with land (``land_fraction > 0``); after the pass the sites are located again on
+    the cells that really have values (as always), and the series are used when they hold every
+    cell so found — otherwise (a model with no values on some land cells near a site) the
+    field is read again at the right cells, with the same results.
+    """
+
+    def _field(self, model: xr.Dataset) -> tuple[xr.DataArray, list[str]]:
+        """The compared model field at full time resolution, and notes (each subclass its own)."""
+        raise NotImplementedError
+
+    def _how(self, model: xr.Dataset, quantity: str) -> str:
+        """How the compared field comes from the model (part of the reductions' keys)."""
+        if quantity in model.data_vars:
+            return quantity
+        if {"rh", "ra_root"} <= set(model.data_vars):
+            return "rh + ra_root"
+        return f"rh/{self.options.get('rs_from_rh', 'none')}"
+
+    def _keys(self, model: xr.Dataset, quantity: str, cells: pd.DataFrame) -> tuple[ReductionKey, ReductionKey]:
+        pairs = cells.loc[cells["located"], ["ilat", "ilon"]].drop_duplicates()
+        how = self._how(model, quantity)
+        return (("valid_cells", quantity, how),
+                ("series_at_cells", quantity, how, reduce_.cells_key(pairs["ilat"].to_numpy(), pairs["ilon"].to_numpy())))
+
+    def _guess_cells(self, model: xr.Dataset, da: xr.DataArray) -> pd.DataFrame:
+        """Site cells located on the cells with land (before the model's values are known)."""
+        records = self.site_records.records
+        land = (model["land_fraction"].fillna(0) > 0) if "land_fraction" in model else xr.ones_like(
+            da.isel(time=0, drop=True), dtype=bool)
+        return analysis.locate_sites(land, records["lat"].to_numpy(), records["lon"].to_numpy(),
+                                     self.options["max_distance_km"])
+
+    def _site_reductions(self, model: xr.Dataset, quantity: str) -> dict[ReductionKey, xr.DataArray]:
+        try:
+            da, _ = self._field(model)
+        except SoilbenchError:
+            return {}  # confront reports it
+        if "time" not in da.dims:
+            return {}  # a climatology: one map, read as it is
+        self.stage_data()
+        cells = self._guess_cells(model, da)
+        pairs = cells.loc[cells["located"], ["ilat", "ilon"]].drop_duplicates()
+        valid_key, series_key = self._keys(model, quantity, cells)
+        return {valid_key: reduce_.valid_cells(da),
+                series_key: reduce_.series_at_cells(da, pairs["ilat"].to_numpy(), pairs["ilon"].to_numpy())}
+
+    def _locate(self, model: xr.Dataset, da: xr.DataArray, quantity: str, reductions: Reductions | None
+                ) -> tuple[pd.DataFrame, xr.DataArray]:
+        """The sites' cells (on cells with values) and the field to read at them: the series
+        computed in the pass when they hold every cell, else ``da`` itself."""
+        records = self.site_records.records
+        lat, lon = records["lat"].to_numpy(), records["lon"].to_numpy()
+        if "time" not in da.dims:
+            valid = analysis.valid_land_cells(da, model.get("land_fraction"))
+            return analysis.locate_sites(valid, lat, lon, self.options["max_distance_km"]), da
+        reduced = self.reduced(model, reductions)
+        valid_key, series_key = self._keys(model, quantity, self._guess_cells(model, da))
+        valid = analysis.valid_land_cells(da, model.get("land_fraction"), has_value=reduced[valid_key])
+        cells = analysis.locate_sites(valid, lat, lon, self.options["max_distance_km"])
+        located = cells[cells["located"]]
+        series = reduced[series_key]
+        if analysis.has_cells(series, located["ilat"].to_numpy(), located["ilon"].to_numpy()):
+            return cells, series
+        log.info("%s: some sites' cells have no model values on land; the field is read again at the right cells",
+                 self.name)
+        return cells, da
 
     def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
         super().__init__(name, references, options, weight, data_dir, source)
@@ -147,16 +218,22 @@ class SrdbAnnual(_SiteConfrontation):
                                            records["lon"].to_numpy())
         self._rc = stage_root_contribution(self.auxiliary_data, self.data_dir)
 
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def _field(self, model: xr.Dataset) -> tuple[xr.DataArray, list[str]]:
+        self.stage_data()
+        return _model_variable(model, self.options["quantity"], self.name, self.options["rs_from_rh"], self._rc)
+
+    def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray]:
+        """Cells with values, and the series at the sites' cells (see :class:`_SiteConfrontation`)."""
+        return self._site_reductions(model, self.options["quantity"])
+
+    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         self.stage_data()
         model_name = str(model.attrs.get("model", "model"))
         quantity = self.options["quantity"]
-        da, field_notes = _model_variable(model, quantity, self.name, self.options["rs_from_rh"], self._rc)
+        da, field_notes = self._field(model)
         records = self.site_records.records
-        valid = analysis.valid_land_cells(da, model.get("land_fraction"))
-        cells = analysis.locate_sites(valid, records["lat"].to_numpy(), records["lon"].to_numpy(),
-                                      self.options["max_distance_km"])
-        modelled, link = analysis.annual_at_sites(da, cells, records["year_start"].to_numpy(),
+        cells, source = self._locate(model, da, quantity, reductions)
+        modelled, link = analysis.annual_at_sites(source, cells, records["year_start"].to_numpy(),
                                                   records["year_end"].to_numpy())
         sites = records.assign(group=self.site_groups, modelled=modelled, difference=modelled - records["observed"],
                                cell_lat=cells["cell_lat"], cell_lon=cells["cell_lon"],
@@ -269,17 +346,22 @@ class DailyRh(_SiteConfrontation):
         self.site_groups = _climate_groups(o["climate_map"], self.data_dir, records["lat"].to_numpy(),
                                            records["lon"].to_numpy())
 
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def _field(self, model: xr.Dataset) -> tuple[xr.DataArray, list[str]]:
+        return _model_variable(model, "rh", self.name)
+
+    def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray]:
+        """Cells with values, and the series at the sites' cells (see :class:`_SiteConfrontation`)."""
+        return self._site_reductions(model, "rh")
+
+    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         self.stage_data()
         o = self.options
         model_name = str(model.attrs.get("model", "model"))
-        da, _ = _model_variable(model, "rh", self.name)
+        da, _ = self._field(model)
         records = self.site_records.records
-        valid = analysis.valid_land_cells(da, model.get("land_fraction"))
-        cells = analysis.locate_sites(valid, records["lat"].to_numpy(), records["lon"].to_numpy(),
-                                      o["max_distance_km"])
+        cells, source = self._locate(model, da, "rh", reductions)
         modelled, link, sub_annual = analysis.link_daily(
-            da, cells, records["year"].to_numpy(), records["doy"].to_numpy(), window_days=o["window_days"],
+            source, cells, records["year"].to_numpy(), records["doy"].to_numpy(), window_days=o["window_days"],
             climatology_window_days=o["climatology_window_days"])
         frame = records.assign(group=self.site_groups, modelled=modelled, link=link,
                                distance_km=cells["distance_km"].round(1), relocated=cells["relocated"],

@@ -19,11 +19,11 @@ import pandas as pd
 import xarray as xr
 
 from soilbench import atomic
-from soilbench.analysis import regrid, scores, taylor
+from soilbench.analysis import reductions, regrid, scores, taylor
 from soilbench.analysis import turnover as tau
 from soilbench.analysis import twobox
 from soilbench.analysis.integrate import land_area, period_mean
-from soilbench.confrontations.base import Confrontation, register
+from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions, register
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.regions import GLOBAL, region_masks
 from soilbench.results import REFERENCES_SLUG, ConfrontationResult, scalar_rows
@@ -148,7 +148,38 @@ class TurnoverConfrontation(Confrontation):
         return tau.observed_turnover(stocks, fluxes, **self._threshold()), fraction
 
     # -- the model -------------------------------------------------------------------------
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def _period_steps(self, model: xr.Dataset) -> tuple[xr.Dataset, bool]:
+        """The model over the option ``period`` (the whole record when no year falls in it), and
+        whether the period was found."""
+        if "time" not in model.dims:
+            return model, True
+        first, last = (int(y) for y in self.options["period"])
+        inside = (model["time"].dt.year >= first) & (model["time"].dt.year <= last)
+        if not bool(inside.any()):
+            return model, False
+        return model.isel(time=np.flatnonzero(inside.values)), True
+
+    def _twobox_period(self) -> tuple[int, int]:
+        return tuple(int(y) for y in self.options["twobox_correction_period"])
+
+    def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray | xr.Dataset]:
+        """Annual step sums of csoil and rh over the period (their period means derive from them)
+        and, with the 2-box constraint, the global totals per step of its four variables."""
+        if any(q not in model for q in self.quantities) or "time" not in model.dims:
+            return {}
+        ds, _ = self._period_steps(model)
+        first, last = int(ds["time"].dt.year.min()), int(ds["time"].dt.year.max())
+        out: dict[ReductionKey, Any] = {}
+        for v in ("csoil", "rh"):
+            if "time" in ds[v].dims:
+                out[("annual_step_sums", v, v, first, last)] = reductions.annual_step_sums(ds[v])
+        if self.options["twobox"] and twobox.two_box_unavailable_reason(model, self._twobox_period()) is None:
+            area_m2 = twobox.land_area_m2(model)
+            for v in twobox.TWO_BOX_VARIABLES:
+                out[("global_step_totals", v, "land_area_m2")] = reductions.global_step_totals(model[v], area_m2)
+        return out
+
+    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         self.stage_data()
         name = model.attrs.get("model", "model")
         missing = [q for q in self.quantities if q not in model]
@@ -156,7 +187,8 @@ class TurnoverConfrontation(Confrontation):
             raise SoilbenchError(model.attrs.get("source_files", name),
                                  f"turnover needs {', '.join(missing)}, which the model does not provide", missing[0])
         notes: list[str] = []
-        means = self._model_means(model, notes)
+        reduced = self.reduced(model, reductions)
+        means = self._model_means(model, notes, reduced)
         opts = self._threshold()
         band = float(self.options["zonal_band_deg"])
 
@@ -256,23 +288,27 @@ class TurnoverConfrontation(Confrontation):
             notes.append(f"{name}: global τ {tau_global_native:.1f} yr on its own grid; on cells shared with "
                          f"the observations {tau_model_common:.1f} yr vs observed {obs_global[central]:.1f} yr "
                          f"({lower:.1f}-{upper:.1f} across products).")
-        fields, rows = self._two_box(model, name, fields, rows, tables, table_meta, notes)
+        fields, rows = self._two_box(model, name, fields, rows, tables, table_meta, notes, reduced)
         scalars = scalar_rows(rows, model=name, confrontation=self.name)
         return ConfrontationResult(scalars, fields, tables, table_meta, notes)
 
-    def _model_means(self, model: xr.Dataset, notes: list[str]) -> xr.Dataset:
-        """Period-mean csoil and rh (step-length weighted), with cell_area and land_fraction."""
-        ds = model
-        if "time" in model.dims:
+    def _model_means(self, model: xr.Dataset, notes: list[str], reduced: Reductions) -> xr.Dataset:
+        """Period-mean csoil and rh (step-length weighted; from their annual step sums in
+        ``reduced`` when the model has a time axis), with cell_area and land_fraction."""
+        ds, found = self._period_steps(model)
+        if not found:
             first, last = (int(y) for y in self.options["period"])
             years = model["time"].dt.year
-            inside = (years >= first) & (years <= last)
-            if bool(inside.any()):
-                ds = model.isel(time=np.flatnonzero(inside.values))
+            notes.append(f"the model has no year in {first}-{last}; its whole record "
+                         f"({int(years.min())}-{int(years.max())}) is averaged")
+        means = {}
+        for v in ("csoil", "rh"):
+            if "time" in ds[v].dims:
+                key = ("annual_step_sums", v, v, int(ds["time"].dt.year.min()), int(ds["time"].dt.year.max()))
+                means[v] = reductions.period_mean_from_sums(reduced[key], v)
             else:
-                notes.append(f"the model has no year in {first}-{last}; its whole record "
-                             f"({int(years.min())}-{int(years.max())}) is averaged")
-        out = xr.Dataset({v: period_mean(ds, v) for v in ("csoil", "rh")})
+                means[v] = period_mean(ds, v)
+        out = xr.Dataset(means)
         out["cell_area"] = model["cell_area"]
         out["land_fraction"] = model["land_fraction"].fillna(0.0)
         return out.load()
@@ -352,16 +388,17 @@ class TurnoverConfrontation(Confrontation):
         return fields.drop_vars(drop)
 
     # -- the 2-box constraint --------------------------------------------------------------
-    def _two_box(self, model, name, fields, rows, tables, table_meta, notes):
+    def _two_box(self, model, name, fields, rows, tables, table_meta, notes, reduced):
         if not self.options["twobox"]:
             return fields, rows
-        period = tuple(int(y) for y in self.options["twobox_correction_period"])
+        period = self._twobox_period()
         reason = twobox.two_box_unavailable_reason(model, period)
         if reason is not None:
             notes.append(f"2-box constraint not run: {reason}; it needs annual npp, cveg, csoil and rh series "
                          f"covering {period[0]}-{period[1]}.")
             return fields, rows
-        series = twobox.global_annual_series(model)
+        step_totals = {key[1]: value for key, value in reduced.items() if key[0] == "global_step_totals"}
+        series = twobox.global_annual_series(model, step_totals)
         try:
             result = twobox.constrain_model(
                 name, series["year"].to_numpy(), series["npp_pg_yr"].to_numpy(), series["rh_pg_yr"].to_numpy(),

@@ -29,7 +29,7 @@ from soilbench.errors import SoilbenchError
 from soilbench.results import ERROR, NOT_APPLICABLE, REFERENCES_SLUG, model_slug
 from soilbench.runner import outputs, summaries
 from soilbench.runner.models import ModelSpec
-from soilbench.runner.tasks import Outcome, Task, clear_caches, run_task, run_tasks
+from soilbench.runner.tasks import Outcome, Task, clear_caches, iter_tasks, run_tasks
 
 log = logging.getLogger("soilbench.runner")
 
@@ -184,15 +184,9 @@ class Planned:
     reuse: bool
 
 
-def quantity_plan(confrontations: list[Confrontation]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``(needed, in_memory)``: the quantities any confrontation reads from a model, and those
-    several confrontations read (worth holding in memory once read; see ``tasks.prepare_model``)."""
-    counts: dict[str, int] = {}
-    for confrontation in confrontations:
-        for quantity in confrontation.model_quantities():
-            counts[quantity] = counts.get(quantity, 0) + 1
-    needed = tuple(sorted(counts))
-    return needed, tuple(q for q in needed if counts[q] > 1)
+def quantity_plan(confrontations: list[Confrontation]) -> tuple[str, ...]:
+    """The quantities any confrontation reads from a model (the loader keeps only these)."""
+    return tuple(sorted({q for confrontation in confrontations for q in confrontation.model_quantities()}))
 
 
 def plan(confrontations: list[Confrontation], models: list[ModelSpec], options: RunOptions) -> list[Planned]:
@@ -202,7 +196,7 @@ def plan(confrontations: list[Confrontation], models: list[ModelSpec], options: 
     confrontations in definition order), so that a worker reads each model once.
     """
     model_prints = {spec.name: spec.input_fingerprint() for spec in models}
-    needed, in_memory = quantity_plan(confrontations)
+    needed = quantity_plan(confrontations)
     planned: list[Planned] = []
     for confrontation in confrontations:
         conf_print = confrontation.fingerprint(reference_hashes(confrontation))
@@ -221,7 +215,7 @@ def plan(confrontations: list[Confrontation], models: list[ModelSpec], options: 
                 confrontation=confrontation, confrontation_fingerprint=conf_print, model=spec,
                 model_fingerprint=model_print, fingerprint=fingerprint,
                 directory=f"{confrontation.name}/{slug}", data_dir=options.data_dir, registry=options.registry,
-                quantities=needed, in_memory=in_memory,
+                quantities=needed,
             )
             meta = {**base_meta, "model": task.model_name, "model_slug": slug, "fingerprint": fingerprint,
                     "model_fingerprint": model_print}
@@ -264,10 +258,11 @@ def _client(options: RunOptions) -> Iterator[Any]:
 
 
 def _execute_in_process(tasks: list[Task]) -> Iterator[Outcome]:
+    """Model by model, as on a cluster (one pass over each model for all its confrontations)."""
     try:
-        for task in tasks:
+        for group in _model_groups(tasks):
             # threads: this process is the only worker, so decompression may use every core
-            yield run_task(task, scheduler="threads")
+            yield from iter_tasks(group, scheduler="threads")
     finally:
         clear_caches()
 
@@ -288,8 +283,9 @@ def _model_groups(tasks: list[Task]) -> list[list[Task]]:
 
 
 def _execute_distributed(tasks: list[Task], options: RunOptions) -> Iterator[Outcome]:
-    """One dask task per model (its confrontations one after the other on one worker, so the
-    model is read once per run); each (model, confrontation) still has its own outcome."""
+    """One dask task per model (its reductions in one pass, then its confrontations one after the
+    other on one worker, so the model is read once per run); each (model, confrontation) still
+    has its own outcome."""
     from distributed import as_completed
 
     groups = _model_groups(tasks)

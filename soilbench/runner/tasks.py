@@ -6,21 +6,26 @@ A model without the quantities a confrontation compares gives ``status="not_appl
 the reason (:meth:`Confrontation.applicable`), checked on the loaded model before confronting:
 the variable names come with the load every task of that model shares, so nothing is read twice.
 
-Each worker process keeps the model it loaded last (lazy, chunked by about a year of steps, with
-the quantities several confrontations read held in memory) and the staged confrontations, so a
-model is read once per worker (not once per confrontation) and a confrontation's references are
-staged once per worker. The runner hands a worker all tasks of one model together
-(:func:`run_tasks`), so each model is opened once per run.
+Each worker process keeps the model it loaded last (lazy, chunked by about a year of steps) and
+the staged confrontations, so a confrontation's references are staged once per worker. The runner
+hands a worker all tasks of one model together (:func:`run_tasks`), which first gathers every
+confrontation's :meth:`~soilbench.confrontations.base.Confrontation.model_reductions`, drops
+duplicate keys and computes them in ONE ``dask.compute`` (:func:`shared_reductions`): the model's
+fields are read once per run and never held whole in memory; each confrontation then reads the
+computed reductions.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
+import logging
 import os
 import socket
 import time
 import traceback
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +38,8 @@ from soilbench.errors import SoilbenchError
 from soilbench.quantities import QUANTITIES
 from soilbench.results import NOT_APPLICABLE, ConfrontationResult
 from soilbench.runner.models import ModelSpec
+
+log = logging.getLogger("soilbench.runner")
 
 #: loaded models kept per worker: tasks arrive model by model, so one is enough, and a canonical
 #: dataset of a real model can be large
@@ -56,8 +63,6 @@ class Task:
     registry: str | None = None  # a synthetic world's registry (soilbench.data.use_registry)
     #: canonical quantities the run's confrontations read (None: all); the loader keeps only these
     quantities: tuple[str, ...] | None = None
-    #: quantities read by several confrontations: held in memory once loaded, the others stay lazy
-    in_memory: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -100,12 +105,12 @@ def _registry_context(path: str | None):
 
 
 def load_cached(spec: ModelSpec, fingerprint: str, data_dir: str | None,
-                quantities: tuple[str, ...] | None = None, in_memory: tuple[str, ...] = ()) -> tuple[xr.Dataset, bool]:
-    """The model's canonical dataset, loaded once per process; ``(dataset, was_cached)``.
+                quantities: tuple[str, ...] | None = None) -> tuple[xr.Dataset, bool]:
+    """The model's canonical dataset, opened once per process (lazy); ``(dataset, was_cached)``.
 
-    Only ``quantities`` are kept (all when None); see :func:`prepare_model` for what is read
-    into memory. A model that failed to load is remembered too, so its other confrontations
-    fail fast with the same message instead of re-reading a bad file.
+    Only ``quantities`` are kept (all when None); see :func:`prepare_model`. A model that failed
+    to load is remembered too, so its other confrontations fail fast with the same message
+    instead of re-reading a bad file.
     """
     key = f"{fingerprint}:{','.join(sorted(quantities)) if quantities is not None else '*'}"
     if key in _models:
@@ -117,7 +122,7 @@ def load_cached(spec: ModelSpec, fingerprint: str, data_dir: str | None,
     while len(_models) >= MODEL_CACHE_SIZE:  # free the previous model before reading the next
         _models.popitem(last=False)
     try:
-        dataset = prepare_model(spec.load(data_dir, quantities=quantities), in_memory)
+        dataset = prepare_model(spec.load(data_dir, quantities=quantities))
     except Exception as err:
         _remember(key, err)
         raise
@@ -137,22 +142,16 @@ def steps_per_year(model: xr.Dataset) -> int:
     return max(1, int(round(365.0 / max(median, 1e-9))))
 
 
-def prepare_model(model: xr.Dataset, in_memory: tuple[str, ...] = ()) -> xr.Dataset:
-    """Chunk the time axis by about one year and hold ``in_memory`` quantities in memory.
+def prepare_model(model: xr.Dataset) -> xr.Dataset:
+    """Chunk the time axis by about one year; nothing is read.
 
-    The dataset stays dask-backed: analyses reduce it chunk by chunk, so their temporaries are
-    a year of data, not the whole record (a fully loaded numpy array would make every
-    ``field * weights`` a full-length float64 copy). Quantities several confrontations read are
-    persisted (read and decompressed once, kept as in-memory chunks); a quantity only one
-    confrontation reads is left on disk and read by that confrontation, which costs the same
-    read without holding it.
+    The dataset stays dask-backed and nothing of it is held in memory: the confrontations'
+    reductions (:func:`shared_reductions`) stream through it a year at a time, so temporaries
+    are one chunk, not the whole record (a fully loaded numpy array would make every
+    ``field * weights`` a full-length float64 copy).
     """
     if "time" in model.dims and model.sizes["time"] > 1:
         model = model.chunk({"time": steps_per_year(model)})
-    keep = [q for q in in_memory if q in model.data_vars]
-    if keep:
-        persisted = dask.persist(*[model[q] for q in keep])
-        model = model.assign(dict(zip(keep, persisted)))
     return model
 
 
@@ -185,16 +184,76 @@ def available_quantities(model: xr.Dataset) -> list[str]:
 
 
 def run_tasks(tasks: list[Task], scheduler: str = "synchronous") -> list[Outcome]:
-    """Run the tasks of one model one after the other (one dask task per model: one read)."""
-    return [run_task(task, scheduler) for task in tasks]
+    """Run the tasks of one model (one dask task per model): see :func:`iter_tasks`."""
+    return list(iter_tasks(tasks, scheduler))
 
 
-def run_task(task: Task, scheduler: str = "synchronous") -> Outcome:
+def iter_tasks(tasks: list[Task], scheduler: str = "synchronous") -> Iterator[Outcome]:
+    """Run tasks that share one model (or references alone), yielding each outcome when done.
+
+    With a model: its reductions for every task first, in one pass (:func:`shared_reductions`),
+    then each confrontation with them. The pass's time is in the first outcome's
+    ``timings["reduce_s"]``.
+    """
+    if not tasks or tasks[0].model is None:
+        for task in tasks:
+            yield run_task(task, scheduler)
+        return
+    mark = time.perf_counter()
+    shared = shared_reductions(tasks, scheduler)
+    seconds = time.perf_counter() - mark
+    for position, task in enumerate(tasks):
+        outcome = run_task(task, scheduler, shared)
+        if position == 0:
+            outcome.timings["reduce_s"] = seconds
+        yield outcome
+
+
+def shared_reductions(tasks: list[Task], scheduler: str = "synchronous") -> dict[Any, Any]:
+    """Every reduction the tasks' confrontations read from their (common) model, computed in ONE
+    ``dask.compute``: duplicate keys are computed once, and the model's fields are read once.
+
+    Never raises: a task whose model, references or reductions cannot be built is left out (it
+    fails with its own message when it runs); when the shared computation fails, nothing is
+    shared and each confrontation computes its own, so an error is reported by the tasks it
+    concerns rather than by every task of the model.
+    """
+    task = tasks[0]
+    lazy: dict[Any, Any] = {}
+    try:
+        with _registry_context(task.registry), dask.config.set(scheduler=scheduler):
+            model, _ = load_cached(task.model, task.model_fingerprint or "", task.data_dir, task.quantities)
+            available = set(available_quantities(model))
+            for each in tasks:
+                try:
+                    confrontation, _ = staged(each)
+                    if confrontation.applicable(available):
+                        continue
+                    for key, value in confrontation.model_reductions(model).items():
+                        lazy.setdefault(key, value)
+                except Exception:  # reported by run_task for this task alone
+                    continue
+            if not lazy:
+                return {}
+            values = dask.compute(*lazy.values())  # the one pass over the model
+    except Exception as err:
+        log.info("%s: shared reductions failed (%s); each confrontation computes its own", task.model_name, one_line(err))
+        return {}
+    return dict(zip(lazy, values))
+
+
+def _takes_reductions(confrontation: Confrontation) -> bool:
+    return "reductions" in inspect.signature(confrontation.confront).parameters
+
+
+def run_task(task: Task, scheduler: str = "synchronous", reductions: dict[Any, Any] | None = None) -> Outcome:
     """Run one task; never raises for problems of the data or the analysis.
 
     ``scheduler`` is dask's scheduler for the task's own computations: ``"synchronous"`` on a
     single-threaded dask worker (nested scheduling there only costs), ``"threads"`` when the
     run is in this process, so decompression and reductions use the machine's cores.
+    ``reductions`` are the model's computed reductions (:func:`shared_reductions`), passed to
+    confrontations that take them.
     """
     outcome = Outcome(key=task.key, status="ok", worker=f"{socket.gethostname()}:{os.getpid()}")
     started = time.perf_counter()
@@ -214,7 +273,7 @@ def run_task(task: Task, scheduler: str = "synchronous") -> Outcome:
                 step = "loading the model"
                 mark = time.perf_counter()
                 model, was_cached = load_cached(task.model, task.model_fingerprint or "", task.data_dir,
-                                                task.quantities, task.in_memory)
+                                                task.quantities)
                 outcome.timings["load_s"] = 0.0 if was_cached else time.perf_counter() - mark
                 step = "checking the model's quantities"
                 outcome.available = available_quantities(model)
@@ -225,7 +284,10 @@ def run_task(task: Task, scheduler: str = "synchronous") -> Outcome:
                     return outcome
                 step = "confronting"
                 mark = time.perf_counter()
-                result = confrontation.confront(model)
+                if reductions and _takes_reductions(confrontation):
+                    result = confrontation.confront(model, reductions=reductions)
+                else:
+                    result = confrontation.confront(model)
                 outcome.timings["confront_s"] = time.perf_counter() - mark
             if result is not None and not isinstance(result, ConfrontationResult):
                 raise TypeError(f"{type(confrontation).__name__} returned {type(result).__name__}, not a ConfrontationResult")

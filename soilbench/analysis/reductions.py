@@ -1,0 +1,131 @@
+"""Per-model reductions: the small arrays every confrontation derives its numbers from.
+
+A model field (time × lat × lon, hundreds of MB) is read once per run and reduced, chunk by
+chunk (about a year of steps per chunk), to a few small arrays; the confrontations then work on
+those (``docs/performance.md``, "One pass per model"). Every function here is lazy on a
+dask-backed input, and each output only depends on the chunks of its own year or step, so that
+computing all of them together in one ``dask.compute`` streams through the field without
+holding it:
+
+- :func:`annual_step_sums` — Σ value · step length per calendar year and cell (float64);
+  period means, annual means and annual totals all derive from it exactly;
+- :func:`valid_cells` — cells with a value at some step;
+- :func:`series_at_cells` — the full time series at a few cells (sites);
+- :func:`global_step_totals` — Σ value · area over land per step (NaN cells skipped).
+
+The derivations (:func:`period_mean_from_sums`, :func:`annual_mean_from_sums`,
+:func:`annual_total_from_sums`) equal :func:`soilbench.analysis.integrate.period_mean`,
+:func:`soilbench.load.timeaxis.annual_mean` and :func:`soilbench.load.timeaxis.annual_total`
+up to floating-point rounding (same sums, in another order).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import xarray as xr
+
+from soilbench.load.units import DAYS_PER_YEAR
+
+#: the dimension of the per-year reductions
+YEAR_DIM = "year"
+
+
+def annual_step_sums(da: xr.DataArray) -> xr.Dataset:
+    """Σ ``da`` · ``step_days`` over each calendar year, per cell, and each year's days.
+
+    One sum per year over that year's steps (``isel``, not a group-by), so each output only
+    needs the chunk(s) holding its year: with year-long chunks the reduction is blockwise and
+    its float64 temporaries are one chunk, never the whole field. A cell with a NaN step in a
+    year gets NaN for that year (``skipna=False``, as :func:`timeaxis.annual_total`).
+
+    Parameters
+    ----------
+    da
+        Canonical variable with a ``time`` dimension and a ``step_days`` coordinate.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``value_days`` (year, lat, lon; units of ``da`` × day, float64) and ``days``
+        (year; the days the year's steps cover). ``value_days.attrs`` are ``da``'s.
+    """
+    years = da["time"].dt.year.values
+    step_days = np.asarray(da["step_days"].values, dtype="float64")
+    plain = da.drop_vars("step_days")
+    sums, days = [], []
+    unique = np.unique(years)
+    for year in unique:
+        index = np.flatnonzero(years == year)
+        weights = xr.DataArray(step_days[index], dims="time")
+        part = plain.isel(time=index)
+        # the product is float64 for one year of steps only (da may be float32)
+        sums.append((part * weights).sum("time", skipna=False))
+        days.append(step_days[index].sum())
+    value_days = xr.concat(sums, dim=YEAR_DIM, coords="minimal", compat="override").assign_coords(
+        {YEAR_DIM: unique})
+    value_days = value_days.drop_vars([c for c in value_days.coords if c not in (YEAR_DIM, "lat", "lon")])
+    value_days.attrs = dict(da.attrs)
+    return xr.Dataset({"value_days": value_days, "days": xr.DataArray(np.asarray(days), dims=YEAR_DIM,
+                                                                         coords={YEAR_DIM: unique})})
+
+
+def period_mean_from_sums(sums: xr.Dataset, name: str | None = None) -> xr.DataArray:
+    """Step-length-weighted mean over every year of ``sums`` (:func:`annual_step_sums`)."""
+    mean = sums["value_days"].sum(YEAR_DIM, skipna=False) / float(sums["days"].sum())
+    mean.attrs = dict(sums["value_days"].attrs)
+    return mean.rename(name or sums["value_days"].name)
+
+
+def annual_mean_from_sums(sums: xr.Dataset, name: str | None = None) -> xr.DataArray:
+    """Mean rate per calendar year (year, lat, lon), as :func:`soilbench.load.timeaxis.annual_mean`."""
+    mean = sums["value_days"] / sums["days"]
+    mean.attrs = dict(sums["value_days"].attrs)
+    return mean.rename(name or sums["value_days"].name)
+
+
+def annual_total_from_sums(sums: xr.Dataset, name: str | None = None) -> xr.DataArray:
+    """Amount of a flux per calendar year (g m-2 from g m-2 yr-1), as :func:`timeaxis.annual_total`."""
+    from soilbench.load.timeaxis import _total_units
+
+    total = sums["value_days"] / DAYS_PER_YEAR
+    total.attrs = {**sums["value_days"].attrs, "units": _total_units(sums["value_days"].attrs.get("units", ""))}
+    return total.rename(name or sums["value_days"].name)
+
+
+def valid_cells(da: xr.DataArray) -> xr.DataArray:
+    """Cells (lat, lon) where ``da`` has a value at some time step (every cell with a value when no time)."""
+    valid = da.notnull()
+    return valid.any("time") if "time" in valid.dims else valid
+
+
+def cells_key(ilat: np.ndarray, ilon: np.ndarray) -> str:
+    """A short, stable name for a set of grid-cell indices (part of a reduction's key)."""
+    pairs = np.column_stack([np.asarray(ilat, "int64"), np.asarray(ilon, "int64")])
+    return hashlib.sha256(pairs.tobytes()).hexdigest()[:16]
+
+
+def series_at_cells(da: xr.DataArray, ilat: np.ndarray, ilon: np.ndarray) -> xr.DataArray:
+    """``da`` at the cells ``(ilat[k], ilon[k])`` (vectorised point extraction): dims ``(time, cell)``.
+
+    Keeps ``time``, ``step_days`` and ``da.attrs``, and records each column's indices as the
+    coordinates ``ilat(cell)`` and ``ilon(cell)``, so :mod:`soilbench.analysis.sites` can use it
+    in place of the gridded field (see ``sites._values_at_cells``).
+    """
+    ilat = np.asarray(ilat, "int64")
+    ilon = np.asarray(ilon, "int64")
+    picked = da.isel(lat=xr.DataArray(ilat, dims="cell"), lon=xr.DataArray(ilon, dims="cell"))
+    picked = picked.drop_vars([c for c in ("lat", "lon") if c in picked.coords])
+    picked = picked.assign_coords(ilat=("cell", ilat), ilon=("cell", ilon))
+    if "time" in picked.dims:
+        picked = picked.transpose("time", "cell")
+    picked.attrs = dict(da.attrs)
+    return picked
+
+
+def global_step_totals(da: xr.DataArray, area_m2: xr.DataArray) -> xr.DataArray:
+    """Σ ``da`` · ``area_m2`` over lat and lon per time step, NaN cells skipped (units of ``da`` × m²)."""
+    total = (da * area_m2).sum(("lat", "lon"), skipna=True)
+    total.attrs = {"units": f"({da.attrs.get('units', '')}) m2"}
+    return total
