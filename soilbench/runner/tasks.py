@@ -143,7 +143,7 @@ def steps_per_year(model: xr.Dataset) -> int:
 
 
 def prepare_model(model: xr.Dataset) -> xr.Dataset:
-    """Chunk the time axis by about one year; nothing is read.
+    """Chunk the time axis by about one year; only the 2-D maps are read.
 
     The dataset stays dask-backed and nothing of it is held in memory: the confrontations'
     reductions (:func:`shared_reductions`) stream through it a year at a time, so temporaries
@@ -152,6 +152,11 @@ def prepare_model(model: xr.Dataset) -> xr.Dataset:
     """
     if "time" in model.dims and model.sizes["time"] > 1:
         model = model.chunk({"time": steps_per_year(model)})
+    # the 2-D maps (cell_area, land_fraction; a few MB) in memory: every confrontation multiplies
+    # by them, and lazily each product would re-read the small files and pay dask's overhead
+    static = [name for name in model.data_vars if "time" not in model[name].dims]
+    if static:
+        model = model.assign({name: model[name].load() for name in static})
     return model
 
 
