@@ -295,9 +295,10 @@ def mean_and_annual_totals(ds: xr.Dataset, name: str, sums: xr.Dataset, area: xr
     Σ sums / Σ step_days is ``integrate.period_mean``, and ``integrate.global_total`` of the
     per-year amounts is ``integrate.annual_totals`` (to rounding): one read of the field gives both.
     """
-    per_year = reductions.annual_total_from_sums(sums, name)
     mean_map = reductions.period_mean_from_sums(sums, name)
-    annual = integrate.global_total(per_year, area).compute()
+    # year by year: the temporaries (amount · area, NaN masks) are one map each, not 37 maps in float64
+    annual = xr.concat([integrate.global_total(reductions.annual_total_from_sums(sums.isel(year=[k]), name), area)
+                        for k in range(sums.sizes["year"])], dim="year").compute()
     annual.attrs["units"] = FLUX_TOTAL_UNITS
     calendar = ds.attrs.get("calendar") or ds["time"].values[0].calendar
     years = sums["year"].values
