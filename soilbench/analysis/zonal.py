@@ -128,7 +128,4 @@ def zonal_comparison(model: xr.DataArray, reference: xr.DataArray, area_m2: xr.D
 
 def zonal_score(comparison: xr.Dataset) -> float:
     """Overall zonal score: band scores averaged with the bands' valid land areas as weights."""
-    score = comparison["score"]
-    weight = comparison["reference_area"].where(score.notnull(), 0.0)
-    total = float(weight.sum())
-    return float((score.fillna(0.0) * weight).sum() / total) if total > 0 else float("nan")
+    return scores.area_weighted_mean(comparison["score"], comparison["reference_area"])
