@@ -115,9 +115,9 @@ def zonal_turnover_time(
     centres = 0.5 * (edges[1:] + edges[:-1])
     stock = (csoil_kg_m2 * area_m2).where(valid).sum("lon")
     flux = (rh_g_m2_yr / G_PER_KG * area_m2).where(valid).sum("lon")
-    # the last band is closed at +90 so that a cell centred on the pole is counted
-    band_index = np.clip(np.searchsorted(edges, stock["lat"].values, side="right") - 1, 0, len(centres) - 1)
-    index = xr.DataArray(centres[band_index], dims="lat", coords={"lat": stock["lat"]})
+    # the bands of zonal.band_index (the last one closed at +90, so a cell on the pole counts)
+    band = zonal.band_index(stock["lat"], band_width_deg).values
+    index = xr.DataArray(centres[band], dims="lat", coords={"lat": stock["lat"]})
     stock_band = stock.groupby(index.rename("lat_band")).sum()
     flux_band = flux.groupby(index.rename("lat_band")).sum()
     tau_yr = (stock_band / flux_band.where(flux_band > 0)).reindex(lat_band=centres)
