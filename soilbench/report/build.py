@@ -22,6 +22,7 @@ from soilbench.report.scoreboard import (
     STD_FLOOR, Z_CLASSES, Z_LABELS, overall_scores, weighted_overall, z_class, z_scores,
 )
 from soilbench.report.site import Site, safe_name
+from soilbench.results import model_slug
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +44,15 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, pro
     run = load_run(results_dir)
     site = Site(out_dir if out_dir is not None else Path(results_dir) / DEFAULT_SUBDIR)
     site.copy_static()
-    pages = [ConfrontationPage(site, run, conf, lambda _: None, _common(run)) for conf in run.confrontations.values()]
+    common = _common(run)
     total = sum(len(conf.tasks) + 1 for conf in run.confrontations.values()) + 2
     with tqdm(total=total, desc="report", unit="page", file=sys.stderr, disable=not progress, leave=False) as bar:
         def tick(what: str) -> None:
             bar.set_postfix_str(_printable(what)[:60], refresh=False)
             bar.update()
 
-        for page in pages:
-            page.tick = tick
-            page.build()
+        for conf in run.confrontations.values():
+            ConfrontationPage(site, run, conf, tick, common).build()
         index = write_index(site, run)
         tick("index")
         write_data_page(site, run)
@@ -98,7 +98,7 @@ def scoreboard_context(run: Run) -> dict[str, Any]:
         cells = []
         for name in names:
             value = matrix.at[model, name]
-            page = f"c/{safe_name(name)}/index.html#m-{_slug(model)}"
+            page = f"c/{safe_name(name)}/index.html#m-{model_slug(model)}"
             cells.append({
                 "value": None if pd.isna(value) else float(value), "cls": z_class(z.at[model, name]),
                 "href": page, "failed": (name, model) in failed, "error": failed.get((name, model), ""),
@@ -122,12 +122,6 @@ def _cell_status(conf: str, model: str, matrix: pd.DataFrame, failed: dict, not_
     if (conf, model) in not_applicable:
         return "not_applicable"
     return "ok" if pd.notna(matrix.at[model, conf]) else "missing"
-
-
-def _slug(model: str) -> str:
-    from soilbench.results import model_slug
-
-    return model_slug(model)
 
 
 def _common(run: Run) -> dict[str, Any]:

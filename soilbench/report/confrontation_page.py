@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from soilbench.report import figure_choice as choice
@@ -76,9 +75,11 @@ class ConfrontationPage:
             scalars = pd.concat([scalars, conf.reference_task.result.scalars], ignore_index=True)
         scalars = scalars[SCALAR_COLUMNS]
         self.site.write_csv(f"{self.dir}/scalars.csv", scalars)
-        combined = self._combined_figures()
+        items = self._items()
+        combined = self._combined_figures(items)
         summaries = self._summaries()
-        models = [self._model_section(model, task) for model, task in conf.tasks.items()]
+        limits = choice.map_limits(item.result for item in items)  # shared per map variable: the maps compare
+        models = [self._model_section(model, task, limits) for model, task in conf.tasks.items()]
         self.site.render(
             f"{self.dir}/index.html", "confrontation.html",
             title=conf.name, conf=conf, combined=combined, summaries=summaries, models=models,
@@ -118,10 +119,9 @@ class ConfrontationPage:
         return [ModelResult(t.model, self.colors.get(t.model), t.result, t.meta)
                 for t in self.conf.tasks.values() if t.ok]
 
-    def _combined_figures(self) -> list[dict[str, str]]:
+    def _combined_figures(self, items: list[ModelResult]) -> list[dict[str, str]]:
         """Profiles and comparison tables with every model (chosen as on the ILAMB pages), and
         the rows of each comparison table as a CSV next to its figure."""
-        items = self._items()
         self.tick(f"{self.conf.name}: combined figures")
         figures = [self._safe_plot(c.title, c.draw, f"{c.kind}_{safe_name(c.name or 'none')}")
                    for c in choice.profile_choices(items)]
@@ -155,7 +155,7 @@ class ConfrontationPage:
         return sections
 
     # -- per model ----------------------------------------------------------------------------
-    def _model_section(self, model: str, task: Task) -> dict[str, Any]:
+    def _model_section(self, model: str, task: Task, limits: dict[str, tuple[float, float]]) -> dict[str, Any]:
         slug = model_slug(model)
         section: dict[str, Any] = {"model": model, "anchor": f"m-{slug}", "ok": task.ok, "error": task.error,
                                    "not_applicable": task.not_applicable, "reason": task.reason,
@@ -163,10 +163,7 @@ class ConfrontationPage:
         self.tick(f"{self.conf.name} / {model}")
         if not task.ok:
             return section
-        if not hasattr(self, "_limits"):  # shared colour limits per map variable, so the maps compare
-            self._limits = choice.map_limits(item.result for item in self._items())
-        choices = choice.model_choices(ModelResult(model, self.colors.get(model), task.result, task.meta),
-                                       self._limits)
+        choices = choice.model_choices(ModelResult(model, self.colors.get(model), task.result, task.meta), limits)
         drawn = {chosen.name for chosen in choices if chosen.kind != "map"}  # tables drawn as figures
         for chosen in choices:
             figure = self._safe_plot(f"{model} — {chosen.title}", chosen.draw, f"{slug}_{safe_name(chosen.name)}")
@@ -204,7 +201,3 @@ class ConfrontationPage:
                 "numeric": numeric, "rows": shown.itertuples(index=False, name=None),
                 "truncated": len(table) > MAX_TABLE_ROWS, "n_rows": len(table), "shown": len(shown),
                 "collapsed": len(table) > COLLAPSE_ROWS}
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
