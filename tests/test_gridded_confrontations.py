@@ -267,6 +267,21 @@ def test_rmse_score_when_both_have_time_axes(monkeypatch):
     assert "rmse_score_series_ref" in result.fields
 
 
+def test_taylor_reads_its_references_once_however_many_models(monkeypatch):
+    ref = monthly_model(2000, 3)
+    calls = []
+    monkeypatch.setattr(soilbench.load, "REFERENCE_IDS", ("series-ref",))
+    monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: calls.append(ident) or ref.copy())
+    conf = make("taylor", ["series-ref"])
+    conf.stage_data()
+    for factor in (1.2, 0.8):
+        model = ref.copy()
+        model["rh"] = ref["rh"] * factor
+        rmse = conf.confront(model).scalars.query("name == 'rmse score' and region == 'global'")["value"].iloc[0]
+        assert 0 < rmse < 1
+    assert calls == ["series-ref"]  # staged once, the RMSE series included
+
+
 @pytest.mark.parametrize("kind, refs, options, key", [
     ("taylor", ["prod-a"], {"quantity": "csoil"}, "options.quantity"),
     ("taylor", ["literature-rh"], {}, "references"),

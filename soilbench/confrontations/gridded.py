@@ -187,13 +187,8 @@ class _Gridded(Confrontation):
                                   f"({', '.join(REFERENCE_IDS)}); not gridded: {bad}", "references")
 
     # -- staging -------------------------------------------------------------------------------
-    def _stage_gridded(self, reference_id: str) -> _Map:
-        from soilbench.load import load_reference
-
-        ds = load_reference(reference_id, data_dir=self.data_dir)
-        if self.quantity not in ds.data_vars:
-            raise SoilbenchError(reference_id, f"has no {self.quantity} (it has: {', '.join(map(str, ds.data_vars))})",
-                                 self.quantity)
+    def _stage_gridded(self, reference_id: str, ds: xr.Dataset) -> _Map:
+        """The period-mean map of the loaded reference ``ds``."""
         ds, notes = select_period(ds, self.period, reference_id)
         mean = integrate.period_mean(ds, self.quantity).compute()
         item = _as_map(ds.drop_vars([v for v in ds.data_vars if v not in ("cell_area", "land_fraction")])
@@ -202,12 +197,21 @@ class _Gridded(Confrontation):
         item.notes = notes
         return item
 
+    def _load_gridded(self, reference_id: str) -> xr.Dataset:
+        from soilbench.load import load_reference
+
+        ds = load_reference(reference_id, data_dir=self.data_dir)
+        if self.quantity not in ds.data_vars:
+            raise SoilbenchError(reference_id, f"has no {self.quantity} (it has: {', '.join(map(str, ds.data_vars))})",
+                                 self.quantity)
+        return ds
+
     def _stage(self) -> None:
         self._koppen = None
         if "koppen" in (self.options["regions"] or []):
             self._koppen = regions.load_koppen_classes(self.data_dir)
         self._rc = stage_root_contribution(self.auxiliary_data, self.data_dir)
-        self.maps = {r: self._stage_gridded(r) for r in self.references if self._is_gridded(r)}
+        self.maps = {r: self._stage_gridded(r, self._load_gridded(r)) for r in self.references if self._is_gridded(r)}
 
     def _is_gridded(self, reference_id: str) -> bool:
         from soilbench.load import REFERENCE_IDS
@@ -673,8 +677,17 @@ class TaylorStatistics(_Gridded):
     kind = "taylor"
 
     def _stage(self) -> None:
+        #: each gridded reference's annual means over its whole record (None for a climatology),
+        #: read once when staging: the RMSE score's series
+        self._series: dict[str, xr.Dataset | None] = {}
         super()._stage()
-        self._series: dict[str, xr.Dataset] = {}
+
+    def _stage_gridded(self, reference_id: str, ds: xr.Dataset) -> _Map:
+        from soilbench.load import timeaxis
+
+        self._series[reference_id] = (timeaxis.annual_mean(ds[[self.quantity]]).load()
+                                      if "time" in ds[self.quantity].dims else None)
+        return super()._stage_gridded(reference_id, ds)
 
     def _region_stats(self, model: xr.Dataset, reference: xr.Dataset, reference_id: str,
                       rmse_score_map: xr.DataArray | None) -> tuple[list[dict], dict[str, float]]:
@@ -707,16 +720,13 @@ class TaylorStatistics(_Gridded):
     def _rmse_map(self, ds: xr.Dataset, sums: xr.Dataset | None, reference_id: str, target: xr.Dataset
                   ) -> tuple[xr.DataArray | None, list[str]]:
         """RMSE score map on the common grid when model and reference both have annual series
-        (the model's annual means from its annual step sums ``sums``)."""
-        from soilbench.load import load_reference, timeaxis
-
+        (the model's annual means from its annual step sums ``sums``, the reference's staged)."""
         if sums is None:
             return None, []
-        reference = load_reference(reference_id, data_dir=self.data_dir)
-        if "time" not in reference.dims:
+        r_years = self._series[reference_id]
+        if r_years is None:
             return None, [f"{reference_id} is a climatology: no RMSE score"]
         m_years = reductions.annual_mean_from_sums(sums, self.quantity).to_dataset()
-        r_years = timeaxis.annual_mean(reference[[self.quantity]].assign_coords(step_days=reference["step_days"]))
         common = np.intersect1d(m_years["year"].values, r_years["year"].values)
         if common.size < 2:
             return None, [f"fewer than two common years with {reference_id}: no RMSE score"]
@@ -727,7 +737,7 @@ class TaylorStatistics(_Gridded):
             return regrid.regrid_field(one, "value", target)["value"].assign_coords(
                 step_days=("time", np.ones(common.size)))
 
-        _, score = bias.rmse_score_map(on_target(m_years, ds), on_target(r_years, reference))
+        _, score = bias.rmse_score_map(on_target(m_years, ds), on_target(r_years, self.maps[reference_id].ds))
         return score.compute(), []
 
     def _taylor_rows(self, primary: str, on_grid: dict[str, xr.Dataset]) -> list[dict[str, Any]]:
