@@ -539,7 +539,6 @@ def find_entry(entry_id: str, catalogs: list[SafeCatalog] | None = None) -> Cata
 
 
 LOCAL_MODELS = CATALOG_DIR / "models-local.yaml"
-_NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
 
 
 class _NoAliasDumper(yaml.SafeDumper):

@@ -21,10 +21,6 @@ class Recipe:
     variables: tuple[str, ...]
     includes_litter: bool | None = None
 
-    @property
-    def label(self) -> str:
-        return " + ".join(self.variables)
-
 
 @lru_cache(maxsize=1)
 def alias_table() -> dict:

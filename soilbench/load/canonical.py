@@ -39,7 +39,6 @@ def canonicalise(
     name: str,
     period: tuple[int, int] | None = None,
     metadata: Mapping | None = None,
-    land_fraction_default: str = "valid",
 ) -> xr.Dataset:
     """Build the canonical dataset from ``raw`` (opened, times decoded).
 
@@ -58,9 +57,8 @@ def canonicalise(
         Catalog metadata: ``period`` ("2000-2010" or [2000, 2010]) for one-step files,
         ``static`` (True for time-invariant products: ``attrs["period"] = "static"``),
         ``quantities`` (quantity → variable name or list to sum) overriding the alias table.
-    land_fraction_default
-        When the file has neither ``sftlf`` nor testbed ``landarea``: ``"valid"`` (1 where any
-        quantity has data, else 0) or ``"one"`` (1 everywhere).
+        When the file has neither ``sftlf`` nor testbed ``landarea``, the land fraction is 1
+        where any quantity has data at the first step, else 0 (:func:`valid_fraction`).
     """
     metadata = dict(metadata or {})
     lat, lon = grid.find_lat_lon(raw, source)
@@ -75,7 +73,7 @@ def canonicalise(
     if missing is not None:
         fields = {k: v.where(~missing) for k, v in fields.items()}
     if land_fraction is None:
-        land_fraction = _default_land_fraction(fields, cell_area, land_fraction_default)
+        land_fraction = valid_fraction(fields, "1 where data are valid (no land fraction in the file)")
 
     return assemble(raw, lat, lon, fields, cell_area, land_fraction, source, name, period, metadata)
 
@@ -215,19 +213,14 @@ def _missing_mask(raw: xr.Dataset, source: str) -> xr.DataArray | None:
     return (raw[TESTBED_MISSING_FLAG] == 1).load()
 
 
-def _default_land_fraction(fields: dict[str, xr.DataArray], cell_area: xr.DataArray, how: str) -> xr.DataArray:
-    """Land fraction when the file has none: 1 where any quantity has data (first step), else 0."""
-    if how == "one":
-        fraction = xr.ones_like(cell_area)
-        note = "1 everywhere (no land fraction in the file)"
-    else:
-        valid = None
-        for da in fields.values():
-            first = da.isel(time=0, drop=True) if "time" in da.dims else da
-            ok = first.notnull()
-            valid = ok if valid is None else (valid | ok)
-        fraction = valid.astype(float).load()
-        note = "1 where data are valid (no land fraction in the file)"
+def valid_fraction(fields: Mapping[str, xr.DataArray], note: str) -> xr.DataArray:
+    """Land fraction 1 where any field has data (at the first time step), else 0; ``note`` is its source."""
+    valid = None
+    for da in fields.values():
+        first = da.isel(time=0, drop=True) if "time" in da.dims else da
+        ok = first.notnull()
+        valid = ok if valid is None else (valid | ok)
+    fraction = valid.astype(float).load()
     fraction.attrs = {"units": "1", "long_name": "land fraction", "source": note}
     return fraction
 

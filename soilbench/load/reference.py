@@ -16,7 +16,7 @@ import xarray as xr
 
 from soilbench.errors import SoilbenchError
 from soilbench.load import grid, sources, timeaxis, units
-from soilbench.load.canonical import assemble
+from soilbench.load.canonical import assemble, valid_fraction
 from soilbench.quantities import QUANTITIES
 
 
@@ -25,22 +25,11 @@ def _open(dataset_id: str, data_dir) -> tuple[xr.Dataset, str]:
     return timeaxis.decode_time(sources.open_netcdf(path), path), str(path)
 
 
-def _valid_fraction(fields: dict[str, xr.DataArray]) -> xr.DataArray:
-    valid = None
-    for da in fields.values():
-        ok = da.notnull()
-        valid = ok if valid is None else valid | ok
-    fraction = valid.astype(float).load()
-    fraction.attrs = {"units": "1", "long_name": "land fraction",
-                      "source": "1 where the product has data (densities per grid-cell area)"}
-    return fraction
-
-
 def _gridded(raw: xr.Dataset, fields: dict[str, xr.DataArray], path: str, dataset_id: str,
-             period: str | None, land_fraction: xr.DataArray | None = None) -> xr.Dataset:
+             period: str | None) -> xr.Dataset:
     lat, lon = grid.find_lat_lon(raw, path)
     cell_area = grid.grid_cell_area(raw, lat, lon)
-    fraction = _valid_fraction(fields) if land_fraction is None else land_fraction
+    fraction = valid_fraction(fields, "1 where the product has data (densities per grid-cell area)")
     metadata = {"period": period} if period else {"static": True}
     ds = assemble(raw, lat, lon, fields, cell_area, fraction, path, dataset_id, metadata=metadata)
     ds.attrs["reference"] = dataset_id
