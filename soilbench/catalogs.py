@@ -324,7 +324,7 @@ def _roots(catalog: Path, data_dir: str | os.PathLike | None) -> dict[str, Path]
     return {
         "CATALOG_DIR": catalog.parent,
         "SOILBENCH_DATA_DIR": data.data_dir(data_dir),
-        "SOILBENCH_REFERENCE_DIR": data.PROJECT_ROOT / "reference_data",
+        "SOILBENCH_REFERENCE_DIR": data.REFERENCE_DIR,
     }
 
 

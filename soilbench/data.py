@@ -56,7 +56,8 @@ def _project_root() -> Path:
 
 
 PROJECT_ROOT = _project_root()
-REGISTRY_PATH = PROJECT_ROOT / "reference_data" / "registry.yaml"
+REFERENCE_DIR = PROJECT_ROOT / "reference_data"  # the registry and shipped tables (literature_*.csv)
+REGISTRY_PATH = REFERENCE_DIR / "registry.yaml"
 DATA_DIR_ENV = "SOILBENCH_DATA_DIR"
 URL_BASE_ENV = "SOILBENCH_DATA_URL_BASE"
 # A synthetic world's registry (soilbench.synthetic): used instead of REGISTRY_PATH only when

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from soilbench.data import PROJECT_ROOT
+from soilbench.data import REFERENCE_DIR
 from soilbench.errors import SoilbenchError
 
 G_PER_PG = 1e15
@@ -31,7 +31,7 @@ LITERATURE_COLUMNS = ["id", "estimate", "category", "value", "lower", "upper", "
                       "period_start", "period_end", "source"]
 LITERATURE_CATEGORIES = ("data-driven", "models")
 UNCERTAINTY_KINDS = ("sd", "range", "none")
-LITERATURE_DIR = PROJECT_ROOT / "reference_data"
+LITERATURE_DIR = REFERENCE_DIR
 
 
 def read_digitised_series(path: str | os.PathLike) -> pd.Series:
