@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 import soilbench.load
+import soilbench.regions
 from soilbench.analysis import integrate
 from soilbench.confrontations import confrontation_class
 from soilbench.errors import ConfigError
@@ -185,6 +186,18 @@ def test_time_series_model_gives_annual_series_and_period_notes(products):
     assert not result.notes
     late = conf.confront(monthly_model(2030, 2))
     assert any("climatology" in n for n in late.notes)
+
+
+def test_zonal_means_never_read_the_koppen_map(products, monkeypatch):
+    def no_koppen(*args, **kwargs):
+        raise AssertionError("zonal means use latitude bands only")
+
+    monkeypatch.setattr(soilbench.regions, "load_koppen_classes", no_koppen)
+    conf = confrontation_class("zonal_means")("rh-zonal", ["prod-a"], {"regions": ["latitude_bands", "koppen"]})
+    conf.stage_data()
+    model = products["prod-a"].copy()
+    model.attrs["model"] = "copy"
+    assert overall(conf.confront(model)) == pytest.approx(1.0)
 
 
 def test_zonal_means_identical_model_scores_one_and_fields_follow_conventions(products):

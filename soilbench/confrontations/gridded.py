@@ -207,9 +207,7 @@ class _Gridded(Confrontation):
         return ds
 
     def _stage(self) -> None:
-        self._koppen = None
-        if "koppen" in (self.options["regions"] or []):
-            self._koppen = regions.load_koppen_classes(self.data_dir)
+        self._koppen = None  # read by the first _masks call that needs it (zonal means never do)
         self._rc = stage_root_contribution(self.auxiliary_data, self.data_dir)
         self.maps = {r: self._stage_gridded(r, self._load_gridded(r)) for r in self.references if self._is_gridded(r)}
 
@@ -220,7 +218,9 @@ class _Gridded(Confrontation):
 
     def _masks(self, lat: xr.DataArray, lon: xr.DataArray) -> dict[str, xr.DataArray]:
         codes = None
-        if self._koppen is not None:
+        if "koppen" in (self.options["regions"] or []):
+            if self._koppen is None:
+                self._koppen = regions.load_koppen_classes(self.data_dir)
             codes = regions.climate_groups_on_grid(self._koppen, lat, lon)
         masks = regions.region_masks(lat, lon, codes, float(self.options["region_band_width"]))
         if "latitude_bands" not in (self.options["regions"] or []):
@@ -286,9 +286,6 @@ class _Gridded(Confrontation):
         rows = [{"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
                  "type": "score", "units": "1", "value": np.nan}]
         return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), notes=notes)
-
-    def _common_grid(self, items: list[xr.Dataset]) -> xr.Dataset:
-        return items[regrid.coarsest(items)]
 
 
 def mean_and_annual_totals(ds: xr.Dataset, name: str, sums: xr.Dataset, area: xr.DataArray
@@ -601,10 +598,6 @@ class ZonalMeans(_Gridded):
             raise ConfigError(source, f"confrontation '{name}': band_width must divide 180, got {width}", "options.band_width")
         if not 0 < float(self.options["confidence"]) < 1:
             raise ConfigError(source, f"confrontation '{name}': confidence must lie in (0, 1)", "options.confidence")
-
-    def _stage(self) -> None:
-        super()._stage()
-        self._koppen = None  # zonal bands only
 
     def _compare(self, first: _Map, others: list[_Map], first_role: str) -> tuple[xr.Dataset, list[dict], dict[str, float]]:
         target, on_grid = _common_maps([first] + others)
