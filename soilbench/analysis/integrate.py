@@ -14,6 +14,7 @@ API (stable; the gridded analyses build on it)::
     period_mean(ds, var) -> DataArray (lat, lon) # time-weighted mean field (canonical units)
     period_total(ds, var) -> DataArray ()        # mean of complete years' totals, or the climatology's
     days_in_year(year, calendar) -> float        # a calendar year's length in days
+    complete_years_mean(totals) -> (DataArray (), bool)  # mean of annual_totals over complete years
 """
 
 from __future__ import annotations
@@ -110,9 +111,27 @@ def annual_totals(ds: xr.Dataset, var: str) -> xr.DataArray:
     else:
         totals = global_total(timeaxis.annual_mean(da), area)
     covered = ds["step_days"].groupby("time.year").sum("time")
+    return with_year_lengths(totals, covered.values, ds)
+
+
+def with_year_lengths(totals: xr.DataArray, days_covered: np.ndarray, ds: xr.Dataset) -> xr.DataArray:
+    """``totals`` (over ``year``) with the coordinates ``days_covered`` (the days its steps cover)
+    and ``days_in_year`` (the year's length in ``ds``'s calendar) that tell incomplete years apart."""
     calendar = ds.attrs.get("calendar") or ds["time"].values[0].calendar
-    full = [days_in_year(int(y), calendar) for y in covered["year"].values]
-    return totals.assign_coords(days_covered=("year", covered.values), days_in_year=("year", np.array(full)))
+    full = [days_in_year(int(y), calendar) for y in totals["year"].values]
+    return totals.assign_coords(days_covered=("year", np.asarray(days_covered)), days_in_year=("year", np.array(full)))
+
+
+def complete_years_mean(totals: xr.DataArray) -> tuple[xr.DataArray, bool]:
+    """Mean of annual totals (:func:`annual_totals`) over the complete calendar years, and whether
+    any year was complete (when none is, the mean is over all years)."""
+    complete = totals["days_covered"] >= totals["days_in_year"] - 1e-6
+    any_complete = bool(complete.any())
+    if not any_complete:
+        complete = xr.ones_like(complete, dtype=bool)
+    result = totals.where(complete, drop=True).mean("year")
+    result.attrs = dict(totals.attrs)
+    return result, any_complete
 
 
 def period_mean(ds: xr.Dataset, var: str) -> xr.DataArray:
@@ -135,11 +154,7 @@ def period_total(ds: xr.Dataset, var: str) -> xr.DataArray:
     """
     if "time" not in ds[var].dims:
         return global_total(ds[var], land_area(ds))
-    totals = annual_totals(ds, var)
-    complete = totals["days_covered"] >= totals["days_in_year"] - 1e-6
-    if not bool(complete.any()):
+    result, any_complete = complete_years_mean(annual_totals(ds, var))
+    if not any_complete:
         log.warning("%s: no complete calendar year in %s; averaging partial years", var, ds.attrs.get("period"))
-        complete = xr.ones_like(complete, dtype=bool)
-    result = totals.where(complete, drop=True).mean("year")
-    result.attrs = dict(totals.attrs)
     return result

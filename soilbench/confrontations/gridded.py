@@ -301,11 +301,7 @@ def mean_and_annual_totals(ds: xr.Dataset, name: str, sums: xr.Dataset, area: xr
     annual = xr.concat([integrate.global_total(reductions.annual_total_from_sums(sums.isel(year=[k]), name), area)
                         for k in range(sums.sizes["year"])], dim="year").compute()
     annual.attrs["units"] = FLUX_TOTAL_UNITS
-    calendar = ds.attrs.get("calendar") or ds["time"].values[0].calendar
-    years = sums["year"].values
-    full = [integrate.days_in_year(int(y), calendar) for y in years]
-    annual = annual.assign_coords(days_covered=("year", sums["days"].values), days_in_year=("year", np.array(full)))
-    return mean_map, annual
+    return mean_map, integrate.with_year_lengths(annual, sums["days"].values, ds)
 
 
 # ==============================================================================================
@@ -434,11 +430,10 @@ class GlobalTotals(_Gridded):
             mean_map = integrate.period_mean(ds, q)
         regional = totals.regional_rate_totals(mean_map, area, masks).compute().to_series()
         if annual is not None:
-            complete = annual["days_covered"] >= annual["days_in_year"] - 1e-6
-            if not bool(complete.any()):
-                complete = xr.ones_like(complete, dtype=bool)
+            mean_total, any_complete = integrate.complete_years_mean(annual)
+            if not any_complete:
                 notes.append("no complete calendar year: the period total averages partial years")
-            model_total = float(annual.where(complete, drop=True).mean("year"))
+            model_total = float(mean_total)
         else:
             model_total = float(regional[regions.GLOBAL])
         years = period_of(ds)
