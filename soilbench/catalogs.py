@@ -33,6 +33,7 @@ import yaml
 
 from soilbench import atomic, data
 from soilbench.errors import SoilbenchError, UnsafeCatalog
+from soilbench.quantities import QUANTITIES
 
 CATALOG_DIR = data.PROJECT_ROOT / "catalogs"
 CATALOGS_ENV = "SOILBENCH_CATALOGS"  # extra catalog files, os.pathsep-separated
@@ -125,12 +126,14 @@ ENTRY_METADATA_KEYS = {
     "citation",
     "licence",
     "model",  # display name of a model
-    "format",  # hint for the model loader: testbed, trendy, cmip6, files
+    "format",  # how the model output is laid out: testbed, trendy, cmip6, files (informative)
+    "quantities",  # model: quantity -> file variable (or list summed), overriding the alias table
     "period",  # "YYYY-YYYY"
     "uncertainty",  # how the table/series expresses uncertainty
     "notes",
 }
 
+_MODEL_QUANTITIES = [q for q, spec in QUANTITIES.items() if spec.kind in ("flux", "stock")]  # read from files
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 _PLACEHOLDER = re.compile(r"\{(%s)\}" % "|".join(PLACEHOLDERS))
 _DATA_REF = re.compile(r"\{data\(([^(){}]+)\)\}")
@@ -373,6 +376,12 @@ def _check_metadata(meta: Any, where: str) -> dict[str, Any]:
     _check_no_templates(meta, where)
     if "kind" in meta and meta["kind"] not in KINDS:
         raise _refuse(where, f"metadata kind {meta['kind']!r} is not one of {', '.join(KINDS)}")
+    overrides = meta.get("quantities", {})
+    if not isinstance(overrides, dict) or any(
+        q not in _MODEL_QUANTITIES or not (_small_str(200)(v) or (_str_list(v) and v)) for q, v in overrides.items()
+    ):
+        raise _refuse(where, f"metadata quantities must map quantities ({', '.join(_MODEL_QUANTITIES)}) to a variable "
+                      f"name or a list of names, got {overrides!r}")
     return meta
 
 
@@ -579,7 +588,8 @@ def add_model(
     catalog
         The catalog file; ``catalogs/models-local.yaml`` by default.
     format
-        Loader hint (``trendy``, ``cmip6``, ``testbed`` or ``files``).
+        How the output is laid out (``trendy``, ``cmip6``, ``testbed`` or ``files``); recorded for
+        people, the loader recognises files by their variables.
     """
     catalog = Path(catalog).absolute() if catalog else LOCAL_MODELS
     where = f"{catalog} (entry '{name}')"

@@ -508,3 +508,17 @@ def test_subprocess_unsafe_catalog_exit_code_and_no_traceback(world):
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert lines[0].startswith(f"soilbench: error: {path} (entry 'series'): reader 'evilmod:Reader' is not allowed")
     assert not world["marker"].exists()
+
+
+def test_model_entry_quantities_override_the_alias_table(world):
+    """``metadata.quantities`` (docs/loading.md) passes the allowlist and reaches the loader."""
+    from soilbench.load import load_model
+
+    document = _mutated(lambda d: _set(d["entries"]["m1"]["metadata"], "quantities", {"rs": "rh", "npp": ["rh", "rh"]}))
+    entry = catalogs.open_catalog(_write(world, document)).entries["m1"]
+    ds = load_model(entry)
+    assert ds["rs"].attrs["source"].startswith("rh [") and ds["npp"].attrs["source"].count("rh [") == 2
+    for bad in ({"tau_soil": "rh"}, {"rh": 3}, {"rh": []}, ["rh"]):
+        document = _mutated(lambda d: _set(d["entries"]["m1"]["metadata"], "quantities", bad))
+        with pytest.raises(UnsafeCatalog, match="metadata quantities"):
+            catalogs.open_catalog(_write(world, document))

@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--catalog", type=Path, default=None,
         help=f"catalog file to write (default {catalogs.LOCAL_MODELS})",
     )
-    add.add_argument("--format", choices=("trendy", "cmip6", "testbed", "files"), help="hint for the model loader")
+    add.add_argument("--format", choices=("trendy", "cmip6", "testbed", "files"), help="how the output is laid out (recorded in the entry)")
     add.add_argument("--description", help="one-line description")
     add.add_argument("--period", help="period covered, YYYY-YYYY")
     _data_dir_option(add)

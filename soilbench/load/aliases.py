@@ -34,7 +34,7 @@ def quantity_names() -> list[str]:
 
 
 def recipes_for(quantity: str, overrides: Mapping[str, str | list[str]] | None = None) -> list[Recipe]:
-    """Recipes for ``quantity``; a catalog's ``variables`` override (name or list) comes first."""
+    """Recipes for ``quantity``; a catalog's ``quantities`` override (name or list) comes first."""
     entry = alias_table()[quantity]
     found = []
     if overrides and quantity in overrides:
