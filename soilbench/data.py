@@ -98,8 +98,11 @@ def _load_registry(path: Path) -> dict[str, dict[str, Any]]:
 
 def _check_relative_file(file: str, where: str) -> None:
     """A registry ``file`` must stay inside the data directory."""
-    parts = PurePosixPath(file).parts
-    if not isinstance(file, str) or file.startswith(("/", "~")) or "\\" in file or ".." in parts or not parts:
+    if not isinstance(file, str) or file.startswith(("/", "~")) or "\\" in file:
+        parts = ()
+    else:
+        parts = PurePosixPath(file).parts
+    if ".." in parts or not parts:
         raise SoilbenchError(where, f"file {file!r} must be a relative path inside the data directory")
 
 

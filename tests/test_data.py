@@ -225,9 +225,11 @@ def test_unknown_id_lists_close_matches():
 
 def test_registry_rejects_files_escaping_the_data_dir(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump({"datasets": [{"id": "x", "file": "../x.csv", "url": "u", "sha256": "0"}]}))
-    with pytest.raises(SoilbenchError, match="must be a relative path"):
-        data.registry(path)
+    for file in ("../x.csv", 42, ["x.csv"]):  # not a string: one-line error too, not a TypeError
+        path.write_text(yaml.safe_dump({"datasets": [{"id": "x", "file": file, "url": "u", "sha256": "0"}]}))
+        data._load_registry.cache_clear()
+        with pytest.raises(SoilbenchError, match="must be a relative path"):
+            data.registry(path)
 
 
 @pytest.mark.realdata
