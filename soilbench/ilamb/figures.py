@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from soilbench import atomic
 from soilbench.report import figure_choice as choice
 from soilbench.report.figure_choice import ModelResult  # one model's result and its ILAMB colour
 from soilbench.results import ConfrontationResult
@@ -94,6 +95,5 @@ def draw(spec: FigureSpec, path) -> bool:
     except Exception as err:  # noqa: BLE001 — one bad table must not lose the page (or, in ILAMB, the run)
         log.warning("soilbench: cannot draw %s: %s", spec.title, " ".join(str(err).split()))
         return False
-    with open(path, "wb") as handle:
-        handle.write(data)
+    atomic.write_bytes(path, data)
     return True

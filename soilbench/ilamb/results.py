@@ -10,14 +10,14 @@ This module maps each soilbench scalar row to one such variable and writes the f
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import netCDF4
 import numpy as np
 import pandas as pd
+
+from soilbench import atomic
 
 SECTION = "MeanState"
 OVERALL = "Overall Score"
@@ -86,27 +86,20 @@ def ilamb_scalars(scalars: pd.DataFrame) -> dict[str, tuple[float, str]]:
 def write_results(path: str | Path, name: str, color, weight: float, scalars: pd.DataFrame) -> Path:
     """Write ``scalars`` as an ILAMB result file for model (or ``"Benchmark"``) ``name``.
 
-    The file is written under a temporary name and renamed, with ``complete = 1`` set last, so
-    ``ilamb-run`` never caches a half-written result.
+    The file is written under a temporary name and renamed (:mod:`soilbench.atomic`), with
+    ``complete = 1`` set last, so ``ilamb-run`` never caches a half-written result.
     """
     path = Path(path)
     values = ilamb_scalars(scalars)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        with netCDF4.Dataset(tmp, mode="w") as dset:
-            dset.setncatts({"name": name, "color": np.asarray(color, dtype=float), "weight": float(weight),
-                            "complete": 0, "soilbench": 1})
-            group = dset.createGroup(SECTION).createGroup("scalars")
-            for key, (value, units) in values.items():
-                variable = group.createVariable(key, "f8", ())
-                variable.setncattr("units", units)
-                variable[...] = value
-            dset.setncattr("complete", 1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic.atomic_path(path) as tmp, netCDF4.Dataset(tmp, mode="w") as dset:
+        dset.setncatts({"name": name, "color": np.asarray(color, dtype=float), "weight": float(weight),
+                        "complete": 0, "soilbench": 1})
+        group = dset.createGroup(SECTION).createGroup("scalars")
+        for key, (value, units) in values.items():
+            variable = group.createVariable(key, "f8", ())
+            variable.setncattr("units", units)
+            variable[...] = value
+        dset.setncattr("complete", 1)
     return path
 
 
