@@ -133,6 +133,7 @@ class SoilbenchConfrontation(Confrontation):
             data_dir=settings["data_dir"], source=where)
         self.soilbench_kind = kind
         self.figures: list[figs.FigureSpec] = []
+        self._results: list[figs.ModelResult] = []  # every model's saved result, read by determinePlotLimits
         page = self._mean_state_page()
         page.setSections(list(figs.SECTIONS))
 
@@ -198,8 +199,13 @@ class SoilbenchConfrontation(Confrontation):
         """Keep soilbench's overall score (written by :meth:`confront`); see the module docstring."""
 
     def determinePlotLimits(self) -> None:  # noqa: N802
-        """Shared map limits across models, and the page layout (on every rank, before plotting)."""
-        results = self.saved_results()
+        """Shared map limits across models, and the page layout (on every rank, before plotting).
+
+        ``ilamb-run`` calls this after every model's ``confront``, so the saved results read here
+        are all there are: :meth:`modelPlots` and :meth:`compositePlots` draw from them instead
+        of reading every model's results again.
+        """
+        results = self._results = self.saved_results()
         self.limits = figs.map_limits(results)
         page = self._mean_state_page()
         self.figures = []
@@ -216,7 +222,7 @@ class SoilbenchConfrontation(Confrontation):
 
     def modelPlots(self, m) -> None:  # noqa: N802
         """This model's soilbench figures (maps, sites, scatter, seasonal cycles)."""
-        item = next((i for i in self.saved_results() if i.model == m.name), None)
+        item = next((i for i in self._results if i.model == m.name), None)
         if item is None:
             return
         for spec in figs.model_figures(item, self.limits or {}):
@@ -226,8 +232,9 @@ class SoilbenchConfrontation(Confrontation):
         """Figures with every model: profiles, Taylor diagrams, totals bars (master rank only)."""
         if not self.master:
             return
-        for spec in figs.combined_figures(self.saved_results(), self._references_result()):
-            figs.draw(spec, os.path.join(self.output_path, spec.file_name()))
+        for spec in self.figures:  # laid out by determinePlotLimits: combined first, per model after
+            if not spec.per_model:
+                figs.draw(spec, os.path.join(self.output_path, spec.file_name()))
 
     def generateHtml(self) -> None:  # noqa: N802
         """ILAMB's page, with soilbench's regions (latitude bands, climate groups) selectable."""
