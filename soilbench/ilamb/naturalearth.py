@@ -56,13 +56,10 @@ def default_directory() -> Path:
 
 
 def _land() -> shapely.MultiPolygon:
-    from pyogrio import raw
+    from soilbench.report.coastlines import land, pyogrio_naturalearth
 
-    from soilbench.report.coastlines import pyogrio_naturalearth
-
-    _, _, wkb, _ = raw.read(str(pyogrio_naturalearth()))
-    land = shapely.union_all(shapely.from_wkb(wkb))
-    return land if isinstance(land, shapely.MultiPolygon) else shapely.MultiPolygon([land])
+    polygons = land(pyogrio_naturalearth())
+    return polygons if isinstance(polygons, shapely.MultiPolygon) else shapely.MultiPolygon([polygons])
 
 
 def _polygon_rings(geometry) -> list[list[list[tuple[float, float]]]]:

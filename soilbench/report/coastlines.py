@@ -30,14 +30,19 @@ def _is_artificial(a: np.ndarray, b: np.ndarray) -> bool:
     return on_meridian or at_pole
 
 
-def derive(source: str | Path) -> list[list[list[float]]]:
-    """Coastline polylines (lists of ``[lon, lat]``) from a Natural Earth countries shapefile."""
-    from pyogrio import raw  # only needed to regenerate the shipped file
+def land(source: str | Path) -> shapely.Geometry:
+    """The union of all polygons of a Natural Earth countries shapefile (the land)."""
+    from pyogrio import raw  # only needed to derive files from the shapefile, never to draw a map
 
     _, _, wkb, _ = raw.read(str(source))
-    land = shapely.union_all(shapely.from_wkb(wkb))
+    return shapely.union_all(shapely.from_wkb(wkb))
+
+
+def derive(source: str | Path) -> list[list[list[float]]]:
+    """Coastline polylines (lists of ``[lon, lat]``) from a Natural Earth countries shapefile."""
+    boundary = land(source).boundary
     lines: list[list[list[float]]] = []
-    for line in getattr(land.boundary, "geoms", [land.boundary]):
+    for line in getattr(boundary, "geoms", [boundary]):
         coords = np.asarray(line.coords)
         current: list[list[float]] = []
         for a, b in zip(coords[:-1], coords[1:]):
