@@ -32,7 +32,8 @@ import numpy as np
 
 from soilbench.synthetic import files
 from soilbench.synthetic.truth import Truth
-from soilbench.synthetic.world import GENERATOR_VERSION, MODELS, sha256_of, write_manifest, write_registry
+from soilbench.data import sha256_of
+from soilbench.synthetic.world import GENERATOR_VERSION, MODELS, write_manifest, write_registry
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from soilbench import atomic
 from soilbench.synthetic.truth import ROOT_SHARE, Truth
 from soilbench.synthetic.world import (
     MODEL_RES, MODELS, REFERENCE_RES, SECONDS_PER_YEAR, YEARS, cell_area, koppen_codes, monthly_time,
@@ -192,9 +193,7 @@ def digitised_series(root: Path, rng: np.random.Generator, relative: str, years:
     for k, year in enumerate(range(years[0], years[1] + 1)):
         value = RH_TOTAL_PG + offset + 0.05 * (year - 2005) + 0.4 * rng.standard_normal()
         lines.append(f"{year + 0.01 * rng.uniform(-1, 1):.3f}, {value:.4f}")
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    atomic.write_text(root / relative, "\n".join(lines) + "\n")
     return relative
 
 

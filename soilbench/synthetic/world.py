@@ -9,7 +9,6 @@ hashes are never touched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import xarray as xr
 import yaml
 
 from soilbench import atomic
+from soilbench.data import sha256_of
 from soilbench.load.grid import EARTH_RADIUS_M
 from soilbench.synthetic.truth import NPP_OVER_RH, RH_TOTAL_PG, ROOT_SHARE, TAU_GLOBAL_YR, Truth
 
@@ -104,14 +104,6 @@ def koppen_codes(truth: Truth, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     codes[temperature < 6] = "Dfb"
     codes[temperature < -4] = "ET"
     return codes
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def monthly_time(years: tuple[int, int] = YEARS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
