@@ -7,6 +7,7 @@ table's ``region`` column.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -63,13 +64,26 @@ def koppen_classes_from_table(table: pd.DataFrame, source: str | Path = "Köppen
     return classes.fillna("").rename("koppen_class")
 
 
-def load_koppen_classes(data_dir: str | Path | None = None) -> xr.DataArray:
-    """The registered Köppen–Geiger class map (registry id ``koppen``) as a lat×lon array of codes."""
+def load_koppen_classes(data_dir: str | Path | None = None, dataset_id: str = "koppen") -> xr.DataArray:
+    """A registered Köppen–Geiger class map (default registry id ``koppen``) as a lat×lon array of codes.
+
+    Cached per file: the gridded and both site confrontations of a run read the same 260,000-row
+    table, and parsing it costs more than everything else they do with it. Callers must not
+    modify the returned array in place.
+    """
     from soilbench.data import fetch  # local import: keep `import soilbench.regions` free of I/O deps
 
-    path = fetch("koppen", data_dir=data_dir)
-    table = pd.read_csv(path, keep_default_na=False)
-    return koppen_classes_from_table(table, path)
+    return koppen_classes_from_file(fetch(dataset_id, data_dir=data_dir))
+
+
+def koppen_classes_from_file(path: str | Path) -> xr.DataArray:
+    """The class grid of a Köppen table file (cached per file; do not modify the result in place)."""
+    return _koppen_classes_of_file(str(path))
+
+
+@functools.lru_cache(maxsize=4)
+def _koppen_classes_of_file(path: str) -> xr.DataArray:
+    return koppen_classes_from_table(pd.read_csv(path, keep_default_na=False), path)
 
 
 def climate_group_codes(classes: xr.DataArray) -> xr.DataArray:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any, ClassVar
 
@@ -24,7 +23,7 @@ from soilbench.confrontations.base import Confrontation, ReductionKey, Reduction
 from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
-from soilbench.regions import CLIMATE_GROUPS, GLOBAL
+from soilbench.regions import CLIMATE_GROUPS, GLOBAL, koppen_classes_from_file
 from soilbench.results import ConfrontationResult, scalar_rows
 
 log = logging.getLogger(__name__)
@@ -44,15 +43,7 @@ def _climate_groups(map_id: str | None, data_dir, lat: np.ndarray, lon: np.ndarr
     """Climate-group region name per site (None outside any group, or all None without a map)."""
     if not map_id:
         return np.full(len(lat), None, dtype=object)
-    return analysis.site_climate_groups(_koppen_classes(str(_fetch(map_id, data_dir))), lat, lon)
-
-
-@functools.lru_cache(maxsize=2)
-def _koppen_classes(path: str) -> xr.DataArray:
-    """The Köppen class grid of a table file; cached because both site confrontations need it."""
-    from soilbench.regions import koppen_classes_from_table
-
-    return koppen_classes_from_table(pd.read_csv(path, keep_default_na=False), path)
+    return analysis.site_climate_groups(koppen_classes_from_file(_fetch(map_id, data_dir)), lat, lon)
 
 
 def _model_variable(model: xr.Dataset, quantity: str, confrontation: str, rs_from_rh: str = "none",
