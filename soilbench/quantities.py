@@ -15,6 +15,10 @@ FLUX_TOTAL_UNITS = "Pg yr-1"  # Pg C yr-1
 STOCK_TOTAL_UNITS = "Pg"  # Pg C
 TIME_UNITS = "yr"
 
+# Mass conversions for totals (carbon): one definition for every module that sums to Pg.
+G_PER_PG = 1.0e15
+KG_PER_PG = 1.0e12
+
 
 @dataclass(frozen=True)
 class Quantity:

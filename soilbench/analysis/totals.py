@@ -16,8 +16,8 @@ import xarray as xr
 from soilbench.analysis import scores
 # moved to soilbench.analysis.partition (all Rh → Rs conversions live there); kept for callers of the old name
 from soilbench.analysis.partition import rs_from_rh_bl2004  # noqa: F401
+from soilbench.quantities import G_PER_PG
 
-G_PER_PG = 1e15
 
 
 def region_weights(area_m2: xr.DataArray, masks: Mapping[str, xr.DataArray]) -> xr.DataArray:

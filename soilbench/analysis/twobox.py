@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from soilbench.quantities import G_PER_PG, KG_PER_PG
+
 #: observation-based global turnover times (mean, sd) in yr: He et al. 2021 (veg), seed 000 (soil)
 TAU_VEG_OBS_YR = (10.3, 1.4)
 TAU_SOIL_OBS_YR = (38.3, 11.0)
 CORRECTION_PERIOD = (1982, 2018)
 MIN_TAU_YR = 1.0
-G_PER_PG = 1.0e15
-KG_PER_PG = 1.0e12
 QUANTITIES = ("cTotal", "cVeg", "cSoil")
 VARIANTS = ("original", "emulated", "constrained")
 

@@ -17,7 +17,7 @@ import xarray as xr
 from scipy import stats
 
 from soilbench.analysis import scores
-from soilbench.analysis.totals import G_PER_PG
+from soilbench.quantities import G_PER_PG
 
 
 def band_edges(width_deg: float = 5.0) -> np.ndarray:

@@ -24,8 +24,8 @@ import pandas as pd
 
 from soilbench.data import REFERENCE_DIR
 from soilbench.errors import SoilbenchError
+from soilbench.quantities import G_PER_PG
 
-G_PER_PG = 1e15
 CMIP6_COLUMNS = ["year", "variable", "experiment", "ensemble", "model", "units", "value"]
 LITERATURE_COLUMNS = ["id", "estimate", "category", "value", "lower", "upper", "uncertainty_kind",
                       "period_start", "period_end", "source"]
