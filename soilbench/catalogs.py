@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from soilbench import atomic, data
+from soilbench import atomic, data, yamlsafe
 from soilbench.errors import SoilbenchError, UnsafeCatalog
 from soilbench.quantities import QUANTITIES
 
@@ -139,16 +139,6 @@ _PLACEHOLDER = re.compile(r"\{(%s)\}" % "|".join(PLACEHOLDERS))
 _DATA_REF = re.compile(r"\{data\(([^(){}]+)\)\}")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _GLOB_CHARS = re.compile(r"[*?\[]")
-
-
-class _NoAliasSafeLoader(yaml.SafeLoader):
-    """yaml's safe loader that also refuses anchors/aliases (exponential 'billion laughs')."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(None, None, "YAML aliases are not allowed", event.start_mark)
-        return super().compose_node(parent, index)
 
 
 @dataclass
@@ -393,7 +383,7 @@ def _load_yaml(path: Path) -> Any:
     if size > MAX_CATALOG_BYTES:
         raise _refuse(str(path), f"catalog is {size} bytes, more than the {MAX_CATALOG_BYTES} allowed")
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasSafeLoader)  # noqa: S506 (safe loader subclass)
+        return yamlsafe.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise _refuse(str(path), f"not plain YAML data ({' '.join(str(err).split())})") from err
     except UnicodeDecodeError as err:
