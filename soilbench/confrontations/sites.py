@@ -33,10 +33,10 @@ DAILY_UNITS = "g m-2 day-1"
 
 
 def _fetch(dataset_id: str, data_dir) -> Any:
-    """Local path of a registered dataset (kept in one place: the registry decides where files live)."""
-    from soilbench.data import fetch
+    """Local path of a registered dataset or of a site table registered in a catalog."""
+    from soilbench.catalogs import reference_file
 
-    return fetch(dataset_id, data_dir=data_dir)
+    return reference_file(dataset_id, data_dir=data_dir)
 
 
 def _climate_groups(map_id: str | None, data_dir, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
