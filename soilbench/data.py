@@ -38,6 +38,7 @@ from typing import Any
 import pooch
 import yaml
 
+from soilbench import yamlsafe
 from soilbench.errors import DataNotAvailable, SoilbenchError
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ _hash_lock = threading.Lock()
 @functools.lru_cache(maxsize=4)
 def _load_registry(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamlsafe.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise SoilbenchError(path, f"cannot read the data registry: {' '.join(str(err).split())}") from err
     if not isinstance(document, dict) or not isinstance(document.get("datasets"), list):
@@ -112,7 +113,7 @@ def _check_relative_file(file: str, where: str) -> None:
 @functools.lru_cache(maxsize=4)
 def _declares_synthetic(path: Path) -> bool:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamlsafe.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise SoilbenchError(path, f"cannot read the synthetic registry: {' '.join(str(err).split())}") from err
     return isinstance(document, dict) and document.get("synthetic") is True

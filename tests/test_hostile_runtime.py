@@ -262,6 +262,17 @@ def test_one_unusable_catalog_model_fails_alone(world, capsys):
     assert "Traceback" not in err
 
 
+def test_an_unusable_catalog_model_named_by_id_fails_alone(world, capsys, monkeypatch):
+    monkeypatch.setenv(catalogs.CATALOGS_ENV, str(_three_models(world)))
+    out = world / "out"
+    code, _, err = run_cli(capsys, *_run_args(world, out, "m1", "m3"))
+    assert code == 1, err
+    status = pd.read_csv(out / "status.csv").set_index("model")["status"].to_dict()
+    assert {k: v for k, v in status.items() if k != "references"} == {"M1": "ok", "M3": "error"}
+    code, _, err = run_cli(capsys, *_run_args(world, out, "m3"))
+    assert_one_line_error(code, err, "no file matches")
+
+
 def test_a_catalog_whose_every_model_is_unusable_is_one_line(world, capsys):
     catalog = _three_models(world, missing=("m1", "m2", "m3"))
     code, _, err = run_cli(capsys, *_run_args(world, world / "out", str(catalog)))

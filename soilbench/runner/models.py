@@ -198,6 +198,8 @@ def resolve_models(
             specs.append(ModelSpec(name=name, paths=(str(path.resolve()),), period=period))
         else:
             specs.append(_resolve_id(argument, data_dir, period))
+    if specs and all(spec.error for spec in specs):
+        raise SoilbenchError(None, specs[0].error)  # nothing to score: say why now
     names = [spec.name for spec in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -217,7 +219,7 @@ def _resolve_id(identifier: str, data_dir: str | os.PathLike | None, period: tup
         if entries[identifier].kind != "model":
             raise SoilbenchError(identifier, f"catalog entry is a {entries[identifier].kind} reference, not a model",
                                  "--models")
-        return _spec_from_entry(entries[identifier], data_dir, period)
+        return _usable_or_failed(entries[identifier], data_dir, period)
 
     if identifier in data.registry():
         path = data.fetch(identifier, data_dir=data_dir)
