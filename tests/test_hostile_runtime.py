@@ -154,6 +154,15 @@ def test_report_with_unusable_out_is_one_line(world, capsys, case):
     assert_one_line_error(code, err, str(out))
 
 
+@pytest.mark.parametrize("command", ["demo", "compare"])
+def test_other_commands_with_an_out_that_is_a_file_are_one_line(world, capsys, command):
+    out, _ = _out_is_a_file(world)
+    argv = ["demo", "--out", str(out), "--quiet"] if command == "demo" else \
+        ["compare", str(world), str(world), "--out", str(out), "--no-progress"]
+    code, _, err = run_cli(capsys, *argv)
+    assert_one_line_error(code, err, str(out), "--out")
+
+
 def test_run_into_an_immutable_directory_is_one_line(world, capsys):
     out = world / "frozen"
     out.mkdir()
