@@ -45,8 +45,7 @@ DEFAULT_CONFIG = CONFRONTATIONS_DIR / "default.yaml"
 MAX_DEFINITION_BYTES = 1 << 20
 #: options that ``null`` switches off whatever their default (the site filters; docs/sites.md).
 #: A type may add its own with a class attribute ``nullable_options``.
-NULLABLE_OPTIONS = frozenset({"period", "min_years_of_data", "manipulation", "exclude_methods", "outlier_sd",
-                              "climate_map"})
+NULLABLE_OPTIONS = frozenset({"min_years_of_data", "manipulation", "exclude_methods", "outlier_sd", "climate_map"})
 
 TOP_KEYS = {"name", "description", "confrontations"}
 CONFRONTATION_KEYS = {"name", "type", "references", "weight", "options", "description"}
@@ -300,6 +299,9 @@ def option_type_problem(value: Any, default: Any, nullable: bool) -> str | None:
         if not isinstance(value, list):
             return f"must be a list, not {_kind(value)} ({value!r})"
         items = {type(item) for item in default}
+        numeric = bool(default) and all(isinstance(i, (int, float)) and not isinstance(i, bool) for i in default)
+        if numeric and len(value) != len(default):  # numeric lists are pairs: ranges, periods, draws
+            return f"must be a list of {len(default)} numbers, got {value!r}"
         for item in value:
             problem = option_type_problem(item, default[0], False) if len(items) == 1 else None
             if problem:

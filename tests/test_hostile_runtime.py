@@ -307,6 +307,12 @@ BAD_OPTIONS = {
     "max_distance-bool": ({"max_distance_km": True}, "max_distance_km", "finite number"),
     "manipulation-number": ({"manipulation": 0}, "manipulation", "must be text"),
 }
+TURNOVER_OPTIONS = {
+    "tau_range-one-number": ({"tau_range_yr": [1.0]}, "tau_range_yr", "list of 2 numbers"),
+    "draws-fraction": ({"twobox_draws": [100.5, 100]}, "twobox_draws", "an integer"),
+    "twobox-text": ({"twobox": "no"}, "twobox", "true/false"),
+    "period-null": ({"period": None}, "period", "not null"),
+}
 
 
 @pytest.mark.parametrize("case", BAD_OPTIONS)
@@ -318,6 +324,17 @@ def test_option_types_are_checked(tmp_path, case):
         config.load_benchmark(path, known={"srdb-v5-data"})
     assert info.value.variable.endswith(f"options.{key}") and problem in info.value.problem
     assert str(path) in info.value.one_line()
+
+
+@pytest.mark.parametrize("case", TURNOVER_OPTIONS)
+def test_turnover_option_types_are_checked(tmp_path, case):
+    options, key, problem = TURNOVER_OPTIONS[case]
+    path = tmp_path / "bench.yaml"
+    path.write_text(yaml.safe_dump({"name": "t", "confrontations": [
+        {"name": "tau", "type": "turnover", "references": ["hwsd-ncscd-soilc", "cardamom-rh"], "options": options}]}))
+    with pytest.raises(ConfigError) as info:
+        config.load_benchmark(path, known={"hwsd-ncscd-soilc", "cardamom-rh"})
+    assert info.value.variable.endswith(f"options.{key}") and problem in info.value.problem
 
 
 def test_switching_filters_off_with_null_is_still_allowed(tmp_path):
