@@ -313,7 +313,12 @@ def option_type_problem(value: Any, default: Any, nullable: bool) -> str | None:
         return None
     if ok:
         return None
-    what = "a finite number" if isinstance(default, float) else "an integer" if isinstance(default, int) and not isinstance(default, bool) else _kind(default)
+    if isinstance(default, float):
+        what = "a finite number"
+    elif isinstance(default, int) and not isinstance(default, bool):
+        what = "an integer"
+    else:
+        what = _kind(default)
     return f"must be {what}, not {_kind(value)} ({value!r})"
 
 

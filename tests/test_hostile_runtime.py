@@ -549,6 +549,19 @@ def test_a_missing_required_column_is_one_line_naming_it(tmp_path, layout, colum
     assert "\n" not in info.value.one_line()
 
 
+def test_an_rs_only_annual_table_is_enough_for_rs(tmp_path):
+    table = srdb_table()
+    table.to_csv(tmp_path / "both.csv", index=False)
+    table.drop(columns=["Rh_annual"]).to_csv(tmp_path / "rs-only.csv", index=False)
+    rs_only = site_loaders.load_srdb_annual(tmp_path / "rs-only.csv", "rs")
+    both = site_loaders.load_srdb_annual(tmp_path / "both.csv", "rs", require_rs_above_rh=False)
+    pd.testing.assert_frame_equal(rs_only.records, both.records)
+    assert rs_only.filter_counts.set_index("step").loc["rs_above_rh", "removed"] == 0
+    with pytest.raises(SoilbenchError) as info:
+        site_loaders.load_srdb_annual(tmp_path / "rs-only.csv", "rh")
+    assert info.value.variable == "Rh_annual"
+
+
 def test_two_columns_that_could_be_the_same_one_are_refused(tmp_path):
     table = srdb_table().rename(columns={"Latitude": "Lat"})
     table["Site_latitude"] = table["Lat"]

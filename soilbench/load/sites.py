@@ -271,9 +271,14 @@ def load_srdb_annual(
     if quantity not in SRDB_ANNUAL_COLUMNS:
         raise SoilbenchError(path, f"quantity must be one of {sorted(SRDB_ANNUAL_COLUMNS)}, got {quantity!r}")
     value_column = SRDB_ANNUAL_COLUMNS[quantity]
+    other_column = SRDB_ANNUAL_COLUMNS["rs" if quantity == "rh" else "rh"]
     needed = ["Record_number", "Study_number", "Site_ID", "Latitude", "Longitude", "Study_midyear",
-              "YearsOfData", "Manipulation", "Meas_method", "Rs_annual", "Rh_annual"]
-    frame = read_site_csv(path, needed)
+              "YearsOfData", "Manipulation", "Meas_method", value_column]
+    frame = read_site_csv(path, needed, optional_columns=[other_column])
+    if other_column not in frame.columns:  # e.g. an Rs-only table: the Rs > Rh check has no pairs
+        log.info("%s: no %s column; the %s > %s check removes nothing", Path(path).name, other_column,
+                 "Rs_annual", "Rh_annual")
+        frame[other_column] = np.nan
     for column in ("Latitude", "Longitude", "Study_midyear", "YearsOfData", "Rs_annual", "Rh_annual"):
         frame[column] = _numeric(frame, column)
     flog = _FilterLog(frame, str(path), "Study_number")
