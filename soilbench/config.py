@@ -120,6 +120,22 @@ def catalog_reference_ids() -> set[str]:
     return {entry_id for entry_id, entry in all_entries().items() if entry.kind != "model"}
 
 
+def _site_table_kinds() -> tuple[str, ...]:
+    from soilbench.catalogs import SITE_TABLE_KINDS
+
+    return SITE_TABLE_KINDS
+
+
+def catalog_only_references() -> dict[str, str]:
+    """id → kind of the catalog reference entries that are not registered files (a user's own tables)."""
+    from soilbench.catalogs import all_entries
+    from soilbench.data import registry
+
+    registered = registry()
+    return {entry_id: entry.kind for entry_id, entry in all_entries().items()
+            if entry.kind != "model" and entry_id not in registered and not entry.registry_id}
+
+
 def known_references(extra: Iterable[str] = ()) -> set[str]:
     """Every reference id a definition may name, apart from type-specific built-ins: the data
     registry, the catalogs, and the gridded references the loader derives from registered files
@@ -176,10 +192,11 @@ def parse_benchmark(document: Any, source: str, known: Iterable[str] | None = No
     if not isinstance(entries, list) or not entries:
         raise ConfigError(source, "'confrontations' must be a non-empty list", "confrontations")
     known_ids = known_references() if known is None else set(known)
+    user_tables = catalog_only_references() if known is None else {}
     specs: list[ConfrontationSpec] = []
     seen: set[str] = set()
     for position, entry in enumerate(entries):
-        spec = _parse_confrontation(entry, f"confrontations[{position}]", source, known_ids)
+        spec = _parse_confrontation(entry, f"confrontations[{position}]", source, known_ids, user_tables)
         if spec.name in seen:
             raise ConfigError(source, f"confrontation name {spec.name!r} is used twice", f"confrontations[{position}].name")
         seen.add(spec.name)
@@ -187,7 +204,8 @@ def parse_benchmark(document: Any, source: str, known: Iterable[str] | None = No
     return Benchmark(name=name, source=source, confrontations=tuple(specs), description=description)
 
 
-def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str]) -> ConfrontationSpec:
+def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str],
+                         user_tables: dict[str, str] | None = None) -> ConfrontationSpec:
     if not isinstance(entry, dict):
         raise ConfigError(source, "each confrontation must be a mapping", where)
     _reject_unknown(entry, CONFRONTATION_KEYS, source, where)
@@ -233,6 +251,17 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
                 source,
                 f"unknown reference {reference!r}: not in the data registry, the catalogs or the built-in "
                 f"references of type {kind!r}",
+                f"{where_named}.references",
+            )
+        table_kind = (user_tables or {}).get(reference)
+        if table_kind is not None and reference not in builtin_references(cls) and not (
+            getattr(cls, "reads_site_tables", False) and table_kind in _site_table_kinds()
+        ):
+            # accepted here, it would fail in every task with "unknown dataset id"
+            raise ConfigError(
+                source,
+                f"reference {reference!r} is a {table_kind} entry of a user catalog; type {kind!r} reads only "
+                f"registered references (a user's catalog table can be the reference of the site types)",
                 f"{where_named}.references",
             )
 

@@ -570,6 +570,21 @@ def test_two_columns_that_could_be_the_same_one_are_refused(tmp_path):
         site_loaders.load_srdb_annual(tmp_path / "t.csv")
 
 
+@pytest.mark.parametrize("kind,reference,ok", [
+    ("srdb_annual", "my-srdb", True), ("daily_rh", "my-monthly", True),
+    ("srdb_annual", "my-grid", False), ("global_totals", "my-srdb", False), ("zonal_means", "my-grid", False),
+])
+def test_user_catalog_references_are_accepted_only_by_types_that_read_them(user_tables, kind, reference, ok):
+    options = {"climate_map": None} if kind in ("srdb_annual", "daily_rh") else {}
+    document = {"name": "t", "confrontations": [{"name": "c", "type": kind, "references": [reference],
+                                                 "options": options}]}
+    if ok:
+        assert config.parse_benchmark(document, "bench.yaml").confrontations[0].references == (reference,)
+    else:
+        with pytest.raises(ConfigError, match=f"'{reference}' is a .* entry of a user catalog"):
+            config.parse_benchmark(document, "bench.yaml")
+
+
 @pytest.mark.parametrize("reference,problem", [("my-grid", "cannot be a site table"), ("my-two", "one CSV file"),
                                                 ("no-such-table", "unknown dataset id")])
 def test_unusable_site_references_are_one_line(user_tables, reference, problem):

@@ -88,6 +88,9 @@ class _SiteConfrontation(Confrontation):
     field is read again at the right cells, with the same results.
     """
 
+    #: the reference may be a site table of a user's catalog (soilbench.catalogs.reference_file)
+    reads_site_tables: ClassVar[bool] = True
+
     def _field(self, model: xr.Dataset) -> tuple[xr.DataArray, list[str]]:
         """The compared model field at full time resolution, and notes (each subclass its own)."""
         raise NotImplementedError
