@@ -34,7 +34,19 @@ def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
 
 
 def current_umask() -> int:
-    """The process umask (reading it means setting it; it is put back at once)."""
+    """The process umask.
+
+    Read from ``/proc/self/status`` where there is one: the portable way, setting it and putting
+    it back, would briefly change it for every thread of the process (a dask worker's threads
+    write files too).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

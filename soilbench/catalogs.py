@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -583,8 +584,6 @@ def entry_sha256(entry_id: str, data_dir: str | os.PathLike | None = None) -> st
         return None
     if len(paths) == 1:
         return data.sha256_of(paths[0])
-    import hashlib
-
     return hashlib.sha256("\n".join(data.sha256_of(p) for p in paths).encode()).hexdigest()
 
 

@@ -34,9 +34,9 @@ from typing import Any
 
 import yaml
 
+from soilbench import yamlsafe
 from soilbench.confrontations.base import Confrontation, confrontation_class
 from soilbench.data import PROJECT_ROOT
-from soilbench import yamlsafe
 from soilbench.errors import ConfigError, SoilbenchError
 
 CONFRONTATIONS_DIR = PROJECT_ROOT / "confrontations"

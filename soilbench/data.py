@@ -337,14 +337,14 @@ def fetch(
         # the registered sha256 is that of a reformatted file: the upstream URL can never match it
         raise DataNotAvailable(
             f"dataset '{dataset_id}'",
-            f"not in {directory}{_kept_note(target, dataset_id)} and cannot be downloaded as is "
+            f"not in {directory}{_kept_note(target)} and cannot be downloaded as is "
             f"(derived from {url}: {record['derived_from']}); "
             f"{seed_hint}",
         )
     if not allow_download:
         raise DataNotAvailable(
             f"dataset '{dataset_id}'",
-            f"not in {directory}{_kept_note(target, dataset_id)} and downloads are disabled; get it from {url} and {seed_hint}",
+            f"not in {directory}{_kept_note(target)} and downloads are disabled; get it from {url} and {seed_hint}",
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s from %s", dataset_id, url)
@@ -364,7 +364,7 @@ def fetch(
         staging.unlink(missing_ok=True)  # ours, and unverified
         reason = " ".join(str(err).split())[:200] or type(err).__name__
         raise DataNotAvailable(
-            f"dataset '{dataset_id}'", f"download from {url} failed ({reason}){_kept_note(target, dataset_id)}; {seed_hint}"
+            f"dataset '{dataset_id}'", f"download from {url} failed ({reason}){_kept_note(target)}; {seed_hint}"
         ) from err
     problem = verify(staging, dataset_id)
     if problem is not None:  # pooch checked it already; belt and braces for a racing writer
@@ -378,7 +378,7 @@ def fetch(
     return target
 
 
-def _kept_note(target: Path, dataset_id: str) -> str:
+def _kept_note(target: Path) -> str:
     """For an error message: what happened to a mismatching file at the target (nothing)."""
     if not target.is_file():
         return ""
