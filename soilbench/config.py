@@ -260,8 +260,8 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
             # accepted here, it would fail in every task with "unknown dataset id"
             raise ConfigError(
                 source,
-                f"reference {reference!r} is a {table_kind} entry of a user catalog; type {kind!r} reads only "
-                f"registered references (a user's catalog table can be the reference of the site types)",
+                f"reference {reference!r} is a {table_kind} entry of a catalog, not a registered file; type "
+                f"{kind!r} cannot read it (a catalog's site table is a reference of the site types only)",
                 f"{where_named}.references",
             )
 

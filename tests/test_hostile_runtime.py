@@ -581,7 +581,7 @@ def test_user_catalog_references_are_accepted_only_by_types_that_read_them(user_
     if ok:
         assert config.parse_benchmark(document, "bench.yaml").confrontations[0].references == (reference,)
     else:
-        with pytest.raises(ConfigError, match=f"'{reference}' is a .* entry of a user catalog"):
+        with pytest.raises(ConfigError, match=f"'{reference}' is a .* entry of a catalog, not a registered file"):
             config.parse_benchmark(document, "bench.yaml")
 
 
