@@ -145,6 +145,17 @@ def test_run_with_unusable_out_is_one_line(world, capsys, case):
     assert_one_line_error(code, err, str(out), needle)
 
 
+def test_python_m_soilbench_with_out_a_file_prints_no_traceback(world):
+    import sys
+
+    out, _ = _out_is_a_file(world)
+    done = subprocess.run([sys.executable, "-m", "soilbench", *_run_args(world, out, _model(world))],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [f"soilbench: error: {out}: variable '--out': is a file, not a "
+                                                "directory; give a directory for the outputs"]
+
+
 @pytest.mark.parametrize("case", OUT_CASES)
 def test_report_with_unusable_out_is_one_line(world, capsys, case):
     results = world / "results"
