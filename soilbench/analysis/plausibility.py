@@ -75,34 +75,47 @@ def global_total_flags(quantity: str, total: float) -> list[Flag]:
                  f"{low:g}-{high:g} {units}")]
 
 
+def _implied_areas(cell_area: xr.DataArray) -> np.ndarray | None:
+    """Areas (m²) of the cells a grid's centres imply (edges halfway between centres, ends
+    mirrored, latitudes clipped at the poles); None for a grid of one row or column."""
+    lat = np.asarray(cell_area["lat"].values, float)
+    lon = np.asarray(cell_area["lon"].values, float)
+    if lat.size < 2 or lon.size < 2:
+        return None
+    lat_edges = cell_bounds(lat, 90.0)
+    lon_edges = cell_bounds(lon)
+    return sphere_cell_area(np.column_stack([lat_edges[:-1], lat_edges[1:]]),
+                            np.column_stack([lon_edges[:-1], lon_edges[1:]]))
+
+
 def tiling_ratio(cell_area: xr.DataArray) -> float:
-    """Σ cell areas / Σ areas of the cells a grid's centres imply (edges halfway between centres).
+    """Σ cell areas / Σ areas of the cells a grid's centres imply.
 
     About 1 when the cells tile the space between their centres; well below 1 when the cell
     areas (from the file's bounds or ``areacella``) belong to a finer grid the centres were
     picked from (e.g. every second row and column: 0.25). NaN for a grid of one row or column.
+    A file without bounds or areas gets areas from its centres (``soilbench.load.grid``), so
+    this can only flag what the file states.
     """
-    lat = np.asarray(cell_area["lat"].values, float)
-    lon = np.asarray(cell_area["lon"].values, float)
-    if lat.size < 2 or lon.size < 2:
+    implied = _implied_areas(cell_area)
+    if implied is None:
         return float("nan")
-    lat_edges = cell_bounds(lat, 90.0)
-    lon_edges = cell_bounds(lon)
-    implied = sphere_cell_area(np.column_stack([lat_edges[:-1], lat_edges[1:]]),
-                               np.column_stack([lon_edges[:-1], lon_edges[1:]]))
     given = np.asarray(cell_area.transpose("lat", "lon").values, float)
     ok = np.isfinite(given)
     return float(given[ok].sum() / implied[ok].sum()) if ok.any() else float("nan")
 
 
 def grid_flags(cell_area: xr.DataArray, model: str = "the model") -> list[Flag]:
-    """Flags for a grid whose cells leave gaps between them or cover little of the globe."""
+    """Flags for a grid whose cells leave gaps between them, or whose extent (the area between
+    its outermost cell centres' implied edges) covers little of the globe."""
     flags = []
     ratio = tiling_ratio(cell_area)
     if np.isfinite(ratio) and ratio < MIN_TILING_RATIO:
         flags.append(Flag("grid_gaps", f"{model}'s cells cover {ratio:.0%} of the area between their centres: "
                           "the grid looks like a subsample of a finer grid (cell bounds leave gaps)"))
-    covered = float(cell_area.sum()) / SPHERE_AREA_M2
+    implied = _implied_areas(cell_area)
+    extent = float(cell_area.sum()) if implied is None else float(implied.sum())
+    covered = extent / SPHERE_AREA_M2
     if covered < MIN_GLOBE_FRACTION:
         flags.append(Flag("partial_grid", f"{model}'s grid covers {covered:.1%} of the globe"))
     return flags
