@@ -463,7 +463,8 @@ def test_daily_confrontation_with_a_period_mean_model(site_files):
     # no time variation: the RMSE score would be e^-1 in every study, a third of the overall for nothing
     assert np.isnan(value["RMSE score"])
     assert value["overall score"] == pytest.approx((value["share well estimated"] + value["bias score"]) / 2)
-    assert value["n missing components"] == 2
+    completeness = result.scalars[result.scalars["analysis"] == "completeness"].set_index("name")["value"]
+    assert completeness["components not applicable"] == 2 and completeness["missing components"] == 0
     assert any("RMSE score not applicable" in note for note in result.notes)
     (incomplete,) = [f for f in result.flags if f.code == "overall_incomplete"]
     assert "RMSE score" in incomplete.message and "seasonal cycle score" in incomplete.message
@@ -471,6 +472,17 @@ def test_daily_confrontation_with_a_period_mean_model(site_files):
     assert period["model"] == [2000, 2004] and period["compared"] == [2000, 2004]
     assert period["references"] == {"mgrhd": [2001, 2012]} and "no sub-annual time axis" in period["fallback"]
     assert result.comparison["quantity"] == "rh" and result.comparison["units"] == "g m-2 day-1"
+
+
+def test_daily_overall_leaves_out_what_does_not_apply_and_counts_missing_as_zero():
+    from soilbench.confrontations.sites import _daily_overall
+
+    parts = {"share well estimated": 0.6, "bias score": 0.8, "RMSE score": np.nan, "seasonal cycle score": np.nan}
+    assert _daily_overall(parts, sub_annual=False) == (pytest.approx(0.7), [], ["RMSE score", "seasonal cycle score"])
+    # a sub-annual model is expected to have every component: a missing one cannot raise its overall
+    overall, missing, not_applicable = _daily_overall({**parts, "RMSE score": 0.5}, sub_annual=True)
+    assert overall == pytest.approx((0.6 + 0.8 + 0.5 + 0.0) / 4)
+    assert missing == ["seasonal cycle score"] and not_applicable == []
 
 
 def test_annual_confrontation_end_to_end(site_files):

@@ -50,15 +50,6 @@ def seasonal_cycle_score(peak_shift_days: ArrayLike, days_per_year: float = 365.
     return (1.0 + np.cos(2.0 * np.pi * np.asarray(peak_shift_days) / days_per_year)) / 2.0
 
 
-def amplitude_ratio_score(model_amplitude: ArrayLike, reference_amplitude: ArrayLike) -> ArrayLike:
-    """``min(A_m, A_r) / max(A_m, A_r)`` of two seasonal amplitudes: 1 when equal, 0.5 for half or
-    double, 0 for a flat cycle; NaN when both are flat (nothing to compare)."""
-    low = np.minimum(np.abs(model_amplitude), np.abs(reference_amplitude))
-    high = np.maximum(np.abs(model_amplitude), np.abs(reference_amplitude))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(high > 0, low / np.where(high > 0, high, 1.0), np.nan)
-
-
 def area_weighted_mean(score: xr.DataArray, area: xr.DataArray, mask: xr.DataArray | None = None) -> float:
     """Area-weighted mean of a per-cell score over valid cells (and ``mask`` if given)."""
     weights = area.where(score.notnull(), 0.0)
@@ -66,12 +57,6 @@ def area_weighted_mean(score: xr.DataArray, area: xr.DataArray, mask: xr.DataArr
         weights = weights.where(mask, 0.0)
     total = float(weights.sum())
     return float((score.fillna(0.0) * weights).sum() / total) if total > 0 else float("nan")
-
-
-def missing_components(scores: Mapping[str, float]) -> list[str]:
-    """Names of the components of an overall score that have no value (NaN): the overall leaves
-    them out, and the confrontation must say it is incomplete (a row and a flag)."""
-    return [name for name, value in scores.items() if not np.isfinite(value)]
 
 
 def overall_score(scores: Mapping[str, float], weights: Mapping[str, float] | None = None) -> float:

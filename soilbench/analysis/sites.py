@@ -620,8 +620,10 @@ def cycle_score(peak_shift_days: float, model_amplitude: float, observed_amplitu
     - cycle score: their product. A flat model (A_m = 0) scores 0 whatever its timing; NaN when
       the observations have no cycle or the group was not scored (too few months).
     """
-    amplitude = float(scores.amplitude_ratio_score(model_amplitude, observed_amplitude)) if np.isfinite(
-        model_amplitude + observed_amplitude) and observed_amplitude > 0 else np.nan
+    if np.isfinite(model_amplitude + observed_amplitude) and observed_amplitude > 0:
+        amplitude = float(min(abs(model_amplitude), observed_amplitude) / max(abs(model_amplitude), observed_amplitude))
+    else:
+        amplitude = np.nan  # the observations have no cycle, or the group was not scored
     timing = float(scores.seasonal_cycle_score(peak_shift_days)) if np.isfinite(peak_shift_days) else np.nan
     if amplitude == 0.0:
         combined = 0.0  # no cycle at all: nothing to time

@@ -78,6 +78,24 @@ def _check_options(options: dict[str, Any], allowed: dict[str, tuple], name: str
                               f"got {options[key]!r}", f"options.{key}")
 
 
+#: daily_rh's components that need a sub-annual model (a climatology is constant within a study)
+SUB_ANNUAL_COMPONENTS = ("RMSE score", "seasonal cycle score")
+
+
+def _daily_overall(score_values: dict[str, float], sub_annual: bool) -> tuple[float, list[str], list[str]]:
+    """daily_rh's overall score by the missing-component rule (``docs/sites.md``): components that do
+    not apply to the model (:data:`SUB_ANNUAL_COMPONENTS` without a sub-annual axis) are left out;
+    every other component is expected, and a missing (NaN) one counts as 0.
+
+    Returns the overall score, the missing components and the components not applicable.
+    """
+    not_applicable = [] if sub_annual else [k for k in SUB_ANNUAL_COMPONENTS if k in score_values]
+    expected = {k: v for k, v in score_values.items() if k not in not_applicable}
+    missing = [k for k, v in expected.items() if not np.isfinite(v)]
+    overall = float(np.mean([v if np.isfinite(v) else 0.0 for v in expected.values()])) if expected else np.nan
+    return overall, missing, not_applicable
+
+
 class _SiteConfrontation(Confrontation):
     """Shared staging: the site file is ``references[0]``; climate groups from ``climate_map``.
 
@@ -491,14 +509,19 @@ class DailyRh(_SiteConfrontation):
                         "RMSE score": rmse_score, "seasonal cycle score": cycle_score}
         for key, value in score_values.items():
             add(key, value, kind="score", analysis_name="scores")
-        add("overall score", scores.overall_score(score_values), kind="score", analysis_name="overall")
-        missing = scores.missing_components(score_values)
-        add("n missing components", len(missing), analysis_name="overall")
+        overall, missing, not_applicable = _daily_overall(score_values, sub_annual)
+        add("overall score", overall, kind="score", analysis_name="overall")
+        add("missing components", len(missing), analysis_name="completeness")
+        add("components not applicable", len(not_applicable), analysis_name="completeness")
         flags = self._flags(model, valid)
         if missing:
-            why = " (the model has no sub-annual time axis)" if not sub_annual else ""
-            flags.append(Flag("overall_incomplete", f"overall score is the mean of {len(score_values) - len(missing)} "
-                              f"of {len(score_values)} components; missing: {', '.join(missing)}{why}"))
+            notes.append(f"incomplete: {', '.join(missing)} missing; counted as 0 in the overall score")
+        if missing or not_applicable:
+            used = len(score_values) - len(not_applicable)
+            parts = ([f"{', '.join(not_applicable)} not applicable (the model has no sub-annual time axis)"]
+                     if not_applicable else []) + ([f"{', '.join(missing)} missing, counted as 0"] if missing else [])
+            flags.append(Flag("overall_incomplete", f"overall score over {used} of {len(score_values)} components: "
+                              + "; ".join(parts)))
         scalars = scalar_rows(rows, **self._rows(model_name))
 
         study_columns = ["study", "site", "lat", "lon", "n", "p_value", "mean_error", "class", "n_locations",
