@@ -257,6 +257,11 @@ def make_results(root: str | Path, seed: int = 0, synthetic: bool = True) -> Pat
                                  "period": CLIMATOLOGY_PERIOD if model == "CLM5" else PERIOD}
             if (confrontation, model) == FLAGGED[:2]:
                 result.flags = [FLAGGED[2]]
+            if spec["kind"] == "daily_rh_sites":  # a component no model has: shown as missing, not dropped
+                missing = scalar_rows([{"reference": "mgrhd", "region": "global", "analysis": "scores",
+                                        "name": "RMSE score", "type": "score", "units": "1", "value": np.nan}],
+                                      model=model, confrontation=confrontation)
+                result.scalars = pd.concat([result.scalars, missing], ignore_index=True)
             result.save(directory, meta)
             all_scalars.append(result.scalars)
             status.append({"confrontation": confrontation, "model": model, "status": "ok", "error": ""})

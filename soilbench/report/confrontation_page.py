@@ -102,7 +102,8 @@ class ConfrontationPage:
                          & (scalars["model"].isin(list(self.conf.tasks)))]
         if scores.empty:
             return {"columns": [], "rows": []}
-        matrix = scores.pivot_table(index="model", columns="name", values="value", aggfunc="mean")
+        # dropna=False: a component no model has (NaN) still gets its column, shown as missing
+        matrix = scores.pivot_table(index="model", columns="name", values="value", aggfunc="mean", dropna=False)
         order = ["overall score"] if "overall score" in matrix.columns else []
         columns = order + [c for c in matrix.columns if c not in order]
         matrix = matrix[columns]
