@@ -1,5 +1,7 @@
 """Plausibility flags and the period rule: pure functions, and what the confrontations save."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,6 +57,7 @@ def test_land_area_and_total_flags():
     assert plausibility.land_area_flags(0.6e14, 1e14, "ref") == []
     (flag,) = plausibility.land_area_flags(1e12, 1e14, "ref")
     assert flag.code == "small_land_area" and "1.0%" in flag.message
+    assert "less than 0.1%" in plausibility.land_area_flags(0.0, 1e14, "ref")[0].message
     assert plausibility.global_total_flags("rh", 55.0) == []
     assert plausibility.global_total_flags("rh", 0.0)[0].code == "total_out_of_range"
     assert plausibility.global_total_flags("rh", float("nan"))[0].code == "total_out_of_range"
@@ -105,3 +108,34 @@ def test_flags_round_trip_and_bad_entries_are_skipped(tmp_path):
     meta, loaded = load_result(result.save(tmp_path, {"model": "m"}))
     assert meta["flags"] == [{"code": "grid_gaps", "message": "gaps"}] and loaded.flags == result.flags
     assert saved_flags({"flags": [{"message": "no code"}, "text", {"code": "x"}]}) == [Flag("x", "")]
+
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data not available at {SHARED_DATA}")
+def test_a_2x2_block_of_the_real_testbed_grid_is_flagged_against_cardamom(tmp_path):
+    """The issue's case on real files: a 2 x 2 block of a real model grid holding one land cell,
+    written as a file and loaded like any model, is flagged; the full testbed model is not."""
+    import xarray as xr
+
+    from soilbench.confrontations import confrontation_class
+    from soilbench.load import load_model
+
+    source = SHARED_DATA / "testbed" / "casaclm_pool_flux_2000-2010_mean.nc"
+    full = load_model(source, name="CASA-CNP")
+    valid = (full["rh"].notnull() & (full["land_fraction"] > 0.5)).values
+    ilat, ilon = next((i, j) for i in range(10, valid.shape[0] - 11) for j in range(valid.shape[1] - 1)
+                      if valid[i:i + 2, j:j + 2].sum() == 1)
+    raw = xr.open_dataset(source, decode_times=False)
+    block = raw.sel(lat=full["lat"].values[ilat:ilat + 2], lon=full["lon"].values[ilon:ilon + 2] % 360, method="nearest")
+    path = tmp_path / "one-cell_2000-2010_mean.nc"
+    block.to_netcdf(path)
+    model = load_model(path, name="one-cell")
+    conf = confrontation_class("global_totals")("rh-global-totals", ["cardamom-rh", "literature-rh"], {},
+                                                data_dir=SHARED_DATA)
+    conf.stage_data()
+    codes = {f.code for f in conf.confront(model).flags}
+    assert {"small_land_area", "partial_grid", "total_out_of_range"} <= codes
+    assert conf.confront(full).flags == []

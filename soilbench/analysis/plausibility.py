@@ -43,6 +43,11 @@ SPHERE_AREA_M2 = 4.0 * np.pi * EARTH_RADIUS_M**2
 ICE_FREE_LAND_M2 = 1.33e14
 
 
+def _percent(fraction: float) -> str:
+    """A share for people: "12.3%", and "less than 0.1%" rather than a misleading "0.0%"."""
+    return f"{fraction:.1%}" if fraction >= 0.001 else "less than 0.1%"
+
+
 def valid_land_area_m2(values: xr.DataArray, cell_area: xr.DataArray, land_fraction: xr.DataArray) -> float:
     """Σ cell area × land fraction over the cells where ``values`` has a value (any time step)."""
     valid = values.notnull()
@@ -59,7 +64,7 @@ def land_area_flags(model_area_m2: float, reference_area_m2: float, reference: s
     ratio = model_area_m2 / reference_area_m2
     if ratio >= min_ratio:
         return []
-    return [Flag("small_land_area", f"valid land area {model_area_m2 / 1e12:.3g} million km² is {ratio:.1%} of "
+    return [Flag("small_land_area", f"valid land area {model_area_m2 / 1e12:.3g} million km² is {_percent(ratio)} of "
                  f"{reference}'s {reference_area_m2 / 1e12:.3g} million km²: the score covers a small part of the land")]
 
 
@@ -117,5 +122,5 @@ def grid_flags(cell_area: xr.DataArray, model: str = "the model") -> list[Flag]:
     extent = float(cell_area.sum()) if implied is None else float(implied.sum())
     covered = extent / SPHERE_AREA_M2
     if covered < MIN_GLOBE_FRACTION:
-        flags.append(Flag("partial_grid", f"{model}'s grid covers {covered:.1%} of the globe"))
+        flags.append(Flag("partial_grid", f"{model}'s grid covers {_percent(covered)} of the globe"))
     return flags
