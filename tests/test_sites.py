@@ -474,15 +474,29 @@ def test_daily_confrontation_with_a_period_mean_model(site_files):
     assert result.comparison["quantity"] == "rh" and result.comparison["units"] == "g m-2 day-1"
 
 
-def test_daily_overall_leaves_out_what_does_not_apply_and_counts_missing_as_zero():
-    from soilbench.confrontations.sites import _daily_overall
+def test_overall_leaves_out_what_does_not_apply_and_counts_missing_as_zero():
+    from soilbench.confrontations.sites import SUB_ANNUAL_COMPONENTS, _overall_score
 
     parts = {"share well estimated": 0.6, "bias score": 0.8, "RMSE score": np.nan, "seasonal cycle score": np.nan}
-    assert _daily_overall(parts, sub_annual=False) == (pytest.approx(0.7), [], ["RMSE score", "seasonal cycle score"])
+    assert _overall_score(parts, SUB_ANNUAL_COMPONENTS) == (pytest.approx(0.7), [])
     # a sub-annual model is expected to have every component: a missing one cannot raise its overall
-    overall, missing, not_applicable = _daily_overall({**parts, "RMSE score": 0.5}, sub_annual=True)
-    assert overall == pytest.approx((0.6 + 0.8 + 0.5 + 0.0) / 4)
-    assert missing == ["seasonal cycle score"] and not_applicable == []
+    overall, missing = _overall_score({**parts, "RMSE score": 0.5})
+    assert overall == pytest.approx((0.6 + 0.8 + 0.5 + 0.0) / 4) and missing == ["seasonal cycle score"]
+
+
+def test_srdb_overall_counts_a_missing_component_as_zero(site_files):
+    """One site with a model value: no RMSE score (needs two); the overall must not be the bias score alone."""
+    model = daily_model("noleap")
+    conf = confrontation_class("srdb_annual")("rh-srdb", ["srdb-v5-data"], {"climate_map": None})
+    conf.stage_data()
+    conf.site_records.records = conf.site_records.records.iloc[:1]
+    conf.site_groups = conf.site_groups[:1]
+    result = conf.confront(model)
+    value = result.scalars[result.scalars["region"] == "global"].set_index(["analysis", "name"])["value"]
+    assert np.isnan(value[("site statistics", "RMSE score")])
+    assert value[("overall", "overall score")] == pytest.approx(value[("site statistics", "bias score")] / 2)
+    assert value[("completeness", "missing components")] == 1
+    assert [f.code for f in result.flags if f.code == "overall_incomplete"] == ["overall_incomplete"]
 
 
 def test_annual_confrontation_end_to_end(site_files):

@@ -18,7 +18,6 @@ import xarray as xr
 
 from soilbench.analysis import periods, plausibility
 from soilbench.analysis import reductions as reduce_
-from soilbench.analysis import scores
 from soilbench.analysis import sites as analysis
 from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions, register
@@ -82,18 +81,32 @@ def _check_options(options: dict[str, Any], allowed: dict[str, tuple], name: str
 SUB_ANNUAL_COMPONENTS = ("RMSE score", "seasonal cycle score")
 
 
-def _daily_overall(score_values: dict[str, float], sub_annual: bool) -> tuple[float, list[str], list[str]]:
-    """daily_rh's overall score by the missing-component rule (``docs/sites.md``): components that do
-    not apply to the model (:data:`SUB_ANNUAL_COMPONENTS` without a sub-annual axis) are left out;
-    every other component is expected, and a missing (NaN) one counts as 0.
-
-    Returns the overall score, the missing components and the components not applicable.
-    """
-    not_applicable = [] if sub_annual else [k for k in SUB_ANNUAL_COMPONENTS if k in score_values]
+def _overall_score(score_values: dict[str, float], not_applicable: list[str] | tuple[str, ...] = ()
+                   ) -> tuple[float, list[str]]:
+    """An overall score by the missing-component rule (``docs/sites.md``): the components in
+    ``not_applicable`` (they do not apply to the model) are left out; every other component is
+    expected, and a missing (NaN) one counts as 0. Returns the score and the missing components."""
     expected = {k: v for k, v in score_values.items() if k not in not_applicable}
     missing = [k for k, v in expected.items() if not np.isfinite(v)]
     overall = float(np.mean([v if np.isfinite(v) else 0.0 for v in expected.values()])) if expected else np.nan
-    return overall, missing, not_applicable
+    return overall, missing
+
+
+def _completeness(score_values: dict[str, float], missing: list[str], not_applicable: list[str], why: str
+                  ) -> tuple[list[dict[str, Any]], list[str], list[Flag]]:
+    """The rows (``missing components``, ``components not applicable``), note and flag that say an
+    overall score is incomplete; ``why`` says why the not-applicable components do not apply."""
+    rows = [{"region": GLOBAL, "analysis": "completeness", "name": name, "type": "scalar", "units": "1",
+             "value": float(len(values))}
+            for name, values in (("missing components", missing), ("components not applicable", not_applicable))]
+    notes = [f"incomplete: {', '.join(missing)} missing; counted as 0 in the overall score"] if missing else []
+    flags = []
+    if missing or not_applicable:
+        parts = ([f"{', '.join(not_applicable)} not applicable ({why})"] if not_applicable else []) + (
+            [f"{', '.join(missing)} missing, counted as 0"] if missing else [])
+        flags.append(Flag("overall_incomplete", f"overall score over {len(score_values) - len(not_applicable)} of "
+                          f"{len(score_values)} components: " + "; ".join(parts)))
+    return rows, notes, flags
 
 
 class _SiteConfrontation(Confrontation):
@@ -285,7 +298,10 @@ class SrdbAnnual(_SiteConfrontation):
                 rows.append({"region": region, "analysis": "site statistics", "name": key if key != "n" else "n sites",
                              "type": "score" if is_score else "scalar", "units": units, "value": value})
         global_stats = analysis.site_statistics(used["observed"].to_numpy(), used["modelled"].to_numpy())
-        overall = scores.overall_score({k: global_stats[k] for k in ("bias score", "RMSE score")})
+        # both components are expected: a missing one (too few sites) counts as 0 (docs/sites.md)
+        score_values = {k: global_stats[k] for k in ("bias score", "RMSE score")}
+        overall, missing = _overall_score(score_values)
+        completeness_rows, completeness_notes, incomplete = _completeness(score_values, missing, [], "")
         n_relocated = int((sites["relocated"] & sites["located"]).sum())
         n_unlocated = int((~sites["located"]).sum())
         n_no_value = int((sites["located"] & ~np.isfinite(sites["modelled"])).sum())
@@ -296,7 +312,7 @@ class SrdbAnnual(_SiteConfrontation):
              "type": "scalar", "units": "1", "value": n_unlocated},
             {"region": GLOBAL, "analysis": "overall", "name": "overall score", "type": "score", "units": "1",
              "value": overall},
-        ]
+        ] + completeness_rows
         scalars = scalar_rows(rows, **self._rows(model_name))
 
         label = "Rh" if quantity == "rh" else "Rs"
@@ -332,9 +348,10 @@ class SrdbAnnual(_SiteConfrontation):
                         "x_label": f"observed {label}", "y_label": f"modelled {label}"},
             "filter_counts": {"plot": "table", "title": "SRDB V5 records left after each filter"},
         }
+        notes += completeness_notes
         return ConfrontationResult(scalars, None, tables, meta, notes,
                                    self._comparison(model, da, observed_years, ANNUAL_UNITS, outside),
-                                   self._flags(model, valid))
+                                   self._flags(model, valid) + incomplete)
 
 
 @register
@@ -509,19 +526,14 @@ class DailyRh(_SiteConfrontation):
                         "RMSE score": rmse_score, "seasonal cycle score": cycle_score}
         for key, value in score_values.items():
             add(key, value, kind="score", analysis_name="scores")
-        overall, missing, not_applicable = _daily_overall(score_values, sub_annual)
+        not_applicable = [] if sub_annual else [k for k in SUB_ANNUAL_COMPONENTS if k in score_values]
+        overall, missing = _overall_score(score_values, not_applicable)
         add("overall score", overall, kind="score", analysis_name="overall")
-        add("missing components", len(missing), analysis_name="completeness")
-        add("components not applicable", len(not_applicable), analysis_name="completeness")
-        flags = self._flags(model, valid)
-        if missing:
-            notes.append(f"incomplete: {', '.join(missing)} missing; counted as 0 in the overall score")
-        if missing or not_applicable:
-            used = len(score_values) - len(not_applicable)
-            parts = ([f"{', '.join(not_applicable)} not applicable (the model has no sub-annual time axis)"]
-                     if not_applicable else []) + ([f"{', '.join(missing)} missing, counted as 0"] if missing else [])
-            flags.append(Flag("overall_incomplete", f"overall score over {used} of {len(score_values)} components: "
-                              + "; ".join(parts)))
+        more_rows, more_notes, incomplete = _completeness(score_values, missing, not_applicable,
+                                                          "the model has no sub-annual time axis")
+        rows += more_rows
+        notes += more_notes
+        flags = self._flags(model, valid) + incomplete
         scalars = scalar_rows(rows, **self._rows(model_name))
 
         study_columns = ["study", "site", "lat", "lon", "n", "p_value", "mean_error", "class", "n_locations",
