@@ -193,6 +193,16 @@ def test_time_series_model_gives_annual_series_and_period_metadata(products):
     assert "shares no year" in period["fallback"] and "climatology" in period["fallback"]
 
 
+def test_a_series_that_shares_no_year_is_the_references_fallback(products):
+    """A digitised series outside the compared years keeps its whole record: saved as a fallback."""
+    conf = make("global_totals", ["prod-a"])
+    conf.stage_data()
+    conf.series = {"old-series": pd.Series([50.0, 52.0], index=[1950, 1951])}  # as staged from a .txt file
+    period = conf.confront(monthly_model(2001, 3)).comparison["period"]
+    assert period["compared"] == [2001, 2003] and period["references"]["old-series"] == [1950, 1951]
+    assert period["fallback"] == "old-series (1950-1951) shares no year with the compared period: its whole-record mean is used"
+
+
 @pytest.mark.parametrize("kind", ["global_totals", "zonal_means", "taylor"])
 def test_model_is_compared_over_the_years_it_shares_with_the_reference(products, kind):
     """As ILAMB trims: a 1990-2019 model against a 2001-2010 product is compared over 2001-2010

@@ -19,7 +19,7 @@ choice is saved in each task's ``meta.json`` (``period``) and shown on the pages
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -144,3 +144,10 @@ def choose_period(model: Years | None, references: Mapping[str, Years | None], r
                     f"over {what}) is compared")
         return PeriodChoice(model, refs, requested, model, fallback)
     return PeriodChoice(model, refs, requested, common if model_has_time else model, None)
+
+
+def with_fallback(choice: PeriodChoice, more: list[str]) -> PeriodChoice:
+    """``choice`` with reference-side fallbacks (e.g. a series that shares no year with the compared
+    period and keeps its whole record) added to its ``fallback`` text."""
+    parts = [p for p in [choice.fallback, *more] if p]
+    return replace(choice, fallback="; ".join(parts) if parts else None)

@@ -228,9 +228,11 @@ class _Gridded(Confrontation):
         return {label: periods.years_of(item.ds) for label, item in self.maps.items()}
 
     def _comparison(self, choice: periods.PeriodChoice) -> dict[str, Any]:
-        """``meta.json`` keys: what was compared (:data:`soilbench.results.COMPARISON_KEYS`)."""
+        """``meta.json`` keys: what was compared (:data:`soilbench.results.COMPARISON_KEYS`); a gridded
+        reference without a year in the requested period (staged whole, with a note) is a fallback."""
+        outside = [' '.join(item.notes) for item in self.maps.values() if item.notes]
         return {"quantity": self.quantity, "units": FLUX_UNITS, "reference_ids": list(self.references),
-                "period": choice.as_meta()}
+                "period": periods.with_fallback(choice, outside).as_meta()}
 
     def _flags(self, mine: "_Map", total_pg: float | None = None) -> list[Flag]:
         """Plausibility of the model for this confrontation (:mod:`soilbench.analysis.plausibility`):
@@ -525,9 +527,13 @@ class GlobalTotals(_Gridded):
         }
         fields = self._series_fields(model_name, annual)
         result_scalars = scalar_rows(scalars, model=model_name, confrontation=self.name)
-        # the digitised series are cut to the model's years (never the other way): listed, not constraining
+        # the digitised series are cut to the model's years (never the other way): listed, not
+        # constraining; one that shares none keeps its whole record, the references' fallback
         series_years = {r: (int(v.index.min()), int(v.index.max())) for r, v in self.series.items() if len(v)}
+        outside = [f"{r} ({y[0]}-{y[1]}) shares no year with the compared period: its whole-record mean is used"
+                   for r, y in series_years.items() if periods.shared(y, choice.compared) is None]
         choice = dataclasses.replace(choice, references={**choice.references, **series_years})
+        choice = periods.with_fallback(choice, outside)
         mine = _as_map(ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]], mean_map, model_name)
         return ConfrontationResult(result_scalars, fields, tables, table_meta, notes, self._comparison(choice),
                                    self._flags(mine, model_total))
