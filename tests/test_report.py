@@ -115,6 +115,7 @@ def test_periods_and_plausibility_flags_are_shown_from_meta_json(built):
         assert page.count("<dt>model period</dt>") == len(ok), name
         assert "<dd>1995–2014</dd>" in page and "<dd>2001–2010</dd>" in page
         assert "<dd>1981–1990</dd>" in page and "shares no year with 2001-2010" in page  # CLM5's fallback
+        assert page.count("(fallback)</span>") == 1  # in the score table, beside CLM5's compared period
     daily = (work / "site" / "c" / "rh-daily-sites" / "index.html").read_text(encoding="utf-8")
     scores_table = daily.split('id="scores"', 1)[1].split("</table>", 1)[0]
     assert ">RMSE score</th>" in scores_table  # a component without a value keeps its column

@@ -114,6 +114,7 @@ class ConfrontationPage:
             task = self.conf.tasks.get(model)
             rows.append({"model": model, "anchor": f"m-{model_slug(model)}", "cells": cells,
                          "compared": years_text((task.period or {}).get("compared")) if task and task.period else "",
+                         "fallback": " ".join(str((task.period or {}).get("fallback") or "").split()) if task else "",
                          "flags": [f.message for f in task.flags] if task else []})
         return {"columns": columns, "rows": rows}
 
