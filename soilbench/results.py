@@ -25,6 +25,24 @@ SCALAR_TYPES = ("scalar", "score")
 REFERENCES_SLUG = "_references"  # results of references against each other (no model)
 #: ``meta.json`` status values: a result, a failure, or a model without what the task compares
 OK, ERROR, NOT_APPLICABLE = "ok", "error", "not_applicable"
+#: ``meta.json`` keys a confrontation states about what it compared (:attr:`ConfrontationResult.comparison`)
+COMPARISON_KEYS = ("quantity", "units", "reference_ids", "period")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A warning about a scored model that the reader must see next to its score.
+
+    ``code`` is stable (``small_land_area``, ``total_out_of_range``, ``grid_gaps``,
+    ``partial_grid``, ``overall_incomplete``…, see ``docs/report.md``); ``message`` is one line
+    for people.
+    """
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
 
 
 def model_slug(model_name: str) -> str:
@@ -67,6 +85,15 @@ class ConfrontationResult:
     notes
         Human-readable remarks shown on the confrontation page (e.g. "model is a 2000-2010
         climatology; compared as such").
+    comparison
+        What was compared, saved as top-level ``meta.json`` keys (:data:`COMPARISON_KEYS`):
+        ``quantity``, ``units``, ``reference_ids`` and ``period`` (``model``, ``references``,
+        ``requested``, ``compared`` as ``[first, last]`` years or null, ``fallback``: what was
+        done when model and references share no year, else null; see
+        :func:`soilbench.analysis.periods.choose_period`). The report reads these, never the notes.
+    flags
+        Warnings shown on the scoreboard cell and the page (:class:`Flag`), saved as
+        ``meta.json["flags"]`` (a list of ``{code, message}``).
     """
 
     scalars: pd.DataFrame
@@ -74,6 +101,8 @@ class ConfrontationResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     table_meta: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    comparison: dict[str, Any] = field(default_factory=dict)
+    flags: list[Flag] = field(default_factory=list)
 
     def save(self, directory: str | Path, meta: dict[str, Any]) -> Path:
         """Write the result into ``directory`` atomically; ``meta.json`` is written last.
@@ -92,7 +121,8 @@ class ConfrontationResult:
                 raise ValueError(f"table name {name!r} is not a safe file name")
             with atomic.atomic_path(directory / "tables" / f"{name}.csv") as tmp:
                 table.to_csv(tmp, index=False)
-        full_meta = {**meta, "status": "ok", "notes": self.notes, "tables": self.table_meta}
+        full_meta = {**meta, **{k: v for k, v in self.comparison.items() if k in COMPARISON_KEYS}, "status": "ok",
+                     "notes": self.notes, "tables": self.table_meta, "flags": [f.as_dict() for f in self.flags]}
         atomic.write_text(directory / "meta.json", json.dumps(full_meta, indent=2, default=str))
         return directory
 
@@ -130,4 +160,13 @@ def load_result(directory: str | Path) -> tuple[dict[str, Any], ConfrontationRes
         p.stem: pd.read_csv(p, keep_default_na=False, na_values=[""])
         for p in sorted((directory / "tables").glob("*.csv"))
     }
-    return meta, ConfrontationResult(scalars, fields, tables, meta.get("tables", {}), meta.get("notes", []))
+    comparison = {key: meta[key] for key in COMPARISON_KEYS if key in meta}
+    return meta, ConfrontationResult(scalars, fields, tables, meta.get("tables", {}), meta.get("notes", []),
+                                     comparison, saved_flags(meta))
+
+
+def saved_flags(meta: dict[str, Any]) -> list[Flag]:
+    """The flags of a task's ``meta.json`` (malformed entries skipped: meta.json is data)."""
+    flags = meta.get("flags") if isinstance(meta, dict) else None
+    return [Flag(str(f["code"]), str(f.get("message", ""))) for f in flags or []
+            if isinstance(f, dict) and f.get("code")]

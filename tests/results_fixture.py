@@ -18,8 +18,8 @@ import xarray as xr
 
 from soilbench import atomic
 from soilbench.regions import CLIMATE_GROUPS
-from soilbench.results import (REFERENCES_SLUG, ConfrontationResult, model_slug, save_failure, save_not_applicable,
-                               scalar_rows)
+from soilbench.results import (REFERENCES_SLUG, ConfrontationResult, Flag, model_slug, save_failure,
+                               save_not_applicable, scalar_rows)
 
 HOSTILE = "<script>alert(1)</script>"
 TRAVERSAL = "../../x"
@@ -32,6 +32,14 @@ CONFRONTATIONS = {
     "rh-daily-sites": {"kind": "daily_rh_sites", "group": "Rh", "weight": 1.0, "references": ["mgrhd"]},
     "tau-turnover": {"kind": "turnover", "group": "τ", "weight": 1.0, "references": ["hwsd-csoil", "cardamom-rh"]},
 }
+#: a plausibility warning saved with one task (the hostile text must stay inert on the pages)
+FLAGGED = ("rh-global-totals", "JULES-ES", Flag("small_land_area", "valid land area is 0.1% of cardamom-rh's <b>"))
+#: the period choice every task saves (CLM5: a climatology outside the references' years)
+PERIOD = {"model": [1995, 2014], "references": {"cardamom-rh": [2001, 2010]}, "requested": None,
+          "compared": [2001, 2010], "fallback": None}
+CLIMATOLOGY_PERIOD = {"model": [1981, 1990], "references": {"cardamom-rh": [2001, 2010]}, "requested": None,
+                      "compared": [1981, 1990], "fallback": "the model (1981-1990) shares no year with 2001-2010: "
+                      "its climatology (the mean over its one period) is compared"}
 REGIONS = ["global", "lat_-90_-60", "lat_-30_0", "lat_0_30", "lat_30_60", "koppen_A", "koppen_D"]
 
 
@@ -245,6 +253,15 @@ def make_results(root: str | Path, seed: int = 0, synthetic: bool = True) -> Pat
             # each model is better at some things than others: the scoreboard must show that
             skill = float(np.clip(skills[model] + rng.normal(0, 0.12), 0.05, 0.98))
             result = _result(confrontation, model, rng, skill)
+            result.comparison = {"quantity": "rh", "units": "g m-2 yr-1", "reference_ids": spec["references"],
+                                 "period": CLIMATOLOGY_PERIOD if model == "CLM5" else PERIOD}
+            if (confrontation, model) == FLAGGED[:2]:
+                result.flags = [FLAGGED[2]]
+            if spec["kind"] == "daily_rh_sites":  # a component no model has: shown as missing, not dropped
+                missing = scalar_rows([{"reference": "mgrhd", "region": "global", "analysis": "scores",
+                                        "name": "RMSE score", "type": "score", "units": "1", "value": np.nan}],
+                                      model=model, confrontation=confrontation)
+                result.scalars = pd.concat([result.scalars, missing], ignore_index=True)
             result.save(directory, meta)
             all_scalars.append(result.scalars)
             status.append({"confrontation": confrontation, "model": model, "status": "ok", "error": ""})

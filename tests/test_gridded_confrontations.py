@@ -175,7 +175,7 @@ def monthly_model(first_year: int, n_years: int, res_deg: float = 4.0) -> xr.Dat
     return ds
 
 
-def test_time_series_model_gives_annual_series_and_period_notes(products):
+def test_time_series_model_gives_annual_series_and_period_metadata(products):
     conf = make("global_totals", ["prod-a"], period=[2001, 2003])
     conf.stage_data()
     result = conf.confront(monthly_model(2000, 5))
@@ -184,8 +184,38 @@ def test_time_series_model_gives_annual_series_and_period_notes(products):
     ratio = series_var.sel(year=2003) / series_var.sel(year=2001)
     assert float(ratio) == pytest.approx(1.03 / 1.01)
     assert not result.notes
+    assert result.comparison["period"] == {"model": [2000, 2004], "references": {"prod-a": [2001, 2010]},
+                                           "requested": [2001, 2003], "compared": [2001, 2003], "fallback": None}
+    assert result.comparison["quantity"] == "rh" and result.comparison["reference_ids"] == ["prod-a"]
     late = conf.confront(monthly_model(2030, 2))
-    assert any("climatology" in n for n in late.notes)
+    period = late.comparison["period"]
+    assert period["model"] == period["compared"] == [2030, 2031]
+    assert "shares no year" in period["fallback"] and "climatology" in period["fallback"]
+
+
+def test_a_series_that_shares_no_year_is_the_references_fallback(products):
+    """A digitised series outside the compared years keeps its whole record: saved as a fallback."""
+    conf = make("global_totals", ["prod-a"])
+    conf.stage_data()
+    conf.series = {"old-series": pd.Series([50.0, 52.0], index=[1950, 1951])}  # as staged from a .txt file
+    period = conf.confront(monthly_model(2001, 3)).comparison["period"]
+    assert period["compared"] == [2001, 2003] and period["references"]["old-series"] == [1950, 1951]
+    assert period["fallback"] == "old-series (1950-1951) shares no year with the compared period: its whole-record mean is used"
+
+
+@pytest.mark.parametrize("kind", ["global_totals", "zonal_means", "taylor"])
+def test_model_is_compared_over_the_years_it_shares_with_the_reference(products, kind):
+    """As ILAMB trims: a 1990-2019 model against a 2001-2010 product is compared over 2001-2010
+    (its mean over 2001-2010), not over its whole record; the years are in the saved metadata."""
+    conf = make(kind, ["prod-a"])
+    conf.stage_data()
+    long = monthly_model(1990, 30)
+    trimmed = conf.confront(long)
+    assert trimmed.comparison["period"]["model"] == [1990, 2019]
+    assert trimmed.comparison["period"]["compared"] == [2001, 2010]
+    assert trimmed.comparison["period"]["fallback"] is None
+    inside = conf.confront(long.sel(time=long["time"].dt.year.isin(range(2001, 2011))))
+    pd.testing.assert_frame_equal(trimmed.scalars, inside.scalars)
 
 
 def test_zonal_means_never_read_the_koppen_map(products, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import socket
 from pathlib import Path
@@ -21,6 +22,7 @@ from soilbench.report.collect import load_run
 from soilbench.report.compare import score_changes
 from soilbench.report.scoreboard import weighted_overall, z_class, z_scores
 from soilbench.report.site import CSP
+from soilbench.results import model_slug
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +95,32 @@ def test_scoreboard_numbers_come_from_saved_overall_rows(built):
     assert f'data-v="{expected}"' in index or f"{expected:.2f}" in index
     assert rf.FAILED[2].replace("'", "&#39;") in index
     assert "Synthetic run." in index
+
+
+def test_periods_and_plausibility_flags_are_shown_from_meta_json(built):
+    """Each model's period is on every page that scores it and a flag warns on its scoreboard cell
+    and its page; both come from meta.json (``period``, ``flags``), never from the notes."""
+    work, results, _ = built
+    conf, model, flag = rf.FLAGGED
+    index = (work / "site" / "index.html").read_text(encoding="utf-8")
+    escaped = str(markupsafe.escape(flag.message))
+    cells = re.findall(r'<td class="num score [^"]*flagged"[^>]*><a href="([^"]+)" title="([^"]*)"', index)
+    assert [(href.split("#")[0], title) for href, title in cells] == [(f"c/{conf}/index.html", escaped)]
+    assert model_slug(model) in cells[0][0] and "<b>" not in cells[0][1]
+    page = (work / "site" / "c" / conf / "index.html").read_text(encoding="utf-8")
+    assert page.count("Check before trusting this score") == 1 and f"{flag.code}</code> {escaped}" in page
+    for name in rf.CONFRONTATIONS:
+        page = (work / "site" / "c" / name / "index.html").read_text(encoding="utf-8")
+        ok = [m for m in rf.MODELS if (name, m) != rf.FAILED[:2]]
+        assert page.count("<dt>model period</dt>") == len(ok), name
+        assert "<dd>1995–2014</dd>" in page and "<dd>2001–2010</dd>" in page
+        assert "<dd>1981–1990</dd>" in page and "shares no year with 2001-2010" in page  # CLM5's fallback
+        assert page.count("(fallback)</span>") == 1  # in the score table, beside CLM5's compared period
+    daily = (work / "site" / "c" / "rh-daily-sites" / "index.html").read_text(encoding="utf-8")
+    scores_table = daily.split('id="scores"', 1)[1].split("</table>", 1)[0]
+    assert ">RMSE score</th>" in scores_table  # a component without a value keeps its column
+    meta = json.loads((results / conf / model_slug(model) / "meta.json").read_text())
+    assert meta["flags"] == [flag.as_dict()] and meta["period"] == rf.PERIOD and meta["quantity"] == "rh"
 
 
 def test_confrontation_pages_draw_every_plot_convention(built):
@@ -193,12 +221,19 @@ def test_climatology_models_are_period_means_on_the_series_figure():
                          "value": [55.0, 51.0], "units": "Pg yr-1"})
     result = ConfrontationResult(pd.DataFrame({"model": ["M"]}), xr.Dataset({"total_product": year}),
                                  {"totals": bars}, {"totals": {"plot": "bars", "units": "Pg yr-1"}})
-    item = fc.ModelResult("M", "#ff0000", result, {"options": {"quantity": "rh"}})
+    period = {"model": [2000, 2002], "references": {"product": [2000, 2002]}, "requested": None,
+              "compared": [2000, 2002], "fallback": None}
+    item = fc.ModelResult("M", "#ff0000", result, {"options": {"quantity": "rh"}, "period": period})
     (series,) = [c for c in fc.profile_choices([item]) if c.kind == "series"]
     assert series.title == "Global Rh, annual totals"
     (mean,) = fc.period_means([item], "Pg yr-1")
     assert mean["value"] == 55.0 and mean["period"] == (2000, 2002) and mean["color"] == "#ff0000"
-    assert fc.model_period(fc.ModelResult("M", None, result, {"period": [1990, 1999]})) == (1990, 1999)
+    saved = {"period": {**period, "model": [1990, 1999], "compared": [1990, 1999]}}
+    assert fc.model_period(fc.ModelResult("M", None, result, saved)) == (1990, 1999)
+    # the period is read from meta.json only: never parsed out of notes or reference labels
+    noted = ConfrontationResult(result.scalars, result.fields, result.tables, result.table_meta,
+                                ["a 1990-1999 climatology; product (2000-2002) does not overlap"])
+    assert fc.model_period(fc.ModelResult("M", None, noted, {}), bars) is None
     assert series.draw().startswith(b"\x89PNG")
 
 

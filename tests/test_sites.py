@@ -347,6 +347,43 @@ def test_seasonal_cycle_peak_shift_score():
     assert (cycle["observed_lower"] <= cycle["observed"]).all()
 
 
+def test_seasonal_cycle_score_needs_the_amplitude_a_flat_model_scores_low():
+    """Timing alone gave a flat, near-zero model 0.98: its tiny wiggle peaked at the right time."""
+    doy = np.tile(np.arange(5, 365, 10), 3)
+    month = ((doy - 1) // 31 + 1).clip(1, 12)
+    observed = 1 + 0.5 * np.cos(2 * np.pi * (doy - 200) / 365.25)
+    flat = 1e-3 * (1 + 0.01 * np.cos(2 * np.pi * (doy - 205) / 365.25))
+    half = 1 + 0.25 * np.cos(2 * np.pi * (doy - 200) / 365.25)
+    rows = []
+    for name, modelled in (("flat", flat), ("half", half), ("same", observed)):
+        frame = pd.DataFrame({"group": name, "doy": doy, "month": month, "observed": observed, "modelled": modelled})
+        rows.append(analysis.seasonal_cycles(frame)[1].iloc[0])
+    stats = pd.DataFrame(rows).set_index("group")
+    assert stats.loc["flat", "timing_score"] > 0.95  # the timing is right...
+    assert stats.loc["flat", "cycle_score"] < 0.05  # ...but there is no cycle to speak of
+    assert stats.loc["half", "amplitude_score"] == pytest.approx(0.5, abs=1e-6)
+    assert stats.loc["half", "cycle_score"] == pytest.approx(0.5, abs=1e-3)
+    assert stats.loc["same", "cycle_score"] == pytest.approx(1.0)
+    assert stats.loc["flat", "observed_amplitude"] == pytest.approx(0.5, abs=1e-6)
+    # an exactly constant model has no peak at all: still scored (0), not dropped as NaN
+    frame = pd.DataFrame({"group": "constant", "doy": doy, "month": month, "observed": observed, "modelled": 1.0})
+    assert analysis.seasonal_cycles(frame)[1].iloc[0]["cycle_score"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_study_rmse_score_skips_studies_where_the_model_is_constant():
+    """A model constant over a study's dates has centred RMSE = the observations' SD: e⁻¹ for any model."""
+    rng = np.random.default_rng(3)
+    observed = rng.normal(2.0, 0.5, 40)
+    frame = pd.DataFrame({"study": np.repeat([1, 2], 20), "site": "s", "observed": observed,
+                          "modelled": np.r_[np.full(20, 1.7), observed[20:] * 1.1]})
+    out = analysis.study_scores(frame)
+    assert out["n units without model variation"] == 1 and out["n units with RMSE score"] == 1
+    crmse = np.std(observed[20:] * 1.1 - observed[20:])
+    assert out["RMSE score"] == pytest.approx(np.exp(-crmse / np.std(observed[20:])))
+    constant = analysis.study_scores(frame.assign(modelled=1.7))
+    assert np.isnan(constant["RMSE score"]) and np.isfinite(constant["bias score"])
+
+
 # ---------------------------------------------------------------------------------------------
 # the confrontations end to end on synthetic files
 
@@ -423,6 +460,43 @@ def test_daily_confrontation_with_a_period_mean_model(site_files):
     assert any("seasonal cycle not applicable" in note for note in result.notes)
     value = result.scalars[result.scalars["analysis"].isin(["scores", "overall"])].set_index("name")["value"]
     assert np.isnan(value["seasonal cycle score"]) and np.isfinite(value["overall score"])
+    # no time variation: the RMSE score would be e^-1 in every study, a third of the overall for nothing
+    assert np.isnan(value["RMSE score"])
+    assert value["overall score"] == pytest.approx((value["share well estimated"] + value["bias score"]) / 2)
+    completeness = result.scalars[result.scalars["analysis"] == "completeness"].set_index("name")["value"]
+    assert completeness["components not applicable"] == 2 and completeness["missing components"] == 0
+    assert any("RMSE score not applicable" in note for note in result.notes)
+    (incomplete,) = [f for f in result.flags if f.code == "overall_incomplete"]
+    assert "RMSE score" in incomplete.message and "seasonal cycle score" in incomplete.message
+    period = result.comparison["period"]
+    assert period["model"] == [2000, 2004] and period["compared"] == [2000, 2004]
+    assert period["references"] == {"mgrhd": [2001, 2012]} and "no sub-annual time axis" in period["fallback"]
+    assert result.comparison["quantity"] == "rh" and result.comparison["units"] == "g m-2 day-1"
+
+
+def test_overall_leaves_out_what_does_not_apply_and_counts_missing_as_zero():
+    from soilbench.confrontations.sites import SUB_ANNUAL_COMPONENTS, _overall_score
+
+    parts = {"share well estimated": 0.6, "bias score": 0.8, "RMSE score": np.nan, "seasonal cycle score": np.nan}
+    assert _overall_score(parts, SUB_ANNUAL_COMPONENTS) == (pytest.approx(0.7), [])
+    # a sub-annual model is expected to have every component: a missing one cannot raise its overall
+    overall, missing = _overall_score({**parts, "RMSE score": 0.5})
+    assert overall == pytest.approx((0.6 + 0.8 + 0.5 + 0.0) / 4) and missing == ["seasonal cycle score"]
+
+
+def test_srdb_overall_counts_a_missing_component_as_zero(site_files):
+    """One site with a model value: no RMSE score (needs two); the overall must not be the bias score alone."""
+    model = daily_model("noleap")
+    conf = confrontation_class("srdb_annual")("rh-srdb", ["srdb-v5-data"], {"climate_map": None})
+    conf.stage_data()
+    conf.site_records.records = conf.site_records.records.iloc[:1]
+    conf.site_groups = conf.site_groups[:1]
+    result = conf.confront(model)
+    value = result.scalars[result.scalars["region"] == "global"].set_index(["analysis", "name"])["value"]
+    assert np.isnan(value[("site statistics", "RMSE score")])
+    assert value[("overall", "overall score")] == pytest.approx(value[("site statistics", "bias score")] / 2)
+    assert value[("completeness", "missing components")] == 1
+    assert [f.code for f in result.flags if f.code == "overall_incomplete"] == ["overall_incomplete"]
 
 
 def test_annual_confrontation_end_to_end(site_files):

@@ -267,6 +267,14 @@ def test_two_box_runs_for_annual_series_and_matches_the_pure_function(fake_refer
     conf = make_confrontation(twobox_draws=[20, 20])
     ds, years, npp, cveg, csoil = annual_model(20.0)
     result = conf.confront(ds)
+    # τ over the years the model shares with the period option (2001-2010; the fake products are static)
+    assert result.comparison["period"] == {"model": [1901, 2018], "references": {
+        "merged-soilc": None, "other-soilc": None, "some-rh": None}, "requested": [2001, 2010],
+        "compared": [2001, 2010], "fallback": None}
+    assert result.comparison["quantity"] == "tau" and result.comparison["units"] == "yr"
+    late = conf.confront(annual_model(20.0, start=2030, end=2040)[0])
+    assert late.comparison["period"]["compared"] == [2030, 2040] and "shares no year" in late.comparison["period"][
+        "fallback"]
     land_m2 = float((ds["cell_area"] * ds["land_fraction"]).sum())
     direct = twobox.constrain_model("x", years, npp * land_m2 / 1e15, csoil / 20.0 * land_m2 / 1e15,
                                     cveg * land_m2 / 1e15, csoil * land_m2 / 1e15, n_draws=(20, 20))

@@ -533,18 +533,26 @@ def _t_interval(values: pd.Series) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def annual_harmonic_peak(doy: np.ndarray, values: np.ndarray, days_per_year: float = 365.25) -> float:
-    """Day of year of the peak of the first annual harmonic fitted by least squares.
+def annual_harmonic(doy: np.ndarray, values: np.ndarray, days_per_year: float = 365.25) -> tuple[float, float]:
+    """Peak day of year and amplitude of the first annual harmonic fitted by least squares.
 
     The fitted ``a + b cos(ωt) + c sin(ωt)`` is robust to the sparse, uneven sampling of site
-    data, where the maximum of raw day-of-year means is noise. NaN when the amplitude is zero.
+    data, where the maximum of raw day-of-year means is noise. The amplitude ``√(b² + c²)`` is
+    in the units of ``values`` (half the peak-to-trough range of the fitted cycle); the peak is
+    NaN when the amplitude is zero (a flat series has no peak).
     """
     omega = 2 * np.pi * np.asarray(doy, float) / days_per_year
     design = np.column_stack([np.ones_like(omega), np.cos(omega), np.sin(omega)])
     coef, *_ = np.linalg.lstsq(design, np.asarray(values, float), rcond=None)
-    if np.hypot(coef[1], coef[2]) == 0:
-        return np.nan
-    return float((np.arctan2(coef[2], coef[1]) % (2 * np.pi)) * days_per_year / (2 * np.pi))
+    amplitude = float(np.hypot(coef[1], coef[2]))
+    if amplitude == 0:
+        return np.nan, 0.0
+    return float((np.arctan2(coef[2], coef[1]) % (2 * np.pi)) * days_per_year / (2 * np.pi)), amplitude
+
+
+def annual_harmonic_peak(doy: np.ndarray, values: np.ndarray, days_per_year: float = 365.25) -> float:
+    """Day of year of the peak of the first annual harmonic (:func:`annual_harmonic`)."""
+    return annual_harmonic(doy, values, days_per_year)[0]
 
 
 def seasonal_cycles(frame: pd.DataFrame, *, bin_days: int = 1, min_months: int = 6
@@ -568,7 +576,11 @@ def seasonal_cycles(frame: pd.DataFrame, *, bin_days: int = 1, min_months: int =
         ``cycle``: ``group, doy, n, observed, observed_lower, observed_upper, modelled,
         modelled_lower, modelled_upper`` (``doy`` the bin's first day). ``group_stats``: per
         group ``group, n, n_bins, R2, RMSE, observed_peak_doy, modelled_peak_doy,
-        peak_shift_days, cycle_score``; R² and RMSE between the binned means.
+        peak_shift_days, observed_amplitude, modelled_amplitude, timing_score,
+        amplitude_score, cycle_score``; R² and RMSE between the binned means.
+
+    The cycle score is ``timing score × amplitude score`` (:func:`cycle_score`): the timing
+    alone gives a flat model 1 whenever its tiny wiggle peaks at the right time.
     """
     paired = frame[np.isfinite(frame["observed"]) & np.isfinite(frame["modelled"]) & frame["group"].notna()]
     cycle_rows, stat_rows = [], []
@@ -585,17 +597,39 @@ def seasonal_cycles(frame: pd.DataFrame, *, bin_days: int = 1, min_months: int =
         means = pd.DataFrame(binned)
         fit = pooled_regression(means["observed"].to_numpy(), means["modelled"].to_numpy())
         enough = rows["month"].nunique() >= min_months
-        peak_o = annual_harmonic_peak(rows["doy"], rows["observed"]) if enough else np.nan
-        peak_m = annual_harmonic_peak(rows["doy"], rows["modelled"]) if enough else np.nan
+        peak_o, amp_o = annual_harmonic(rows["doy"], rows["observed"]) if enough else (np.nan, np.nan)
+        peak_m, amp_m = annual_harmonic(rows["doy"], rows["modelled"]) if enough else (np.nan, np.nan)
         shift = float((peak_m - peak_o + 182.625) % 365.25 - 182.625) if np.isfinite(peak_o + peak_m) else np.nan
+        parts = cycle_score(shift, amp_m, amp_o)
         stat_rows.append({"group": group, "n": len(rows), "n_bins": len(means), "R2": fit["R2"], "RMSE": fit["RMSE"],
                           "observed_peak_doy": peak_o, "modelled_peak_doy": peak_m, "peak_shift_days": shift,
-                          "cycle_score": float(scores.seasonal_cycle_score(shift)) if np.isfinite(shift) else np.nan})
+                          "observed_amplitude": amp_o, "modelled_amplitude": amp_m, **parts})
     cycle_columns = ["group", "doy", "n", "observed", "observed_lower", "observed_upper", "modelled",
                      "modelled_lower", "modelled_upper"]
     stat_columns = ["group", "n", "n_bins", "R2", "RMSE", "observed_peak_doy", "modelled_peak_doy",
-                    "peak_shift_days", "cycle_score"]
+                    "peak_shift_days", "observed_amplitude", "modelled_amplitude", "timing_score",
+                    "amplitude_score", "cycle_score"]
     return pd.DataFrame(cycle_rows, columns=cycle_columns), pd.DataFrame(stat_rows, columns=stat_columns)
+
+
+def cycle_score(peak_shift_days: float, model_amplitude: float, observed_amplitude: float) -> dict[str, float]:
+    """Timing, amplitude and combined seasonal-cycle scores of one group.
+
+    - timing: ILAMB's ``(1 + cos(2π Δt / 365)) / 2`` of the shift of the fitted peaks;
+    - amplitude: ``min(A_m, A_o) / max(A_m, A_o)`` of the first-harmonic amplitudes;
+    - cycle score: their product. A flat model (A_m = 0) scores 0 whatever its timing; NaN when
+      the observations have no cycle or the group was not scored (too few months).
+    """
+    if np.isfinite(model_amplitude + observed_amplitude) and observed_amplitude > 0:
+        amplitude = float(min(abs(model_amplitude), observed_amplitude) / max(abs(model_amplitude), observed_amplitude))
+    else:
+        amplitude = np.nan  # the observations have no cycle, or the group was not scored
+    timing = float(scores.seasonal_cycle_score(peak_shift_days)) if np.isfinite(peak_shift_days) else np.nan
+    if amplitude == 0.0:
+        combined = 0.0  # no cycle at all: nothing to time
+    else:
+        combined = timing * amplitude if np.isfinite(timing + amplitude) else np.nan
+    return {"timing_score": timing, "amplitude_score": amplitude, "cycle_score": combined}
 
 
 def study_scores(frame: pd.DataFrame, *, unit: str = "study", min_observations: int = 6) -> dict[str, float]:
@@ -604,10 +638,16 @@ def study_scores(frame: pd.DataFrame, *, unit: str = "study", min_observations: 
     Per unit with at least ``min_observations`` pairs, σ_ref is the standard deviation of its
     observations over time (methods.md §7): bias score ``exp(−|ME| / σ_ref)``, RMSE score
     ``exp(−crmse / σ_ref)``. Units with σ_ref = 0 are skipped.
+
+    A unit where the model does not vary (a model without time variation at one cell) gets no
+    RMSE score: its centred RMSE is then exactly σ_ref, so it would score e⁻¹ whatever the
+    model, a constant that says nothing. ``n units without model variation`` counts them; the
+    RMSE score is NaN when no unit has one.
     """
     keys = ["study"] if unit == "study" else ["study", "site"]
     paired = frame[np.isfinite(frame["observed"]) & np.isfinite(frame["modelled"])]
     bias, rmse = [], []
+    flat = 0
     for _, group in paired.groupby(keys):
         if len(group) < min_observations:
             continue
@@ -617,9 +657,13 @@ def study_scores(frame: pd.DataFrame, *, unit: str = "study", min_observations: 
             continue
         diff = m - o
         bias.append(float(scores.bias_score(m.mean(), o.mean(), sigma)))
+        if np.ptp(m) <= 1e-12 * max(float(np.max(np.abs(m))), 1.0):
+            flat += 1
+            continue
         rmse.append(float(scores.rmse_score(float(np.sqrt(np.mean((diff - diff.mean()) ** 2))), sigma)))
     return {"bias score": float(np.mean(bias)) if bias else np.nan,
-            "RMSE score": float(np.mean(rmse)) if rmse else np.nan}
+            "RMSE score": float(np.mean(rmse)) if rmse else np.nan,
+            "n units with RMSE score": float(len(rmse)), "n units without model variation": float(flat)}
 
 
 def site_climate_groups(classes: xr.DataArray, lat: np.ndarray, lon: np.ndarray,

@@ -8,6 +8,7 @@ conventions of ``docs/architecture.md``. Methods and scoring choices: ``docs/gri
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -16,12 +17,12 @@ import pandas as pd
 import xarray as xr
 
 from soilbench import regions
-from soilbench.analysis import bias, integrate, partition, reductions, regrid, scores, taylor, totals, zonal
+from soilbench.analysis import bias, integrate, partition, periods, plausibility, reductions, regrid, scores, taylor, totals, zonal
 from soilbench.analysis.spread import coefficient_of_variation, cv_map
 from soilbench.confrontations.base import Confrontation, Reductions, ReductionKey, register
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS, QUANTITIES
-from soilbench.results import ConfrontationResult, scalar_rows
+from soilbench.results import ConfrontationResult, Flag, scalar_rows
 
 GROUPS = {"rh": "Rh", "rs": "SR"}
 REGION_SETS = ("latitude_bands", "koppen")
@@ -33,15 +34,6 @@ TAYLOR_SCORE_WEIGHTS = {"bias score": 1.0, "rmse score": 2.0, "spatial distribut
 def _slug(reference_id: str) -> str:
     """A variable-name-safe form of a reference id (``cardamom-rh`` → ``cardamom_rh``)."""
     return "".join(c if c.isalnum() else "_" for c in reference_id)
-
-
-def _years(text: str | None) -> tuple[int, int] | None:
-    """``"2001-2010"`` → (2001, 2010); None when absent or malformed."""
-    try:
-        first, last = str(text).split("-")[:2]
-        return int(first), int(last)
-    except (ValueError, TypeError):
-        return None
 
 
 def rs_from_rh_data(method: str, quantity: str, name: str, source: str | None) -> list[str]:
@@ -88,34 +80,22 @@ def model_field(model: xr.Dataset, quantity: str, rs_from_rh: str = "none",
     return None, [f"not applicable: the model provides no {need} (it provides: {provides})"]
 
 
-def select_period(ds: xr.Dataset, period: tuple[int, int] | None, what: str) -> tuple[xr.Dataset, list[str]]:
-    """Keep the years of ``period``; without overlap keep everything and say it is a climatology."""
+def select_period(ds: xr.Dataset, period: periods.Years | None, what: str) -> tuple[xr.Dataset, list[str]]:
+    """A reference's steps in the requested ``period`` (:func:`soilbench.analysis.periods.steps_in`);
+    without a shared year its whole record, with a note."""
+    own = periods.years_of(ds)
     if period is None or "time" not in ds.dims:
         return ds, []
-    years = ds["time"].dt.year
-    kept = ds.sel(time=(years >= period[0]) & (years <= period[1]))
-    if kept.sizes["time"] == 0:
-        first, last = int(years.min()), int(years.max())
-        return ds, [f"{what} covers {first}-{last}, outside the period {period[0]}-{period[1]}: "
-                    f"compared as a {first}-{last} climatology"]
-    kept.attrs = {**ds.attrs, "period": f"{int(kept['time'].dt.year.min())}-{int(kept['time'].dt.year.max())}"}
-    return kept, []
+    kept = periods.shared(own, period)
+    if kept is None:
+        return ds, [f"{what} covers {own[0]}-{own[1]}, outside the period {period[0]}-{period[1]}: "
+                    f"compared as a {own[0]}-{own[1]} climatology"]
+    return periods.steps_in(ds, kept), []
 
 
-def period_of(ds: xr.Dataset) -> tuple[int, int] | None:
+def period_of(ds: xr.Dataset) -> periods.Years | None:
     """First and last year a canonical dataset represents (time axis, else ``attrs['period']``)."""
-    if "time" in ds.dims:
-        years = ds["time"].dt.year
-        return int(years.min()), int(years.max())
-    return _years(ds.attrs.get("period"))
-
-
-def _overlap_note(model: xr.Dataset, reference: xr.Dataset, reference_id: str) -> list[str]:
-    mp, rp = period_of(model), period_of(reference)
-    if mp and rp and (mp[1] < rp[0] or rp[1] < mp[0]):
-        return [f"the model ({mp[0]}-{mp[1]}) and {reference_id} ({rp[0]}-{rp[1]}) do not overlap in time: "
-                "compared as climatologies"]
-    return []
+    return periods.years_of(ds)
 
 
 @dataclass
@@ -228,16 +208,46 @@ class _Gridded(Confrontation):
         return masks
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _prepare_model(self, model: xr.Dataset) -> tuple[xr.Dataset | None, list[str]]:
-        """The model restricted to the period with the quantity as variable; None if not applicable."""
+    def _prepare_model(self, model: xr.Dataset) -> tuple[xr.Dataset | None, list[str], periods.PeriodChoice | None]:
+        """The model over the compared years (:func:`soilbench.analysis.periods.choose_period`)
+        with the quantity as variable, the notes and the period choice; None if not applicable."""
         values, notes = model_field(model, self.quantity, self.options["rs_from_rh"], self._rc)
         if values is None:
-            return None, notes
+            return None, notes, None
         ds = model.assign({self.quantity: values})
         if "time" not in values.dims and "time" in ds.dims:
             ds = ds.drop_dims("time")
-        ds, more = select_period(ds, self.period, model.attrs.get("model", "the model"))
-        return ds, notes + more
+        choice = periods.choose_period(periods.years_of(ds), self._reference_years(), self.period,
+                                       model_has_time="time" in ds.dims)
+        if choice.fallback is None:
+            ds = periods.steps_in(ds, choice.compared)
+        return ds, notes, choice
+
+    def _reference_years(self) -> dict[str, periods.Years | None]:
+        """The years of each gridded reference as staged (None: static)."""
+        return {label: periods.years_of(item.ds) for label, item in self.maps.items()}
+
+    def _comparison(self, choice: periods.PeriodChoice) -> dict[str, Any]:
+        """``meta.json`` keys: what was compared (:data:`soilbench.results.COMPARISON_KEYS`); a gridded
+        reference without a year in the requested period (staged whole, with a note) is a fallback."""
+        outside = [' '.join(item.notes) for item in self.maps.values() if item.notes]
+        return {"quantity": self.quantity, "units": FLUX_UNITS, "reference_ids": list(self.references),
+                "period": periods.with_fallback(choice, outside).as_meta()}
+
+    def _flags(self, mine: "_Map", total_pg: float | None = None) -> list[Flag]:
+        """Plausibility of the model for this confrontation (:mod:`soilbench.analysis.plausibility`):
+        its valid land area against each gridded reference's, its global total, its grid."""
+        flags = plausibility.grid_flags(mine.ds["cell_area"], mine.label)
+        model_area = plausibility.valid_land_area_m2(mine.ds["value"], mine.ds["cell_area"], mine.ds["land_fraction"])
+        for label, item in self.maps.items():
+            reference_area = plausibility.valid_land_area_m2(item.ds["value"], item.ds["cell_area"],
+                                                             item.ds["land_fraction"])
+            flags += plausibility.land_area_flags(model_area, reference_area, label)
+        if total_pg is None:
+            total_pg = float(integrate.global_total(mine.ds["value"].assign_attrs(units=FLUX_UNITS),
+                                                    integrate.land_area(mine.ds)))
+        flags += plausibility.global_total_flags(self.quantity, total_pg)
+        return flags
 
     def _sums_key(self, model: xr.Dataset, ds: xr.Dataset) -> ReductionKey:
         """Key of the annual step sums of the prepared field ``ds[quantity]``: the quantity, how it
@@ -252,7 +262,7 @@ class _Gridded(Confrontation):
         """The annual step sums (:func:`soilbench.analysis.reductions.annual_step_sums`) of the
         field over the confrontation's period: period means, annual means and annual totals all
         derive from them. None for a climatology (no time axis: a small field read as it is)."""
-        ds, _ = self._prepare_model(model)
+        ds, _, _ = self._prepare_model(model)
         if ds is None or "time" not in ds[self.quantity].dims:
             return {}
         return {self._sums_key(model, ds): reductions.annual_step_sums(ds[self.quantity])}
@@ -267,20 +277,20 @@ class _Gridded(Confrontation):
         return self.reduced(model, given)[key]
 
     def _model_map(self, model: xr.Dataset, given: Reductions | None = None
-                   ) -> tuple[xr.Dataset | None, _Map | None, list[str], xr.Dataset | None]:
+                   ) -> tuple[xr.Dataset | None, _Map | None, list[str], xr.Dataset | None, periods.PeriodChoice | None]:
         """The prepared model (:meth:`_prepare_model`), its period-mean map labelled with the
-        model's name, the notes and the annual step sums (None for a climatology);
-        ``(None, None, notes, None)`` when the confrontation does not apply to it."""
-        ds, notes = self._prepare_model(model)
+        model's name, the notes, the annual step sums (None for a climatology) and the period
+        choice; ``(None, None, notes, None, None)`` when the confrontation does not apply to it."""
+        ds, notes, choice = self._prepare_model(model)
         if ds is None:
-            return None, None, notes, None
+            return None, None, notes, None, None
         sums = self._annual_sums(model, ds, given)
         if sums is None:
             mean = integrate.period_mean(ds, self.quantity).compute()
         else:
             mean = reductions.period_mean_from_sums(sums, self.quantity)
         grid = ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]]
-        return ds, _as_map(grid, mean, model.attrs.get("model", "model")), notes, sums
+        return ds, _as_map(grid, mean, model.attrs.get("model", "model")), notes, sums, choice
 
     def _not_applicable(self, model_name: str, notes: list[str]) -> ConfrontationResult:
         rows = [{"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
@@ -416,7 +426,7 @@ class GlobalTotals(_Gridded):
     # -- confront ----------------------------------------------------------------------------------------
     def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
-        ds, notes = self._prepare_model(model)
+        ds, notes, choice = self._prepare_model(model)
         if ds is None:
             return self._not_applicable(model_name, notes)
         q = self.quantity
@@ -436,11 +446,8 @@ class GlobalTotals(_Gridded):
             model_total = float(mean_total)
         else:
             model_total = float(regional[regions.GLOBAL])
-        years = period_of(ds)
-        ref_rows, ref_notes = self._reference_rows(years)
+        ref_rows, ref_notes = self._reference_rows(choice.compared)
         notes += ref_notes
-        for item in self.maps.values():
-            notes += _overlap_note(ds, item.ds, item.label)
         sigma = self._spread(ref_rows, fallback=model_total)
 
         scalars: list[dict[str, Any]] = [
@@ -520,7 +527,16 @@ class GlobalTotals(_Gridded):
         }
         fields = self._series_fields(model_name, annual)
         result_scalars = scalar_rows(scalars, model=model_name, confrontation=self.name)
-        return ConfrontationResult(result_scalars, fields, tables, table_meta, notes)
+        # the digitised series are cut to the model's years (never the other way): listed, not
+        # constraining; one that shares none keeps its whole record, the references' fallback
+        series_years = {r: (int(v.index.min()), int(v.index.max())) for r, v in self.series.items() if len(v)}
+        outside = [f"{r} ({y[0]}-{y[1]}) shares no year with the compared period: its whole-record mean is used"
+                   for r, y in series_years.items() if periods.shared(y, choice.compared) is None]
+        choice = dataclasses.replace(choice, references={**choice.references, **series_years})
+        choice = periods.with_fallback(choice, outside)
+        mine = _as_map(ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]], mean_map, model_name)
+        return ConfrontationResult(result_scalars, fields, tables, table_meta, notes, self._comparison(choice),
+                                   self._flags(mine, model_total))
 
     def _series_fields(self, model_name: str, annual: xr.DataArray | None) -> xr.Dataset | None:
         """Annual global totals over ``year``: the model's and each digitised series."""
@@ -634,16 +650,17 @@ class ZonalMeans(_Gridded):
 
     def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
-        ds, mine, notes, _ = self._model_map(model, reductions)
+        ds, mine, notes, _, choice = self._model_map(model, reductions)
         if ds is None:
             return self._not_applicable(model_name, notes)
         for item in self.maps.values():
-            notes += _overlap_note(ds, item.ds, item.label) + item.notes
+            notes += item.notes
         fields, rows, band_scores = self._compare(mine, list(self.maps.values()), "model")
         rows.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
                      "type": "score", "units": "1", "value": scores.overall_score(band_scores)})
         notes.append(f"compared on the coarsest grid ({fields.attrs['grid']}) after conservative regridding")
-        return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), fields, notes=notes)
+        return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), fields, notes=notes,
+                                   comparison=self._comparison(choice), flags=self._flags(mine))
 
     def confront_references(self) -> ConfrontationResult | None:
         """Products against the first product (needs at least two gridded products)."""
@@ -742,7 +759,7 @@ class TaylorStatistics(_Gridded):
 
     def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
-        ds, mine, notes, sums = self._model_map(model, reductions)
+        ds, mine, notes, sums, choice = self._model_map(model, reductions)
         if ds is None:
             return self._not_applicable(model_name, notes)
         items = list(self.maps.values())
@@ -756,7 +773,7 @@ class TaylorStatistics(_Gridded):
         taylor_rows = []
         for item in items:
             ref = refs_grid[item.label]
-            notes += _overlap_note(ds, item.ds, item.label) + item.notes
+            notes += item.notes
             rmse_map, rmse_notes = self._rmse_map(ds, sums, item.label, target)
             notes += rmse_notes
             region_rows, parts = self._region_stats(model_grid, ref, item.label, rmse_map)
@@ -789,7 +806,8 @@ class TaylorStatistics(_Gridded):
                      "conservative regridding; statistics area-weighted over land valid in both")
         table_meta = {"taylor": {"plot": "taylor", "title": f"{self.quantity} period-mean maps (normalised by {primary})"}}
         return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), xr.Dataset(fields),
-                                   {"taylor": pd.DataFrame(taylor_rows)}, table_meta, notes)
+                                   {"taylor": pd.DataFrame(taylor_rows)}, table_meta, notes,
+                                   self._comparison(choice), self._flags(mine))
 
     def confront_references(self) -> ConfrontationResult | None:
         """Products against the first product, and the CV across products (needs ≥ 2 products)."""

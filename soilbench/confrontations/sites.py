@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, ClassVar
 
@@ -15,8 +16,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from soilbench.analysis import periods, plausibility
 from soilbench.analysis import reductions as reduce_
-from soilbench.analysis import scores
 from soilbench.analysis import sites as analysis
 from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions, register
@@ -24,7 +25,7 @@ from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
 from soilbench.regions import CLIMATE_GROUPS, GLOBAL, koppen_classes_from_file
-from soilbench.results import ConfrontationResult, scalar_rows
+from soilbench.results import ConfrontationResult, Flag, scalar_rows
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,38 @@ def _check_options(options: dict[str, Any], allowed: dict[str, tuple], name: str
         if options[key] not in choices:
             raise ConfigError(source, f"confrontation '{name}': option {key} must be one of {list(choices)}, "
                               f"got {options[key]!r}", f"options.{key}")
+
+
+#: daily_rh's components that need a sub-annual model (a climatology is constant within a study)
+SUB_ANNUAL_COMPONENTS = ("RMSE score", "seasonal cycle score")
+
+
+def _overall_score(score_values: dict[str, float], not_applicable: list[str] | tuple[str, ...] = ()
+                   ) -> tuple[float, list[str]]:
+    """An overall score by the missing-component rule (``docs/sites.md``): the components in
+    ``not_applicable`` (they do not apply to the model) are left out; every other component is
+    expected, and a missing (NaN) one counts as 0. Returns the score and the missing components."""
+    expected = {k: v for k, v in score_values.items() if k not in not_applicable}
+    missing = [k for k, v in expected.items() if not np.isfinite(v)]
+    overall = float(np.mean([v if np.isfinite(v) else 0.0 for v in expected.values()])) if expected else np.nan
+    return overall, missing
+
+
+def _completeness(score_values: dict[str, float], missing: list[str], not_applicable: list[str], why: str
+                  ) -> tuple[list[dict[str, Any]], list[str], list[Flag]]:
+    """The rows (``missing components``, ``components not applicable``), note and flag that say an
+    overall score is incomplete; ``why`` says why the not-applicable components do not apply."""
+    rows = [{"region": GLOBAL, "analysis": "completeness", "name": name, "type": "scalar", "units": "1",
+             "value": float(len(values))}
+            for name, values in (("missing components", missing), ("components not applicable", not_applicable))]
+    notes = [f"incomplete: {', '.join(missing)} missing; counted as 0 in the overall score"] if missing else []
+    flags = []
+    if missing or not_applicable:
+        parts = ([f"{', '.join(not_applicable)} not applicable ({why})"] if not_applicable else []) + (
+            [f"{', '.join(missing)} missing, counted as 0"] if missing else [])
+        flags.append(Flag("overall_incomplete", f"overall score over {len(score_values) - len(not_applicable)} of "
+                          f"{len(score_values)} components: " + "; ".join(parts)))
+    return rows, notes, flags
 
 
 class _SiteConfrontation(Confrontation):
@@ -132,14 +165,15 @@ class _SiteConfrontation(Confrontation):
                 series_key: reduce_.series_at_cells(da, pairs["ilat"].to_numpy(), pairs["ilon"].to_numpy())}
 
     def _locate(self, model: xr.Dataset, da: xr.DataArray, quantity: str, reductions: Reductions | None
-                ) -> tuple[pd.DataFrame, xr.DataArray]:
-        """The sites' cells (on cells with values) and the field to read at them: the series
-        computed in the pass when they hold every cell, else ``da`` itself."""
+                ) -> tuple[pd.DataFrame, xr.DataArray, xr.DataArray]:
+        """The sites' cells (on cells with values), the field to read at them (the series
+        computed in the pass when they hold every cell, else ``da`` itself) and the map of
+        valid land cells."""
         records = self.site_records.records
         lat, lon = records["lat"].to_numpy(), records["lon"].to_numpy()
         if "time" not in da.dims:
             valid = analysis.valid_land_cells(da, model.get("land_fraction"))
-            return analysis.locate_sites(valid, lat, lon, self.options["max_distance_km"]), da
+            return analysis.locate_sites(valid, lat, lon, self.options["max_distance_km"]), da, valid
         reduced = self.reduced(model, reductions)
         valid_key, series_key = self._keys(model, quantity, self._guess_cells(model, da))
         valid = analysis.valid_land_cells(da, model.get("land_fraction"), has_value=reduced[valid_key])
@@ -147,10 +181,32 @@ class _SiteConfrontation(Confrontation):
         located = cells[cells["located"]]
         series = reduced[series_key]
         if analysis.has_cells(series, located["ilat"].to_numpy(), located["ilon"].to_numpy()):
-            return cells, series
+            return cells, series, valid
         log.info("%s: some sites' cells have no model values on land; the field is read again at the right cells",
                  self.name)
-        return cells, da
+        return cells, da, valid
+
+    def _comparison(self, model: xr.Dataset, da: xr.DataArray, observed_years: periods.Years | None,
+                    units: str, outside: str | None) -> dict[str, Any]:
+        """``meta.json`` keys: quantity, units, reference ids and the period choice; ``outside``
+        says how records outside the model's years were compared (the sites' fallback)."""
+        choice = periods.choose_period(periods.years_of(da) or periods.years_of(model), {self.reference: observed_years},
+                                       model_has_time="time" in da.dims)
+        if outside and choice.fallback is None:
+            choice = dataclasses.replace(choice, fallback=outside)
+        return {"quantity": self.quantities[0], "units": units, "reference_ids": list(self.references),
+                "period": choice.as_meta()}
+
+    def _flags(self, model: xr.Dataset, valid: xr.DataArray) -> list[Flag]:
+        """Plausibility (:mod:`soilbench.analysis.plausibility`): the grid, and the valid land
+        area against the Earth's ice-free land (a site reference has no area of its own)."""
+        name = str(model.attrs.get("model", "model"))
+        flags = plausibility.grid_flags(model["cell_area"], name) if "cell_area" in model else []
+        if "cell_area" in model:
+            fraction = model["land_fraction"] if "land_fraction" in model else xr.ones_like(model["cell_area"])
+            area = float((model["cell_area"] * fraction.fillna(0.0)).where(valid, 0.0).sum())
+            flags += plausibility.land_area_flags(area, plausibility.ICE_FREE_LAND_M2, "the Earth's ice-free land")
+        return flags
 
     def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
         super().__init__(name, references, options, weight, data_dir, source)
@@ -226,7 +282,7 @@ class SrdbAnnual(_SiteConfrontation):
         quantity = self.options["quantity"]
         da, field_notes = self._field(model)
         records = self.site_records.records
-        cells, source = self._locate(model, da, quantity, reductions)
+        cells, source, valid = self._locate(model, da, quantity, reductions)
         modelled, link = analysis.annual_at_sites(source, cells, records["year_start"].to_numpy(),
                                                   records["year_end"].to_numpy())
         sites = records.assign(group=self.site_groups, modelled=modelled, difference=modelled - records["observed"],
@@ -245,7 +301,10 @@ class SrdbAnnual(_SiteConfrontation):
                 rows.append({"region": region, "analysis": "site statistics", "name": key if key != "n" else "n sites",
                              "type": "score" if is_score else "scalar", "units": units, "value": value})
         global_stats = analysis.site_statistics(used["observed"].to_numpy(), used["modelled"].to_numpy())
-        overall = scores.overall_score({k: global_stats[k] for k in ("bias score", "RMSE score")})
+        # both components are expected: a missing one (too few sites) counts as 0 (docs/sites.md)
+        score_values = {k: global_stats[k] for k in ("bias score", "RMSE score")}
+        overall, missing = _overall_score(score_values)
+        completeness_rows, completeness_notes, incomplete = _completeness(score_values, missing, [], "")
         n_relocated = int((sites["relocated"] & sites["located"]).sum())
         n_unlocated = int((~sites["located"]).sum())
         n_no_value = int((sites["located"] & ~np.isfinite(sites["modelled"])).sum())
@@ -256,19 +315,25 @@ class SrdbAnnual(_SiteConfrontation):
              "type": "scalar", "units": "1", "value": n_unlocated},
             {"region": GLOBAL, "analysis": "overall", "name": "overall score", "type": "score", "units": "1",
              "value": overall},
-        ]
+        ] + completeness_rows
         scalars = scalar_rows(rows, **self._rows(model_name))
 
         label = "Rh" if quantity == "rh" else "Rs"
         notes = [f"{len(used)} of {len(records)} SRDB {label} records compared (filters: see table filter_counts)."]
         notes += field_notes
+        outside = None
         if "time" not in da.dims:
             notes.append(f"Model is a {model.attrs.get('period', 'period')} mean (climatology); every record is "
                          "compared with it whatever its year.")
+            outside = "the model is one period mean: every record is compared with it whatever its years"
         else:
             n_outside = int((sites["model_value"] == "record mean").sum())
             if n_outside:
                 notes.append(f"{n_outside} records outside the model record compared with the record mean.")
+                outside = (f"{n_outside} of {int(np.isfinite(sites['modelled']).sum())} records outside the model's "
+                           "years are compared with its record mean")
+        observed_years = (int(np.floor(records["year_start"].min())), int(np.ceil(records["year_end"].max())) - 1) \
+            if len(records) else None
         if n_relocated:
             notes.append(f"{n_relocated} sites on masked cells took the nearest valid land cell "
                          f"(median {sites.loc[sites['relocated'] & sites['located'], 'distance_km'].median():.0f} km).")
@@ -286,7 +351,10 @@ class SrdbAnnual(_SiteConfrontation):
                         "x_label": f"observed {label}", "y_label": f"modelled {label}"},
             "filter_counts": {"plot": "table", "title": "SRDB V5 records left after each filter"},
         }
-        return ConfrontationResult(scalars, None, tables, meta, notes)
+        notes += completeness_notes
+        return ConfrontationResult(scalars, None, tables, meta, notes,
+                                   self._comparison(model, da, observed_years, ANNUAL_UNITS, outside),
+                                   self._flags(model, valid) + incomplete)
 
 
 @register
@@ -353,7 +421,7 @@ class DailyRh(_SiteConfrontation):
         model_name = str(model.attrs.get("model", "model"))
         da, _ = self._field(model)
         records = self.site_records.records
-        cells, source = self._locate(model, da, "rh", reductions)
+        cells, source, valid = self._locate(model, da, "rh", reductions)
         modelled, link, sub_annual = analysis.link_daily(
             source, cells, records["year"].to_numpy(), records["doy"].to_numpy(), window_days=o["window_days"],
             climatology_window_days=o["climatology_window_days"])
@@ -414,6 +482,13 @@ class DailyRh(_SiteConfrontation):
                 add("seasonal RMSE", g["RMSE"], DAILY_UNITS, analysis_name="seasonal cycle", region=g["group"])
                 add("n observations", g["n"], analysis_name="seasonal cycle", region=g["group"])
                 add("peak shift", g["peak_shift_days"], "day", analysis_name="seasonal cycle", region=g["group"])
+                add("observed amplitude", g["observed_amplitude"], DAILY_UNITS, analysis_name="seasonal cycle",
+                    region=g["group"])
+                add("modelled amplitude", g["modelled_amplitude"], DAILY_UNITS, analysis_name="seasonal cycle",
+                    region=g["group"])
+                add("timing score", g["timing_score"], kind="score", analysis_name="seasonal cycle", region=g["group"])
+                add("amplitude score", g["amplitude_score"], kind="score", analysis_name="seasonal cycle",
+                    region=g["group"])
                 add("seasonal cycle score", g["cycle_score"], kind="score", analysis_name="seasonal cycle",
                     region=g["group"])
             scored = group_stats[np.isfinite(group_stats["cycle_score"])]
@@ -427,19 +502,41 @@ class DailyRh(_SiteConfrontation):
             notes.append("Model has no sub-annual time axis: every observation is compared with the model's annual "
                          "mean rate / 365 (annual-climatology comparison); seasonal cycle not applicable.")
         n_climatology = int((paired["link"] == analysis.LINK_CLIMATOLOGY).sum())
+        outside = None
         if n_climatology:
             notes.append(f"{n_climatology} observations outside the model record took the ±"
                          f"{o['climatology_window_days']}-day climatological window over the record's years.")
+            outside = (f"{n_climatology} of {len(paired)} observations outside the model's years took the "
+                       f"±{o['climatology_window_days']}-day climatological window over its years")
+        if not sub_annual:
+            outside = "the model has no sub-annual time axis: every observation is compared with its annual mean rate"
+        rmse_score = study_score["RMSE score"]
+        if not sub_annual:
+            # the model is constant within each study's dates: its centred RMSE is the observations'
+            # SD, so every study would score e^-1 whatever the model
+            rmse_score = np.nan
+            notes.append("RMSE score not applicable: the model has no sub-annual time axis, so within a study it is "
+                         "constant and its centred RMSE equals the observations' SD (a score of e⁻¹ for any model).")
+        elif study_score["n units without model variation"]:
+            notes.append(f"{study_score['n units without model variation']:.0f} {unit_plural} where the model does not "
+                         "vary have no RMSE score.")
         n_unlocated = int((~frame["located"]).sum())
         if n_unlocated:
             notes.append(f"{n_unlocated} observations farther than {o['max_distance_km']:g} km from any valid "
                          "model cell were left out.")
 
         score_values = {"share well estimated": shares["well"], "bias score": study_score["bias score"],
-                        "RMSE score": study_score["RMSE score"], "seasonal cycle score": cycle_score}
+                        "RMSE score": rmse_score, "seasonal cycle score": cycle_score}
         for key, value in score_values.items():
             add(key, value, kind="score", analysis_name="scores")
-        add("overall score", scores.overall_score(score_values), kind="score", analysis_name="overall")
+        not_applicable = [] if sub_annual else [k for k in SUB_ANNUAL_COMPONENTS if k in score_values]
+        overall, missing = _overall_score(score_values, not_applicable)
+        add("overall score", overall, kind="score", analysis_name="overall")
+        more_rows, more_notes, incomplete = _completeness(score_values, missing, not_applicable,
+                                                          "the model has no sub-annual time axis")
+        rows += more_rows
+        notes += more_notes
+        flags = self._flags(model, valid) + incomplete
         scalars = scalar_rows(rows, **self._rows(model_name))
 
         study_columns = ["study", "site", "lat", "lon", "n", "p_value", "mean_error", "class", "n_locations",
@@ -474,4 +571,6 @@ class DailyRh(_SiteConfrontation):
             meta["seasonal_cycle"] = {"plot": "seasonal_cycle", "units": DAILY_UNITS, "x_label": "day of year",
                                       "y_label": "daily Rh",
                                       "title": "Daily Rh by day of year per climate group, northern hemisphere"}
-        return ConfrontationResult(scalars, None, tables, meta, notes)
+        observed_years = (int(records["year"].min()), int(records["year"].max())) if len(records) else None
+        return ConfrontationResult(scalars, None, tables, meta, notes,
+                                   self._comparison(model, da, observed_years, DAILY_UNITS, outside), flags)

@@ -19,14 +19,15 @@ import pandas as pd
 import xarray as xr
 
 from soilbench import atomic
-from soilbench.analysis import reductions, regrid, scores, taylor
+from soilbench.analysis import periods, plausibility, reductions, regrid, scores, taylor
 from soilbench.analysis import turnover as tau
 from soilbench.analysis import twobox
 from soilbench.analysis.integrate import land_area, period_mean
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions, register
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.regions import GLOBAL, region_masks
-from soilbench.results import REFERENCES_SLUG, ConfrontationResult, scalar_rows
+from soilbench.quantities import FLUX_UNITS
+from soilbench.results import REFERENCES_SLUG, ConfrontationResult, Flag, scalar_rows
 
 #: the published observation-based global soil turnover time (seed 000), shown beside the products
 LITERATURE_TAU_SOIL = {"label": "observation-based 0-1 m, Rh upscaling (seed 000)", "value": 38.3, "sd": 11.0}
@@ -127,6 +128,11 @@ class TurnoverConfrontation(Confrontation):
             missing = "soil carbon (csoil)" if not stocks else "heterotrophic respiration (rh)"
             raise ConfigError(self.source, f"confrontation '{self.name}' needs a {missing} reference; "
                                            f"got {self.references}", "references")
+        #: each reference's years as loaded (None: static), for the period rule and meta.json
+        self._reference_years = {ref_id: periods.years_of(ds) for ref_id, ds in {**stocks, **fluxes}.items()}
+        #: each flux product's valid land area (m²): a model far below it is flagged
+        self._reference_land_m2 = {ref_id: plausibility.valid_land_area_m2(ds["rh"], ds["cell_area"], ds["land_fraction"])
+                                   for ref_id, ds in fluxes.items()}
         products = list(stocks.values()) + list(fluxes.values())
         self._obs_grid = products[regrid.coarsest(products)][["cell_area"]].load()
         self._stocks = {k: regrid.regrid_field(v, "csoil", self._obs_grid).load() for k, v in stocks.items()}
@@ -148,16 +154,16 @@ class TurnoverConfrontation(Confrontation):
         return tau.observed_turnover(stocks, fluxes, **self._threshold()), fraction
 
     # -- the model -------------------------------------------------------------------------
-    def _period_steps(self, model: xr.Dataset) -> tuple[xr.Dataset, bool]:
-        """The model over the option ``period`` (the whole record when no year falls in it), and
-        whether the period was found."""
-        if "time" not in model.dims:
-            return model, True
+    def _period_steps(self, model: xr.Dataset) -> tuple[xr.Dataset, periods.PeriodChoice]:
+        """The model over the years it shares with the option ``period`` and the dated references
+        (:func:`soilbench.analysis.periods.choose_period`; its whole record when none), and the choice."""
+        self.stage_data()
         first, last = (int(y) for y in self.options["period"])
-        inside = (model["time"].dt.year >= first) & (model["time"].dt.year <= last)
-        if not bool(inside.any()):
-            return model, False
-        return model.isel(time=np.flatnonzero(inside.values)), True
+        choice = periods.choose_period(periods.years_of(model), self._reference_years, (first, last),
+                                       model_has_time="time" in model.dims)
+        if choice.fallback is not None or "time" not in model.dims:
+            return model, choice
+        return periods.steps_in(model, choice.compared), choice
 
     def _twobox_period(self) -> tuple[int, int]:
         return tuple(int(y) for y in self.options["twobox_correction_period"])
@@ -290,17 +296,31 @@ class TurnoverConfrontation(Confrontation):
                          f"({lower:.1f}-{upper:.1f} across products).")
         fields, rows = self._two_box(model, name, fields, rows, tables, table_meta, notes, reduced)
         scalars = scalar_rows(rows, model=name, confrontation=self.name)
-        return ConfrontationResult(scalars, fields, tables, table_meta, notes)
+        _, choice = self._period_steps(model)
+        comparison = {"quantity": "tau", "units": "yr", "reference_ids": list(self.references),
+                      "period": choice.as_meta()}
+        return ConfrontationResult(scalars, fields, tables, table_meta, notes, comparison,
+                                   self._flags(model, means, name))
+
+    def _flags(self, model: xr.Dataset, means: xr.Dataset, name: str) -> list[Flag]:
+        """Plausibility (:mod:`soilbench.analysis.plausibility`): grid, valid land area against each
+        flux product's, global Rh and soil carbon totals."""
+        from soilbench.analysis.integrate import global_total
+
+        flags = plausibility.grid_flags(model["cell_area"], name)
+        both = means["rh"].where(means["csoil"].notnull())
+        area = plausibility.valid_land_area_m2(both, means["cell_area"], means["land_fraction"])
+        for ref_id, reference_area in self._reference_land_m2.items():
+            flags += plausibility.land_area_flags(area, reference_area, ref_id)
+        for q, units in (("rh", FLUX_UNITS), ("csoil", "kg m-2")):
+            total = float(global_total(means[q].assign_attrs(units=units), land_area(means)))
+            flags += plausibility.global_total_flags(q, total)
+        return flags
 
     def _model_means(self, model: xr.Dataset, notes: list[str], reduced: Reductions) -> xr.Dataset:
         """Period-mean csoil and rh (step-length weighted; from their annual step sums in
         ``reduced`` when the model has a time axis), with cell_area and land_fraction."""
-        ds, found = self._period_steps(model)
-        if not found:
-            first, last = (int(y) for y in self.options["period"])
-            years = model["time"].dt.year
-            notes.append(f"the model has no year in {first}-{last}; its whole record "
-                         f"({int(years.min())}-{int(years.max())}) is averaged")
+        ds, _ = self._period_steps(model)
         means = {}
         for v in ("csoil", "rh"):
             if "time" in ds[v].dims:

@@ -283,11 +283,13 @@ def select_period(ds: xr.Dataset, period: tuple[int, int] | None, source: str | 
     if period is None:
         ds.attrs["period"] = f"{first}-{last}"
         return ds
+    from soilbench.analysis import periods  # the one period rule of the confrontations
+
     y0, y1 = int(period[0]), int(period[1])
-    years = ds["time"].dt.year
-    kept = ds.sel(time=(years >= y0) & (years <= y1))
-    if kept.sizes["time"] == 0:
+    shared = periods.shared((first, last), (y0, y1))
+    if shared is None:  # the user asked for these years: no fallback, an error
         raise SoilbenchError(source, f"covers {first}-{last}, which does not overlap the requested period {y0}-{y1}", "time")
+    kept = periods.steps_in(ds, shared)
     k0, k1 = years_of(kept)
     overlap = f"{k1 - k0 + 1} of {y1 - y0 + 1} years"
     kept.attrs.update(period=f"{k0}-{k1}", period_requested=f"{y0}-{y1}", period_overlap=overlap)

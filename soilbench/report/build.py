@@ -109,6 +109,7 @@ def scoreboard_context(run: Run) -> dict[str, Any]:
                 "href": page, "failed": (name, model) in failed, "error": failed.get((name, model), ""),
                 "not_applicable": (name, model) in not_applicable, "reason": not_applicable.get((name, model), ""),
                 "fail_id": fail_ids.get((name, model), ""),
+                "flags": _flag_messages(run, name, model),
             })
         rows.append({"model": model, "overall": overall.get(model), "overall_cls": z_class(overall_z.get(model)),
                      "cells": cells})
@@ -119,6 +120,12 @@ def scoreboard_context(run: Run) -> dict[str, Any]:
         for m in run.models for n in names])
     return {"groups": groups, "rows": rows, "failures": failure_rows, "n_failed": len(failed),
             "n_not_applicable": len(not_applicable), "csv": csv}
+
+
+def _flag_messages(run: Run, conf: str, model: str) -> list[str]:
+    """The saved warnings (``meta.json["flags"]``) of a task, shown on its scoreboard cell."""
+    task = run.confrontations[conf].tasks.get(model)
+    return [f.message for f in task.flags] if task is not None and task.ok else []
 
 
 def _cell_status(conf: str, model: str, matrix: pd.DataFrame, failed: dict, not_applicable: dict) -> str:

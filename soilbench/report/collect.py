@@ -20,7 +20,9 @@ from typing import Any
 import pandas as pd
 
 from soilbench.errors import SoilbenchError
-from soilbench.results import NOT_APPLICABLE, REFERENCES_SLUG, SCALAR_COLUMNS, ConfrontationResult, load_result
+from soilbench.results import (
+    NOT_APPLICABLE, REFERENCES_SLUG, SCALAR_COLUMNS, ConfrontationResult, Flag, load_result, saved_flags,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,46 @@ class Task:
     def reason(self) -> str:
         """Why the task is not applicable (empty otherwise)."""
         return " ".join(str(self.meta.get("reason") or "").split())
+
+    @property
+    def flags(self) -> list[Flag]:
+        """Plausibility and completeness warnings saved with the task (``meta.json["flags"]``)."""
+        return saved_flags(self.meta)
+
+    @property
+    def period(self) -> dict[str, Any]:
+        """The saved period choice (``meta.json["period"]``: model, references, requested, compared,
+        fallback); empty when the task saved none (older results, failures)."""
+        period = self.meta.get("period")
+        return period if isinstance(period, dict) else {}
+
+    def period_facts(self) -> list[tuple[str, str]]:
+        """The period choice as (label, text) pairs for a page, from meta.json only."""
+        period = self.period
+        if not period:
+            return []
+        facts = [("model period", years_text(period.get("model"))),
+                 ("compared period", years_text(period.get("compared")))]
+        if period.get("requested"):
+            facts.append(("requested period", years_text(period.get("requested"))))
+        references = period.get("references")
+        if isinstance(references, dict) and references:
+            facts.append(("reference periods", "; ".join(f"{ref} {years_text(years)}"
+                                                         for ref, years in references.items())))
+        if period.get("fallback"):
+            facts.append(("fallback", " ".join(str(period["fallback"]).split())))
+        return facts
+
+
+def years_text(years: Any) -> str:
+    """``[2001, 2010]`` → "2001–2010" (one year: "2001"); "static" for a reference without years."""
+    if isinstance(years, (list, tuple)) and len(years) == 2:
+        try:
+            first, last = int(years[0]), int(years[1])
+        except (TypeError, ValueError):
+            return "unknown"
+        return str(first) if first == last else f"{first}–{last}"
+    return "static" if years is None else "unknown"
 
 
 @dataclass

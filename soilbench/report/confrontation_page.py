@@ -17,7 +17,7 @@ import pandas as pd
 
 from soilbench.report import figure_choice as choice
 from soilbench.report import plots, summary_figures
-from soilbench.report.collect import Confrontation, Run, Task
+from soilbench.report.collect import Confrontation, Run, Task, years_text
 from soilbench.report.figure_choice import ModelResult
 from soilbench.report.scoreboard import z_class, z_scores
 from soilbench.report.site import Site, safe_name
@@ -102,7 +102,8 @@ class ConfrontationPage:
                          & (scalars["model"].isin(list(self.conf.tasks)))]
         if scores.empty:
             return {"columns": [], "rows": []}
-        matrix = scores.pivot_table(index="model", columns="name", values="value", aggfunc="mean")
+        # dropna=False: a component no model has (NaN) still gets its column, shown as missing
+        matrix = scores.pivot_table(index="model", columns="name", values="value", aggfunc="mean", dropna=False)
         order = ["overall score"] if "overall score" in matrix.columns else []
         columns = order + [c for c in matrix.columns if c not in order]
         matrix = matrix[columns]
@@ -110,7 +111,11 @@ class ConfrontationPage:
         rows = []
         for model in [m for m in self.run.models if m in matrix.index]:
             cells = [{"value": matrix.at[model, c], "cls": z_class(z.at[model, c])} for c in columns]
-            rows.append({"model": model, "anchor": f"m-{model_slug(model)}", "cells": cells})
+            task = self.conf.tasks.get(model)
+            rows.append({"model": model, "anchor": f"m-{model_slug(model)}", "cells": cells,
+                         "compared": years_text((task.period or {}).get("compared")) if task and task.period else "",
+                         "fallback": " ".join(str((task.period or {}).get("fallback") or "").split()) if task else "",
+                         "flags": [f.message for f in task.flags] if task else []})
         return {"columns": columns, "rows": rows}
 
     # -- combined across models -----------------------------------------------------------
@@ -159,6 +164,7 @@ class ConfrontationPage:
         slug = model_slug(model)
         section: dict[str, Any] = {"model": model, "anchor": f"m-{slug}", "ok": task.ok, "error": task.error,
                                    "not_applicable": task.not_applicable, "reason": task.reason,
+                                   "period": task.period_facts(), "flags": [f.as_dict() for f in task.flags],
                                    "figures": [], "tables": []}
         self.tick(f"{self.conf.name} / {model}")
         if not task.ok:

@@ -37,8 +37,6 @@ PROFILE_DIMS = {"series": "year", "zonal": "lat_band"}
 DEFAULT_COLOR = "#1b6ca8"
 #: how quantities (a confrontation's ``options.quantity``) are written in titles
 QUANTITY_NAMES = {"rh": "Rh", "rs": "Rs", "npp": "NPP", "gpp": "GPP", "csoil": "soil carbon", "tau": "τ"}
-#: a period "2000-2010" in notes or labels
-PERIOD = re.compile(r"\b(1[89]\d\d|2\d\d\d)\s*[-–]\s*(1[89]\d\d|2\d\d\d)\b")
 
 
 @dataclass
@@ -258,9 +256,8 @@ def period_means(items: Sequence[ModelResult], units: str) -> list[dict[str, Any
     """Models without a series of ``units``, drawn from their saved ``bars`` model value.
 
     A model that is one period mean (a climatology) has no annual series; its global total is
-    the model row of its ``bars`` table in the same units. Its period comes from the task's
-    meta (``period``), else a note ("a 2000-2010 climatology"), else the years in the labels of
-    the bars' references that were restricted to the model's period; None when none says it.
+    the model row of its ``bars`` table in the same units. Its period is the compared period
+    saved in the task's meta (:func:`model_period`); None when none was saved.
     """
     means = []
     for item in items:
@@ -282,23 +279,16 @@ def period_means(items: Sequence[ModelResult], units: str) -> list[dict[str, Any
 
 
 def model_period(item: ModelResult, bars: pd.DataFrame | None = None) -> tuple[int, int] | None:
-    """First and last year a model's saved result represents, from what was saved (see
-    :func:`period_means`); never recomputed from data."""
-    saved = item.meta.get("period")
-    if isinstance(saved, (list, tuple)) and len(saved) == 2:
-        return int(saved[0]), int(saved[1])
-    for text in [str(saved or "")] + [str(n) for n in item.result.notes if "climatology" in str(n)]:
-        match = PERIOD.search(text)
-        if match:
-            return int(match.group(1)), int(match.group(2))
-    if bars is not None and {"label", "role"} <= set(bars.columns):
-        if any("does not overlap" in str(n) for n in item.result.notes):
-            return None  # a reference kept its whole record: its label is not the model's period
-        found = {m.groups() for label in bars.loc[bars["role"].astype(str) == "reference", "label"].astype(str)
-                 if (m := PERIOD.search(label))}
-        if len(found) == 1:
-            first, last = found.pop()
-            return int(first), int(last)
+    """First and last year a model's saved result represents: the compared period of the task's
+    ``meta.json`` (``period.compared``, see :func:`soilbench.analysis.periods.choose_period`);
+    None when the task saved none. Never parsed from notes or labels, never recomputed."""
+    period = item.meta.get("period") if isinstance(item.meta, dict) else None
+    compared = period.get("compared") if isinstance(period, dict) else None
+    if isinstance(compared, (list, tuple)) and len(compared) == 2:
+        try:
+            return int(compared[0]), int(compared[1])
+        except (TypeError, ValueError):
+            return None
     return None
 
 
