@@ -18,8 +18,8 @@ import numpy as np
 import xarray as xr
 
 from soilbench.errors import SoilbenchError
-from soilbench.load import aliases, grid, timeaxis, units
-from soilbench.quantities import QUANTITIES
+from soilbench.load import aliases, checks, grid, timeaxis, units
+from soilbench.quantities import PHYSICAL_BOUNDS, QUANTITIES
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ def canonicalise(
         bounds = {str(raw[c].attrs.get("bounds")) for c in raw.variables}
         present = ", ".join(sorted(str(v) for v in raw.data_vars if str(v) not in bounds)) or "none"
         raise SoilbenchError(source, f"has no variable soilbench knows (rh, rhSoil, cSoil, cresp, ...); found: {present}")
+    if any("time" in da.dims for da in fields.values()):
+        checks.check_time_coordinate(raw, source)
     missing = _missing_mask(raw, source)
     if missing is not None:
         fields = {k: v.where(~missing) for k, v in fields.items()}
@@ -92,10 +94,16 @@ def assemble(
 ) -> xr.Dataset:
     """Put fields, cell area and land fraction (all on ``raw``'s grid) into canonical form.
 
-    Orients the grid, records what the file's grid looked like, and finishes the time axis
+    Checks the values of every quantity against its physical bounds (:mod:`soilbench.load.checks`:
+    a sample now, the rest lazily in the run's pass), orients the grid, keeps each cell's CF
+    bounds as the coordinates ``lat_bnds``/``lon_bnds`` (from the file, else midpoints between
+    centres), records what the file's grid looked like, and finishes the time axis
     (``step_days`` and period, or a climatology). Used for models and gridded references.
     """
     grid_found = grid.describe_grid(raw, lat, lon)
+    lat_bnds, lon_bnds = grid.canonical_bounds(raw, lat, lon, source)
+    fields = {name: checks.guard_values(da, name, source) if name in PHYSICAL_BOUNDS else da
+              for name, da in fields.items()}
     ds = xr.Dataset({**fields, "cell_area": cell_area, "land_fraction": land_fraction})
     if "time" in raw.coords and "time" in ds.dims:
         ds = ds.assign_coords(time=raw["time"])
@@ -103,7 +111,9 @@ def assemble(
         if bounds in raw.variables:
             ds[bounds] = raw[bounds]
             ds["time"].attrs["bounds"] = bounds
+    checks.check_time_coordinate(ds, source)
     ds = grid.orient(ds, lat, lon)
+    ds = grid.attach_bounds(ds, lat_bnds, lon_bnds)
     ds.attrs.update(
         model=name, source_files=source, grid_found=_grid_text(grid_found),
         lon_convention_found=grid_found["lon_convention"], lat_order_found=grid_found["lat_order"],
@@ -228,6 +238,7 @@ def valid_fraction(fields: Mapping[str, xr.DataArray], note: str) -> xr.DataArra
 def _finish_time(ds: xr.Dataset, raw: xr.Dataset, source: str, period, metadata: Mapping) -> xr.Dataset:
     """Give a time axis ``step_days`` and select the period; make one-step files climatologies."""
     if "time" in ds.dims and ds.sizes["time"] > 1:
+        checks.check_time_axis(ds["time"].values, "time", source)
         ds = ds.assign_coords(step_days=timeaxis.step_days(ds, source))
         ds = timeaxis.select_period(ds, period, source)
         bounds = ds["time"].attrs.get("bounds")
