@@ -460,3 +460,45 @@ def test_reference_with_undeclared_fill_is_refused(tmp_path, monkeypatch):
         load_reference("cardamom-rh")
     message = str(info.value)
     assert str(path) in message and "variable 'rh'" in message and "outside the physical range" in message
+
+
+# --- a run: the failing model shows its reason, the others are scored --------------------------
+
+RUN_BENCH = """
+name: hostile-run
+confrontations:
+  - name: mean-rh
+    type: test_mean_rh
+    references: [test-target]
+"""
+
+
+def test_refused_models_fail_with_their_reason_on_the_scoreboard(tmp_path):
+    """An all-NaN model and one with a negative value deep in its record (found in the run's
+    pass, not at load) fail with the loader's one line; the good model is scored."""
+    import pandas as pd
+
+    import runner_support  # noqa: F401  (registers test_mean_rh)
+    from soilbench.config import load_benchmark
+    from soilbench.runner import RunOptions, run_benchmark
+    from soilbench.runner.models import ModelSpec
+
+    (tmp_path / "bench.yaml").write_text(RUN_BENCH)
+    bench = load_benchmark(tmp_path / "bench.yaml")
+    models = []
+    for name, writer in (("all-nan", all_nan_fill), ("late-negative", negative_rh_one_cell_late),
+                         ("good", lambda tmp: gen.write(_rh(), tmp / "rh.nc"))):
+        folder = tmp_path / name
+        folder.mkdir()
+        models.append(ModelSpec(name, (str(writer(folder)),)))
+    out = tmp_path / "out"
+    run_benchmark(bench, models, RunOptions(out=out, workers=0, progress=False, report=True))
+    status = pd.read_csv(out / "status.csv", keep_default_na=False).set_index("model")
+    assert status.loc["good", "status"] == "ok"
+    assert status.loc["all-nan", "status"] == "error"
+    assert "no valid value" in status.loc["all-nan", "error"] and "variable 'rh'" in status.loc["all-nan", "error"]
+    assert status.loc["late-negative", "status"] == "error"
+    assert "outside the physical range of rh" in status.loc["late-negative", "error"]
+    page = next(out.rglob("index.html")).read_text()
+    assert "no valid value: every rh value is NaN" in page
+    assert "outside the physical range of rh" in page

@@ -130,10 +130,14 @@ def _containing(values: np.ndarray, bounds: np.ndarray, circular: bool) -> tuple
     lower, upper = lower[order], upper[order]
     if circular:
         values = lower[0] + (values - lower[0]) % 360.0
-    position = np.searchsorted(lower, values, side="right") - 1
-    found = position >= 0
-    position = np.clip(position, 0, len(lower) - 1)
-    inside = found & (values <= upper[position])
+    # a value on an edge shared by two cells belongs to the lower (southern, western) one, as
+    # with the nearest-centre rule of earlier versions; else to the cell starting at it
+    last = len(lower) - 1
+    below = np.clip(np.searchsorted(lower, values, side="left") - 1, 0, last)
+    at_or_below = np.clip(np.searchsorted(lower, values, side="right") - 1, 0, last)
+    in_below = (values >= lower[below]) & (values <= upper[below])
+    position = np.where(in_below, below, at_or_below)
+    inside = in_below | ((values >= lower[at_or_below]) & (values <= upper[at_or_below]))
     return order[position], inside
 
 
