@@ -356,7 +356,7 @@ CASES = {
     "plus_inf": (plus_inf, "rh", ["infinite value"]),
     "minus_inf": (minus_inf, "rh", ["infinite value"]),
     "undeclared_fill_9999": (undeclared_fill_9999, "rh", ["outside the physical range", "_FillValue"]),
-    "overflow_1e30": (overflow_1e30, "rh", ["303 infinite value(s)", "overflow"]),
+    "overflow_1e30": (overflow_1e30, "rh", ["infinite value(s)", "overflow"]),
     "undeclared_fill_in_middle_step": (undeclared_fill_in_middle_step, "rh", ["outside the physical range",
                                                                               "in time steps", "-3.153e+14"]),
     "csoil_fill_9999": (csoil_fill_9999, "cSoil", ["outside the physical range of csoil"]),

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from os import PathLike
 
+import dask
 import numpy as np
 import xarray as xr
 
@@ -76,8 +77,27 @@ def canonicalise(
         fields = {k: v.where(~missing) for k, v in fields.items()}
     if land_fraction is None:
         land_fraction = valid_fraction(fields, "1 where data are valid (no land fraction in the file)")
+    first_steps = _first_steps(raw, lat, lon, source, metadata.get("quantities"), fields, missing)
+    return assemble(raw, lat, lon, fields, cell_area, land_fraction, source, name, period, metadata,
+                    first_steps=first_steps)
 
-    return assemble(raw, lat, lon, fields, cell_area, land_fraction, source, name, period, metadata)
+
+def _first_steps(raw: xr.Dataset, lat: str, lon: str, source: str, overrides, fields: Mapping[str, xr.DataArray],
+                 missing: xr.DataArray | None) -> dict[str, xr.DataArray]:
+    """The first time step of each lazy, time-dependent quantity, for the load checks.
+
+    Built from the file variables sliced to that step (a slice of the file's variable reads only
+    that step; a slice of the converted field would read its whole chunk) and computed together,
+    so each file variable's step is read once.
+    """
+    timed = [name for name, da in fields.items() if name in PHYSICAL_BOUNDS and checks.needs_first_step(da)]
+    if not timed:
+        return {}
+    first = _quantities(raw.isel(time=slice(0, 1)), lat, lon, source, overrides)
+    if missing is not None:
+        first = {k: v.where(~missing) for k, v in first.items()}
+    computed = dask.compute(*[first[name] for name in timed])
+    return dict(zip(timed, computed))
 
 
 def assemble(
@@ -91,19 +111,21 @@ def assemble(
     name: str,
     period: tuple[int, int] | None = None,
     metadata: Mapping | None = None,
+    first_steps: Mapping[str, xr.DataArray] | None = None,
 ) -> xr.Dataset:
     """Put fields, cell area and land fraction (all on ``raw``'s grid) into canonical form.
 
     Checks the values of every quantity against its physical bounds (:mod:`soilbench.load.checks`:
-    a sample now, the rest lazily in the run's pass), orients the grid, keeps each cell's CF
+    a sample now, e.g. ``first_steps`` (quantity → its first step), the rest lazily in the run's pass), orients the grid, keeps each cell's CF
     bounds as the coordinates ``lat_bnds``/``lon_bnds`` (from the file, else midpoints between
     centres), records what the file's grid looked like, and finishes the time axis
     (``step_days`` and period, or a climatology). Used for models and gridded references.
     """
     grid_found = grid.describe_grid(raw, lat, lon)
     lat_bnds, lon_bnds = grid.canonical_bounds(raw, lat, lon, source)
-    fields = {name: checks.guard_values(da, name, source) if name in PHYSICAL_BOUNDS else da
-              for name, da in fields.items()}
+    first_steps = first_steps or {}
+    fields = {name: checks.guard_values(da, name, source, first_step=first_steps.get(name))
+              if name in PHYSICAL_BOUNDS else da for name, da in fields.items()}
     ds = xr.Dataset({**fields, "cell_area": cell_area, "land_fraction": land_fraction})
     if "time" in raw.coords and "time" in ds.dims:
         ds = ds.assign_coords(time=raw["time"])

@@ -6,9 +6,10 @@ through the same checks (:func:`soilbench.load.canonical.assemble` calls them).
 
 Values are checked without an extra read of the data (``docs/loading.md``, "Checks"):
 
-- **sample, at load time**: the first, middle and last time steps of each quantity (the whole
-  map of a climatology or a static product), small 2-D maps, are read and checked at once;
-  a field with no valid value there is read in full only then, to tell an all-NaN field;
+- **sample, at load time**: the first time step of each quantity (a small 2-D map, read from
+  the sliced file variables so that only that step is read; the whole map of a climatology or
+  a static product) is read and checked at once; a field with no valid value there is read in
+  full only then, to tell an all-NaN field;
 - **every other value, in the run's one pass**: each quantity is wrapped in a dask
   ``map_blocks`` guard that checks each chunk when the runner (or ``inspect``) computes its
   reductions, so the check rides on the read the run does anyway. A chunk with a value
@@ -132,45 +133,50 @@ def check_time_coordinate(ds: xr.Dataset, source) -> None:
 # values
 
 
-def guard_values(da: xr.DataArray, quantity: str, source, variable: str | None = None) -> xr.DataArray:
+def guard_values(da: xr.DataArray, quantity: str, source, variable: str | None = None,
+                 first_step: xr.DataArray | None = None) -> xr.DataArray:
     """``da`` with its values checked against the physical bounds of ``quantity``.
 
-    A sample (first, middle and last step; every value of a field without time) is checked now;
-    the rest is checked chunk by chunk whenever the data are computed (a lazy ``map_blocks``
-    that adds no read). Refuses: no valid value at all; ±inf; any value outside
-    :data:`PHYSICAL_BOUNDS` (undeclared fill values such as −9999 or 1e30, negative respiration
-    beyond numerical noise).
+    Checked now: a field without time (or of a few steps) whole, which is then kept in memory;
+    else its first step, given as ``first_step`` (computed by the caller from the sliced file
+    variables, so that only that step is read) or sliced here. The rest is checked chunk by
+    chunk whenever the data are computed (a lazy ``map_blocks`` that adds no read). Refuses: no
+    valid value at all; ±inf; any value outside :data:`PHYSICAL_BOUNDS` (undeclared fill values
+    such as −9999 or 1e30, negative respiration beyond numerical noise).
     """
     variable = variable or _source_variables(da, quantity)
     bounds = PHYSICAL_BOUNDS.get(quantity)
     units = da.attrs.get("units", "")
-    lazy = isinstance(da.data, dask.array.Array)
-    if "time" not in da.dims or da.sizes["time"] <= 3 or not lazy:
+    if not needs_first_step(da):
         da = da.load()  # a map (or a few steps): checked whole, and kept so it is not read twice
         sample = da
     else:
-        n = da.sizes["time"]
-        sample = da.isel(time=sorted({0, n // 2, n - 1})).compute()
+        sample = first_step if first_step is not None else da.isel(time=slice(0, 1))
+        sample = sample.compute()
     _check_block(np.asarray(sample.values), bounds, quantity, units, source, variable, "")
     if not np.isfinite(np.asarray(sample.values, dtype=float)).any():
-        # rare: only a field with nothing in the sampled steps is read in full here
-        if sample.size == da.size or not bool(da.notnull().any().compute()):
+        # rare: only a field with nothing in its first step is read in full here
+        if sample is da or not bool(da.notnull().any().compute()):
             raise SoilbenchError(source, f"has no valid value: every {quantity} value is NaN or a declared fill "
                                  "value", variable)
     if sample is da:
         return da
-    time_axis = da.dims.index("time") if "time" in da.dims else None
+    time_axis = da.dims.index("time")
 
     def check(block: np.ndarray, block_info=None) -> np.ndarray:
         where = ""
-        if time_axis is not None and block_info and None in block_info:
+        if block_info and None in block_info:
             first, last = block_info[None]["array-location"][time_axis]
             where = f" in time steps {first + 1}-{last}"
         _check_block(block, bounds, quantity, units, source, variable, where)
         return block
 
-    guarded = da.copy(data=da.data.map_blocks(check, dtype=da.dtype, meta=np.array((), dtype=da.dtype)))
-    return guarded
+    return da.copy(data=da.data.map_blocks(check, dtype=da.dtype, meta=np.array((), dtype=da.dtype)))
+
+
+def needs_first_step(da: xr.DataArray) -> bool:
+    """Whether :func:`guard_values` checks ``da`` by its first step (a lazy field of many steps)."""
+    return isinstance(da.data, dask.array.Array) and "time" in da.dims and da.sizes["time"] > 3
 
 
 def _check_block(values: np.ndarray, bounds, quantity: str, units: str, source, variable: str, where: str) -> None:
