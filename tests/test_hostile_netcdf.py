@@ -349,7 +349,7 @@ CASES = {
     "time_without_coordinate": (time_without_coordinate, "time", ["without a time coordinate"]),
     "time_coordinate_not_dates": (time_coordinate_not_dates, "time", ["not dates"]),
     "zero_length_time": (zero_length_time, "time", ["length 0"]),
-    "negative_rh": (negative_rh, "rh", ["outside the physical range of rh", "[-1, 20000]"]),
+    "negative_rh": (negative_rh, "rh", ["outside the physical range of rh", "[-10, 20000]"]),
     "negative_rh_one_cell_late": (negative_rh_one_cell_late, "rh", ["1 value(s) outside", "in time steps", "-946.1"]),
     "all_nan_fill": (all_nan_fill, "rh", ["no valid value"]),
     "all_nan_no_fill": (all_nan_no_fill, "rh", ["no valid value"]),
@@ -502,3 +502,16 @@ def test_refused_models_fail_with_their_reason_on_the_scoreboard(tmp_path):
     page = next(out.rglob("index.html")).read_text()
     assert "no valid value: every rh value is NaN" in page
     assert "outside the physical range of rh" in page
+
+
+@pytest.mark.parametrize(("value", "accepted"), [(-5.0, True), (-20.0, False), (19_000.0, True), (25_000.0, False)])
+def test_physical_bounds_of_rh_at_their_edges(tmp_path, value, accepted):
+    """rh in g m-2 yr-1: −10 … 20,000 (soilbench.quantities.PHYSICAL_BOUNDS) is accepted as written."""
+    ds = _rh(units="g m-2 yr-1")
+    ds["rh"] = (ds["rh"] * 3e10).assign_attrs(units="g m-2 yr-1")
+    path = gen.write(_put(ds, "rh", value, where="land"), tmp_path / "rh.nc")
+    if accepted:
+        assert float(abs(load_model(path)["rh"] - value).min()) == 0.0
+    else:
+        with pytest.raises(SoilbenchError, match="outside the physical range of rh"):
+            load_model(path)
