@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from soilbench import atomic, data
+from soilbench import atomic, data, yamlsafe
 from soilbench.errors import SoilbenchError, UnsafeCatalog
 from soilbench.quantities import QUANTITIES
 
@@ -139,16 +140,6 @@ _PLACEHOLDER = re.compile(r"\{(%s)\}" % "|".join(PLACEHOLDERS))
 _DATA_REF = re.compile(r"\{data\(([^(){}]+)\)\}")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _GLOB_CHARS = re.compile(r"[*?\[]")
-
-
-class _NoAliasSafeLoader(yaml.SafeLoader):
-    """yaml's safe loader that also refuses anchors/aliases (exponential 'billion laughs')."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(None, None, "YAML aliases are not allowed", event.start_mark)
-        return super().compose_node(parent, index)
 
 
 @dataclass
@@ -393,7 +384,7 @@ def _load_yaml(path: Path) -> Any:
     if size > MAX_CATALOG_BYTES:
         raise _refuse(str(path), f"catalog is {size} bytes, more than the {MAX_CATALOG_BYTES} allowed")
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasSafeLoader)  # noqa: S506 (safe loader subclass)
+        return yamlsafe.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise _refuse(str(path), f"not plain YAML data ({' '.join(str(err).split())})") from err
     except UnicodeDecodeError as err:
@@ -545,6 +536,55 @@ def find_entry(entry_id: str, catalogs: list[SafeCatalog] | None = None) -> Cata
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `soilbench catalog list`"
         raise SoilbenchError("catalogs", f"no catalog entry '{entry_id}'{hint}")
     return entries[entry_id]
+
+
+#: catalog entry kinds that can stand for a site reference file (one CSV table)
+SITE_TABLE_KINDS = ("sites", "table")
+
+
+def reference_file(reference_id: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """The local file of a site reference: a registered dataset (fetched and verified), or the
+    one CSV file of a ``sites``/``table`` entry of the default catalogs (a user's own table, e.g.
+    a newer SRDB release), confined to the catalog's allowed directories.
+
+    Raises
+    ------
+    SoilbenchError
+        Unknown id (with the closest registry ids), an entry of another kind, an entry matching
+        no file or more than one file.
+    """
+    if reference_id in data.registry():
+        return data.fetch(reference_id, data_dir)
+    entries = all_entries()
+    entry = entries.get(reference_id)
+    if entry is None:
+        data.entry(reference_id)  # raises: unknown id, with close matches
+    if entry.registry_id:
+        return data.fetch(entry.registry_id, data_dir)
+    if entry.kind not in SITE_TABLE_KINDS or entry.reader != "csv":
+        raise SoilbenchError(entry.where, f"a {entry.kind} entry read by {entry.reader} cannot be a site table; "
+                             f"give a CSV entry of kind {' or '.join(SITE_TABLE_KINDS)}")
+    paths = entry.paths(data_dir)
+    if len(paths) != 1:
+        raise SoilbenchError(entry.where, f"a site table must be one CSV file; {entry.url!r} matches {len(paths)}")
+    return paths[0]
+
+
+def entry_sha256(entry_id: str, data_dir: str | os.PathLike | None = None) -> str | None:
+    """sha256 of the files of a default-catalog entry (None when it has none, or is unknown),
+    so that results computed from a user's table are redone when the table changes."""
+    entry = all_entries().get(entry_id)
+    if entry is None:
+        return None
+    if entry.registry_id:
+        return data.entry(entry.registry_id)["sha256"]
+    try:
+        paths = entry.paths(data_dir, allow_download=False)
+    except SoilbenchError:
+        return None
+    if len(paths) == 1:
+        return data.sha256_of(paths[0])
+    return hashlib.sha256("\n".join(data.sha256_of(p) for p in paths).encode()).hexdigest()
 
 
 LOCAL_MODELS = CATALOG_DIR / "models-local.yaml"

@@ -1,6 +1,7 @@
 """Benchmark definitions: ``confrontations/*.yaml`` read, validated and turned into confrontations.
 
-A definition is untrusted input. It is parsed with ``yaml.safe_load`` and only ever *names*
+A definition is untrusted input. It is parsed as plain YAML data without aliases
+(:mod:`soilbench.yamlsafe`: no tags, no "billion laughs" bombs) and only ever *names*
 things soilbench already knows: a confrontation ``type`` registered with
 :func:`soilbench.confrontations.register`, options that type declares, and references that are in
 the data registry, in a catalog, or built into the confrontation type. Nothing named in a
@@ -33,12 +34,18 @@ from typing import Any
 
 import yaml
 
+from soilbench import yamlsafe
 from soilbench.confrontations.base import Confrontation, confrontation_class
 from soilbench.data import PROJECT_ROOT
 from soilbench.errors import ConfigError, SoilbenchError
 
 CONFRONTATIONS_DIR = PROJECT_ROOT / "confrontations"
 DEFAULT_CONFIG = CONFRONTATIONS_DIR / "default.yaml"
+
+MAX_DEFINITION_BYTES = 1 << 20
+#: options that ``null`` switches off whatever their default (the site filters; docs/sites.md).
+#: A type may add its own with a class attribute ``nullable_options``.
+NULLABLE_OPTIONS = frozenset({"min_years_of_data", "manipulation", "exclude_methods", "outlier_sd", "climate_map"})
 
 TOP_KEYS = {"name", "description", "confrontations"}
 CONFRONTATION_KEYS = {"name", "type", "references", "weight", "options", "description"}
@@ -113,6 +120,22 @@ def catalog_reference_ids() -> set[str]:
     return {entry_id for entry_id, entry in all_entries().items() if entry.kind != "model"}
 
 
+def _site_table_kinds() -> tuple[str, ...]:
+    from soilbench.catalogs import SITE_TABLE_KINDS
+
+    return SITE_TABLE_KINDS
+
+
+def catalog_only_references() -> dict[str, str]:
+    """id → kind of the catalog reference entries that are not registered files (a user's own tables)."""
+    from soilbench.catalogs import all_entries
+    from soilbench.data import registry
+
+    registered = registry()
+    return {entry_id: entry.kind for entry_id, entry in all_entries().items()
+            if entry.kind != "model" and entry_id not in registered and not entry.registry_id}
+
+
 def known_references(extra: Iterable[str] = ()) -> set[str]:
     """Every reference id a definition may name, apart from type-specific built-ins: the data
     registry, the catalogs, and the gridded references the loader derives from registered files
@@ -142,11 +165,15 @@ def load_benchmark(path: str | os.PathLike, known: Iterable[str] | None = None) 
     path = Path(path)
     source = str(path)
     try:
+        if path.stat().st_size > MAX_DEFINITION_BYTES:
+            raise ConfigError(source, f"the benchmark definition is larger than {MAX_DEFINITION_BYTES} bytes")
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(source, "the benchmark definition is not UTF-8 text") from None
     except OSError as err:
         raise ConfigError(source, f"cannot read the benchmark definition ({err.strerror or err})") from None
     try:
-        document = yaml.safe_load(text)
+        document = yamlsafe.load(text)
     except yaml.YAMLError as err:
         raise ConfigError(source, f"invalid YAML: {err}") from None
     return parse_benchmark(document, source, known)
@@ -165,10 +192,11 @@ def parse_benchmark(document: Any, source: str, known: Iterable[str] | None = No
     if not isinstance(entries, list) or not entries:
         raise ConfigError(source, "'confrontations' must be a non-empty list", "confrontations")
     known_ids = known_references() if known is None else set(known)
+    user_tables = catalog_only_references() if known is None else {}
     specs: list[ConfrontationSpec] = []
     seen: set[str] = set()
     for position, entry in enumerate(entries):
-        spec = _parse_confrontation(entry, f"confrontations[{position}]", source, known_ids)
+        spec = _parse_confrontation(entry, f"confrontations[{position}]", source, known_ids, user_tables)
         if spec.name in seen:
             raise ConfigError(source, f"confrontation name {spec.name!r} is used twice", f"confrontations[{position}].name")
         seen.add(spec.name)
@@ -176,7 +204,8 @@ def parse_benchmark(document: Any, source: str, known: Iterable[str] | None = No
     return Benchmark(name=name, source=source, confrontations=tuple(specs), description=description)
 
 
-def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str]) -> ConfrontationSpec:
+def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str],
+                         user_tables: dict[str, str] | None = None) -> ConfrontationSpec:
     if not isinstance(entry, dict):
         raise ConfigError(source, "each confrontation must be a mapping", where)
     _reject_unknown(entry, CONFRONTATION_KEYS, source, where)
@@ -203,6 +232,11 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
             f"{where_named}.options.{unknown[0]}",
         )
 
+    for key, value in options.items():
+        problem = option_type_problem(value, cls.option_defaults[key], key in nullable_options(cls))
+        if problem:
+            raise ConfigError(source, f"option {key}: {problem}", f"{where_named}.options.{key}")
+
     references = entry.get("references")
     if isinstance(references, str):
         references = [references]
@@ -217,6 +251,17 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
                 source,
                 f"unknown reference {reference!r}: not in the data registry, the catalogs or the built-in "
                 f"references of type {kind!r}",
+                f"{where_named}.references",
+            )
+        table_kind = (user_tables or {}).get(reference)
+        if table_kind is not None and reference not in builtin_references(cls) and not (
+            getattr(cls, "reads_site_tables", False) and table_kind in _site_table_kinds()
+        ):
+            # accepted here, it would fail in every task with "unknown dataset id"
+            raise ConfigError(
+                source,
+                f"reference {reference!r} is a {table_kind} entry of a catalog, not a registered file; type "
+                f"{kind!r} cannot read it (a catalog's site table is a reference of the site types only)",
                 f"{where_named}.references",
             )
 
@@ -237,6 +282,73 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
     except (TypeError, ValueError) as err:
         raise ConfigError(source, " ".join(str(err).split()), f"{where_named}.options") from None
     return spec
+
+
+def nullable_options(cls: type[Confrontation]) -> set[str]:
+    """Options of ``cls`` that may be ``null`` (switched off)."""
+    return set(NULLABLE_OPTIONS) | set(getattr(cls, "nullable_options", ()) or ())
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null" if value is None else type(value).__name__
+
+
+def option_type_problem(value: Any, default: Any, nullable: bool) -> str | None:
+    """What is wrong with the type of an option value, judged by its default; None when fine.
+
+    The default says the type: true/false, an integer, a number (an integer is a number), text,
+    or a list of such items. ``null`` is allowed for options without a default (``None``) and
+    for the options that ``null`` switches off. A default of ``None`` leaves the check to the
+    confrontation type. Without this, ``exclude_methods: alkali`` (text, not a list) would be
+    read letter by letter and exclude every method containing an "a".
+    """
+    if value is None:
+        return None if nullable or default is None else f"must be {_kind(default)}, not null"
+    if default is None:
+        return None
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    elif isinstance(default, (list, tuple)):
+        if not isinstance(value, list):
+            return f"must be a list, not {_kind(value)} ({value!r})"
+        items = {type(item) for item in default}
+        numeric = bool(default) and all(isinstance(i, (int, float)) and not isinstance(i, bool) for i in default)
+        if numeric and len(value) != len(default):  # numeric lists are pairs: ranges, periods, draws
+            return f"must be a list of {len(default)} numbers, got {value!r}"
+        for item in value:
+            problem = option_type_problem(item, default[0], False) if len(items) == 1 else None
+            if problem:
+                return f"list items {problem}"
+        return None
+    elif isinstance(default, dict):
+        ok = isinstance(value, dict)
+    else:
+        return None
+    if ok:
+        return None
+    if isinstance(default, float):
+        what = "a finite number"
+    elif isinstance(default, int) and not isinstance(default, bool):
+        what = "an integer"
+    else:
+        what = _kind(default)
+    return f"must be {what}, not {_kind(value)} ({value!r})"
 
 
 def _reject_unknown(mapping: dict, allowed: set[str], source: str, where: str | None) -> None:

@@ -3,7 +3,10 @@
 The registry (``reference_data/registry.yaml``) is data: for each dataset id its ``file`` (path
 inside the data directory), upstream ``url``, ``sha256``, ``size``, licence and citation.
 :func:`fetch` returns a local path to a file whose sha256 matches the registry, downloading it
-with pooch when it is not present. A file with the wrong content is never used.
+with pooch when it is not present. A file with the wrong content is never used, and never
+deleted or overwritten either (soilbench did not necessarily write it): it is left where it is
+when no verified copy can be downloaded, and moved aside to ``<name>.modified-<sha256 prefix>``
+when a verified download replaces it; the messages say which.
 
 Where files live (:func:`data_dir`), first match wins:
 
@@ -35,6 +38,7 @@ from typing import Any
 import pooch
 import yaml
 
+from soilbench import yamlsafe
 from soilbench.errors import DataNotAvailable, SoilbenchError
 
 log = logging.getLogger(__name__)
@@ -76,7 +80,7 @@ _hash_lock = threading.Lock()
 @functools.lru_cache(maxsize=4)
 def _load_registry(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamlsafe.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise SoilbenchError(path, f"cannot read the data registry: {' '.join(str(err).split())}") from err
     if not isinstance(document, dict) or not isinstance(document.get("datasets"), list):
@@ -109,7 +113,7 @@ def _check_relative_file(file: str, where: str) -> None:
 @functools.lru_cache(maxsize=4)
 def _declares_synthetic(path: Path) -> bool:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamlsafe.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise SoilbenchError(path, f"cannot read the synthetic registry: {' '.join(str(err).split())}") from err
     return isinstance(document, dict) and document.get("synthetic") is True
@@ -275,7 +279,7 @@ def locate(dataset_id: str, data_dir: str | os.PathLike | None = None) -> Path |
                 path, f"{problem}; the file of dataset '{dataset_id}' is modified or corrupt and the "
                 "directory is read-only: replace it with the registered file or use another --data-dir"
             )
-        log.warning("%s: %s; it will be downloaded again", path, problem)
+        log.warning("%s: %s; not used (a verified copy is needed; the file itself is left in place)", path, problem)
     return None
 
 
@@ -333,36 +337,64 @@ def fetch(
         # the registered sha256 is that of a reformatted file: the upstream URL can never match it
         raise DataNotAvailable(
             f"dataset '{dataset_id}'",
-            f"not in {directory} and cannot be downloaded as is (derived from {url}: {record['derived_from']}); "
+            f"not in {directory}{_kept_note(target)} and cannot be downloaded as is "
+            f"(derived from {url}: {record['derived_from']}); "
             f"{seed_hint}",
         )
     if not allow_download:
         raise DataNotAvailable(
-            f"dataset '{dataset_id}'", f"not in {directory} and downloads are disabled; get it from {url} and {seed_hint}"
+            f"dataset '{dataset_id}'",
+            f"not in {directory}{_kept_note(target)} and downloads are disabled; get it from {url} and {seed_hint}",
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s from %s", dataset_id, url)
+    # The download goes to a file of soilbench's own beside the target; a file already at the
+    # target (someone's own copy, edited or corrupt) is never overwritten or deleted: it is moved
+    # aside only once a verified download is there to replace it.
+    staging = target.with_name(f".{target.name}.soilbench-download")
     try:
         pooch.retrieve(
             url,
             known_hash=f"sha256:{record['sha256'].lower()}",
-            fname=target.name,
+            fname=staging.name,
             path=target.parent,
             downloader=pooch.HTTPDownloader(progressbar=progressbar, timeout=DOWNLOAD_TIMEOUT_S),
         )
     except Exception as err:  # requests, urllib3 and pooch raise many types; all mean "not available"
-        # pooch downloads into a temporary file, but make sure nothing unverified is left behind
-        if target.exists() and verify(target, dataset_id) is not None:
-            target.unlink()
+        staging.unlink(missing_ok=True)  # ours, and unverified
         reason = " ".join(str(err).split())[:200] or type(err).__name__
         raise DataNotAvailable(
-            f"dataset '{dataset_id}'", f"download from {url} failed ({reason}); {seed_hint}"
+            f"dataset '{dataset_id}'", f"download from {url} failed ({reason}){_kept_note(target)}; {seed_hint}"
         ) from err
-    problem = verify(target, dataset_id)
+    problem = verify(staging, dataset_id)
     if problem is not None:  # pooch checked it already; belt and braces for a racing writer
-        target.unlink(missing_ok=True)
+        staging.unlink(missing_ok=True)
         raise DataNotAvailable(f"dataset '{dataset_id}'", f"download from {url} {problem}; {seed_hint}")
+    if target.exists():
+        aside = _move_aside(target)
+        log.warning("%s did not match the registry; it was moved to %s and replaced by the verified download",
+                    target, aside)
+    os.replace(staging, target)
     return target
+
+
+def _kept_note(target: Path) -> str:
+    """For an error message: what happened to a mismatching file at the target (nothing)."""
+    if not target.is_file():
+        return ""
+    return f"; the file already at {target} does not match the registry, was not used and was left untouched"
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a file soilbench did not write to a free ``<name>.modified-<sha256 prefix>[-n]``."""
+    stem = f"{path.name}.modified-{sha256_of(path)[:12]}"
+    aside = path.with_name(stem)
+    number = 1
+    while aside.exists():
+        aside = path.with_name(f"{stem}-{number}")
+        number += 1
+    os.replace(path, aside)
+    return aside
 
 
 def status(dataset_id: str, data_dir: str | os.PathLike | None = None) -> tuple[str, Path]:

@@ -21,8 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from soilbench.atomic import writable_directory
     from soilbench.report import compare_runs
 
+    writable_directory(args.out, "--out")
     page = compare_runs(args.old, args.new, args.out, progress=not args.no_progress)
     print(page)
     return 0

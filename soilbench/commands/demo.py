@@ -69,7 +69,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if data.synthetic_registry() is not None:
         raise SoilbenchError(data.SYNTHETIC_REGISTRY_ENV, "is set; unset it (the demo selects the synthetic world itself)")
-    out = Path(args.out)
+    from soilbench.atomic import writable_directory
+
+    out = writable_directory(args.out, "--out")
     config = resolve_config(args.config)
     options = RunOptions(out=out / RESULTS_DIR, scheduler=args.scheduler, force=args.force, progress=not args.quiet,
                          report=not args.no_report, report_dir=out)

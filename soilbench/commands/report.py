@@ -21,8 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from soilbench.atomic import writable_directory
     from soilbench.report import build_report  # matplotlib/cartopy only when the command runs
 
+    if args.out is not None:
+        writable_directory(args.out, "--out")
     index = build_report(args.results_dir, args.out, progress=not args.no_progress)
     print(index)
     return 0

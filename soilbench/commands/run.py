@@ -93,6 +93,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 0:
         raise SoilbenchError("--workers", "must be 0 or more")
+    from soilbench.atomic import writable_directory
+
+    writable_directory(args.out, "--out")
     benchmark = load_benchmark(resolve_config(args.config))
     models = resolve_models(args.models, data_dir=args.data_dir, period=parse_period(args.period))
     options = RunOptions(

@@ -34,10 +34,10 @@ DAILY_UNITS = "g m-2 day-1"
 
 
 def _fetch(dataset_id: str, data_dir) -> Any:
-    """Local path of a registered dataset (kept in one place: the registry decides where files live)."""
-    from soilbench.data import fetch
+    """Local path of a registered dataset or of a site table registered in a catalog."""
+    from soilbench.catalogs import reference_file
 
-    return fetch(dataset_id, data_dir=data_dir)
+    return reference_file(dataset_id, data_dir=data_dir)
 
 
 def _climate_groups(map_id: str | None, data_dir, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -88,6 +88,9 @@ class _SiteConfrontation(Confrontation):
     cell so found — otherwise (a model with no values on some land cells near a site) the
     field is read again at the right cells, with the same results.
     """
+
+    #: the reference may be a site table of a user's catalog (soilbench.catalogs.reference_file)
+    reads_site_tables: ClassVar[bool] = True
 
     def _field(self, model: xr.Dataset) -> tuple[xr.DataArray, list[str]]:
         """The compared model field at full time resolution, and notes (each subclass its own)."""

@@ -13,6 +13,12 @@ Traps handled here (see ``../shared/data/DATA.md``):
 - MGRhD.csv (and srdb-studies.csv) are not UTF-8; a file that is not valid UTF-8 is read as
   Latin-1, which decodes every byte (only free-text columns are affected).
 - Old Mac (CR) line endings are normalised before parsing.
+
+A user's own table (a newer SRDB release, a table in the MGRhD layout, registered in a catalog
+``sites`` entry) goes through the same loaders, filters and counts. Its columns may carry the
+alternative names of :data:`COLUMN_ALIASES` (compared ignoring case, spaces and underscores);
+they are renamed, and the renaming is logged. A required column that is absent under every
+name is a one-line error naming the file, the column and the names tried.
 """
 
 from __future__ import annotations
@@ -43,6 +49,58 @@ SRDB_ANNUAL_COLUMNS = {"rh": "Rh_annual", "rs": "Rs_annual"}
 MID_MONTH_DAY = 15
 
 FILTER_COLUMNS = ["step", "description", "removed", "remaining", "studies_remaining"]
+
+#: column name the loaders use -> other names the same column goes by in other releases and
+#: tables (SRDB V4/V5 spellings, MGRhD, common site-table names). Matching ignores case,
+#: spaces and underscores; the loader's own name wins when both are present. Deliberately not
+#: here: bare ``Rs``/``Rh`` (could be a monthly or daily flux, not annual) and ``Treatment``
+#: (its values need not follow SRDB's ``Manipulation`` vocabulary, e.g. "None").
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "Record_number": ("Record", "Record_ID", "RecordNumber"),
+    "Study_number": ("Study", "Study_ID", "StudyNumber"),
+    "Site_ID": ("Site", "SiteID", "Site_name"),
+    "Latitude": ("Lat", "Site_latitude"),
+    "Longitude": ("Lon", "Long", "Site_longitude"),
+    "Study_midyear": ("Midyear", "Mid_year", "Study_mid_year"),
+    "YearsOfData": ("Years_of_data", "N_years", "NYears"),
+    "Meas_method": ("Method", "Measurement_method", "Meas_Method"),
+    "Rs_annual": ("Rs_annual_gC", "Annual_Rs"),
+    "Rh_annual": ("Rh_annual_gC", "Annual_Rh"),
+    "Meas_Year": ("Year", "Measurement_year"),
+    "Meas_Month": ("Month", "Measurement_month"),
+    "Meas_DOY": ("DOY", "Day_of_year", "Julian_day"),
+    "Meas_Day": ("Day", "Day_of_month"),
+    "Rh_Norm": ("Rh_daily", "Rh_gC_m2_day"),
+}
+
+
+def _squash(name: str) -> str:
+    return "".join(ch for ch in str(name).lower() if ch not in " _-.")
+
+
+def canonical_columns(frame: pd.DataFrame, wanted: Sequence[str], source: str | PathLike) -> pd.DataFrame:
+    """Rename alternative column names (:data:`COLUMN_ALIASES`) of ``wanted`` columns to the loaders' names.
+
+    Raises
+    ------
+    SoilbenchError
+        When two columns of the file could both be the same wanted column.
+    """
+    present = {_squash(c): c for c in frame.columns}
+    renames: dict[str, str] = {}
+    for column in wanted:
+        if column in frame.columns:
+            continue
+        names = (column, *COLUMN_ALIASES.get(column, ()))
+        found = list(dict.fromkeys(present[_squash(n)] for n in names if _squash(n) in present))
+        found = [c for c in found if c not in renames and c not in wanted]
+        if len(found) > 1:
+            raise SoilbenchError(source, f"columns {', '.join(found)} could each be {column}; keep one", column)
+        if found:
+            renames[found[0]] = column
+    if renames:
+        log.info("%s: columns read as %s", Path(source).name, ", ".join(f"{a} -> {b}" for a, b in renames.items()))
+    return frame.rename(columns=renames)
 
 
 @dataclass
@@ -103,7 +161,8 @@ class _FilterLog:
         return pd.DataFrame(self.rows, columns=FILTER_COLUMNS)
 
 
-def read_site_csv(path: str | PathLike, required_columns: Sequence[str]) -> pd.DataFrame:
+def read_site_csv(path: str | PathLike, required_columns: Sequence[str],
+                  optional_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Read a site CSV keeping the string ``"None"``, tolerating Latin-1 and CR line endings.
 
     Parameters
@@ -111,7 +170,9 @@ def read_site_csv(path: str | PathLike, required_columns: Sequence[str]) -> pd.D
     path
         CSV file.
     required_columns
-        Columns the caller needs.
+        Columns the caller needs (found under their alternative names too, :data:`COLUMN_ALIASES`).
+    optional_columns
+        Columns used when present, also found under their alternative names.
 
     Raises
     ------
@@ -135,9 +196,11 @@ def read_site_csv(path: str | PathLike, required_columns: Sequence[str]) -> pd.D
         frame = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=["NA", ""], low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         raise SoilbenchError(path, f"is not a readable CSV table ({' '.join(str(err).split())})") from err
+    frame = canonical_columns(frame, [*required_columns, *optional_columns], path)
     missing = [c for c in required_columns if c not in frame.columns]
     if missing:
-        raise SoilbenchError(path, f"missing column(s) {', '.join(missing)} needed for site comparisons")
+        tried = "; ".join(f"{c} (or {', '.join(COLUMN_ALIASES[c])})" if COLUMN_ALIASES.get(c) else c for c in missing)
+        raise SoilbenchError(path, f"missing column(s) needed for site comparisons: {tried}", missing[0])
     return frame
 
 
@@ -208,9 +271,14 @@ def load_srdb_annual(
     if quantity not in SRDB_ANNUAL_COLUMNS:
         raise SoilbenchError(path, f"quantity must be one of {sorted(SRDB_ANNUAL_COLUMNS)}, got {quantity!r}")
     value_column = SRDB_ANNUAL_COLUMNS[quantity]
+    other_column = SRDB_ANNUAL_COLUMNS["rs" if quantity == "rh" else "rh"]
     needed = ["Record_number", "Study_number", "Site_ID", "Latitude", "Longitude", "Study_midyear",
-              "YearsOfData", "Manipulation", "Meas_method", "Rs_annual", "Rh_annual"]
-    frame = read_site_csv(path, needed)
+              "YearsOfData", "Manipulation", "Meas_method", value_column]
+    frame = read_site_csv(path, needed, optional_columns=[other_column])
+    if other_column not in frame.columns:  # e.g. an Rs-only table: the Rs > Rh check has no pairs
+        log.info("%s: no %s column; the %s > %s check removes nothing", Path(path).name, other_column,
+                 "Rs_annual", "Rh_annual")
+        frame[other_column] = np.nan
     for column in ("Latitude", "Longitude", "Study_midyear", "YearsOfData", "Rs_annual", "Rh_annual"):
         frame[column] = _numeric(frame, column)
     flog = _FilterLog(frame, str(path), "Study_number")
@@ -333,7 +401,7 @@ def load_mgrhd(
     """
     needed = ["Study_number", "Site_ID", "Meas_Year", "Meas_Month", "Meas_DOY", "Latitude", "Longitude",
               "Manipulation", "Meas_method", "Rh_Norm"]
-    frame = read_site_csv(path, needed)
+    frame = read_site_csv(path, needed, optional_columns=["Meas_Day"])
     for column in ("Meas_Year", "Meas_Month", "Meas_DOY", "Latitude", "Longitude", "Rh_Norm"):
         frame[column] = _numeric(frame, column)
     day = _numeric(frame, "Meas_Day") if "Meas_Day" in frame.columns else None

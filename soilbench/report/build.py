@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from soilbench.errors import SoilbenchError
 from soilbench.report.collect import Run, load_run
 from soilbench.report.confrontation_page import ConfrontationPage
 from soilbench.report.scoreboard import (
@@ -42,6 +43,10 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, pro
         Show a progress bar (per confrontation and model) on stderr.
     """
     run = load_run(results_dir)
+    if not any(conf.tasks or conf.reference_task for conf in run.confrontations.values()):
+        # an empty scorecard with exit 0 would look like a run that compared nothing and passed
+        raise SoilbenchError(results_dir, "holds no saved results (no task directory with a meta.json); "
+                             "give the --out directory of a `soilbench run`")
     site = Site(out_dir if out_dir is not None else Path(results_dir) / DEFAULT_SUBDIR)
     site.copy_static()
     common = _common(run)

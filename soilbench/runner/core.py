@@ -146,12 +146,13 @@ def _builtin_hash(dataset_id: str) -> str | None:
 
 def reference_hashes(confrontation: Confrontation) -> dict[str, str]:
     """sha256 of each dataset the confrontation reads (registry entries: fetch guarantees the match)."""
+    from soilbench.catalogs import entry_sha256
     from soilbench.data import registry
 
     entries = registry()
     hashes = {}
     for i in data_ids(confrontation):
-        digest = entries[i]["sha256"] if i in entries else _builtin_hash(i)
+        digest = entries[i]["sha256"] if i in entries else _builtin_hash(i) or entry_sha256(i, confrontation.data_dir)
         if digest:
             hashes[i] = digest
     return hashes
@@ -162,15 +163,20 @@ def _combine(*parts: str) -> str:
 
 
 def _inputs(confrontations: list[Confrontation]) -> list[dict[str, Any]]:
+    from soilbench.catalogs import all_entries, entry_sha256
     from soilbench.data import registry
 
     entries = registry()
     ids = sorted({i for c in confrontations for i in data_ids(c)})
+    catalog_entries = {i: e for i, e in all_entries().items() if i in ids and i not in entries}
     inputs = []
     for i in ids:
         if i in entries:
             inputs.append({"id": i, "file": entries[i]["file"], "sha256": entries[i]["sha256"],
                            "citation": entries[i].get("citation", "")})
+        elif i in catalog_entries:  # a user's table registered in a catalog
+            data_dir = next((c.data_dir for c in confrontations if i in data_ids(c)), None)
+            inputs.append({"id": i, "catalog": str(catalog_entries[i].catalog), "sha256": entry_sha256(i, data_dir)})
         else:
             inputs.append({"id": i, "builtin": True, "sha256": _builtin_hash(i)})
     return inputs

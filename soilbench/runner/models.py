@@ -48,6 +48,9 @@ class ModelSpec:
         The registry id, for registered model files (their sha256 is known).
     period
         ``(first_year, last_year)`` to keep, from the command line's ``--period``.
+    error
+        Why the model cannot be used (a catalog entry whose files are missing): its tasks fail
+        with this message while the other models of the run are scored.
     """
 
     name: str
@@ -57,6 +60,7 @@ class ModelSpec:
     dataset_id: str | None = None
     period: tuple[int, int] | None = None
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    error: str | None = None
 
     def input_fingerprint(self) -> str:
         """Hash of what the model's results depend on: its files (path, size, mtime) and origin.
@@ -70,7 +74,7 @@ class ModelSpec:
             files.append([str(path), info.st_size, info.st_mtime_ns])
         payload = {
             "name": self.name, "files": files, "catalog": self.catalog, "entry": self.entry,
-            "dataset_id": self.dataset_id, "period": self.period,
+            "dataset_id": self.dataset_id, "period": self.period, "error": self.error,
         }
         if self.dataset_id:
             from soilbench.data import entry as registry_entry
@@ -83,7 +87,7 @@ class ModelSpec:
     def describe(self) -> dict[str, Any]:
         """Provenance for ``run.json``."""
         out: dict[str, Any] = {"name": self.name, "paths": list(self.paths)}
-        for key in ("catalog", "entry", "dataset_id", "period"):
+        for key in ("catalog", "entry", "dataset_id", "period", "error"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         if self.dataset_id:
@@ -96,6 +100,8 @@ class ModelSpec:
         """The canonical dataset (runs wherever the task runs), lazy; only ``quantities`` when given."""
         from soilbench.load import load_model
 
+        if self.error:
+            raise SoilbenchError(None, self.error)
         if self.catalog and self.entry:  # re-opened here: its reader arguments and metadata apply
             source: Any = _catalog_entry(Path(self.catalog), self.entry)
         elif self.dataset_id:
@@ -151,6 +157,19 @@ def _spec_from_entry(entry: Any, data_dir: str | os.PathLike | None, period: tup
     )
 
 
+def _usable_or_failed(entry: Any, data_dir: str | os.PathLike | None, period: tuple[int, int] | None) -> ModelSpec:
+    """The entry's spec, or a spec carrying why it cannot be used: one model of a catalog with
+    missing files fails alone, the others are still scored."""
+    try:
+        return _spec_from_entry(entry, data_dir, period)
+    except SoilbenchError as err:
+        metadata = dict(entry.metadata or {})
+        return ModelSpec(
+            name=str(metadata.get("model") or entry.id), paths=(), catalog=str(Path(entry.catalog).resolve()),
+            entry=entry.id, period=period, metadata=metadata, error=err.one_line(),
+        )
+
+
 # -- resolution -----------------------------------------------------------------------------------
 def resolve_models(
     arguments: Iterable[str], data_dir: str | os.PathLike | None = None, period: tuple[int, int] | None = None,
@@ -168,15 +187,19 @@ def resolve_models(
         path = Path(argument).expanduser()
         if path.is_file() and path.suffix in _CATALOG_SUFFIXES:
             entries = _open_catalog(path).entries
-            models = [_spec_from_entry(e, data_dir, period) for e in entries.values() if e.kind == "model"]
+            models = [_usable_or_failed(e, data_dir, period) for e in entries.values() if e.kind == "model"]
             if not models:
                 raise SoilbenchError(path, "catalog has no model entries")
+            if all(spec.error for spec in models):
+                raise SoilbenchError(None, models[0].error)  # nothing to score: say why now
             specs.extend(models)
         elif path.exists():
             name = path.stem if path.is_file() else path.name
             specs.append(ModelSpec(name=name, paths=(str(path.resolve()),), period=period))
         else:
             specs.append(_resolve_id(argument, data_dir, period))
+    if specs and all(spec.error for spec in specs):
+        raise SoilbenchError(None, specs[0].error)  # nothing to score: say why now
     names = [spec.name for spec in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -196,7 +219,7 @@ def _resolve_id(identifier: str, data_dir: str | os.PathLike | None, period: tup
         if entries[identifier].kind != "model":
             raise SoilbenchError(identifier, f"catalog entry is a {entries[identifier].kind} reference, not a model",
                                  "--models")
-        return _spec_from_entry(entries[identifier], data_dir, period)
+        return _usable_or_failed(entries[identifier], data_dir, period)
 
     if identifier in data.registry():
         path = data.fetch(identifier, data_dir=data_dir)

@@ -1,0 +1,185 @@
+"""Functional responses of respiration and turnover to climate (methods.md §8).
+
+Three pure pieces, each a known method:
+
+- :func:`binned_response` — the mean of a response (e.g. annual Rh at SRDB sites) in bins of a
+  driver (the mean annual temperature or precipitation reported with the records), with the
+  t-interval of each bin mean. Model and observations are binned on the *same observed driver*, so
+  the curves differ only by the response.
+- :func:`fit_q10` — the apparent Q10 of an exponential fit R = a·exp(b·T), Q10 = exp(10 b), fitted
+  as ordinary least squares of ln R on T (multiplicative errors, the usual choice for respiration,
+  whose scatter grows with its level), with the interval from the slope's t-interval.
+- :func:`fit_turnover_curve` — Koven et al. (2017) and ILAMB's ``ConfSoilCarbon``: a quadratic of
+  log10 τ against temperature, and the Q10 of the decomposition rate 1/τ at given temperatures,
+  Q10(T) = 10^(−10 · d log10 τ / dT). For a quadratic the centred difference τ(T−5)/τ(T+5) equals
+  this derivative form exactly, so both common definitions agree.
+
+:func:`response_score` scores a model's binned curve against the observed one on a log-ratio
+scale (see its docstring for why not ilamb3's relative error of the curve).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+BINNED_COLUMNS = ["bin_lower", "bin_upper", "bin_centre", "n", "mean", "sd", "ci_lower", "ci_upper"]
+
+
+def binned_response(driver: np.ndarray, response: np.ndarray, edges: np.ndarray, *,
+                    confidence: float = 0.95) -> pd.DataFrame:
+    """Mean, SD and t-interval of ``response`` in bins of ``driver`` (one row per bin).
+
+    Bins are half-open ``[lower, upper)`` except the last, which includes its upper edge
+    (numpy.histogram's convention). Pairs with a non-finite driver or response are dropped;
+    values outside the edges fall in no bin. Bins with fewer than two values have a NaN interval.
+    """
+    edges = np.asarray(edges, dtype=float)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("bin edges must be a strictly increasing 1-D sequence of at least two values")
+    x = np.asarray(driver, dtype=float).ravel()
+    y = np.asarray(response, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"driver and response differ in length ({x.size} and {y.size})")
+    keep = np.isfinite(x) & np.isfinite(y) & (x >= edges[0]) & (x <= edges[-1])
+    x, y = x[keep], y[keep]
+    which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, edges.size - 2)
+
+    rows = []
+    for i in range(edges.size - 1):
+        values = y[which == i]
+        n = int(values.size)
+        mean = float(values.mean()) if n else float("nan")
+        sd = float(values.std(ddof=1)) if n > 1 else float("nan")
+        if n > 1:
+            half = stats.t.ppf(0.5 + confidence / 2.0, n - 1) * sd / np.sqrt(n)
+            lower, upper = mean - half, mean + half
+        else:
+            lower = upper = float("nan")
+        rows.append((edges[i], edges[i + 1], 0.5 * (edges[i] + edges[i + 1]), n, mean, sd, lower, upper))
+    return pd.DataFrame(rows, columns=BINNED_COLUMNS)
+
+
+def scored_bins(reference: pd.DataFrame, model: pd.DataFrame, min_count: int) -> np.ndarray:
+    """Boolean mask of the bins scored: at least ``min_count`` observations and a finite model mean.
+
+    The count is the reference's: model and observations are binned on the same observed driver,
+    so a bin the observations fill is a bin the model is asked about.
+    """
+    if len(reference) != len(model) or not np.allclose(reference["bin_lower"], model["bin_lower"]):
+        raise ValueError("reference and model responses are not binned on the same edges")
+    return ((reference["n"].to_numpy() >= min_count) & np.isfinite(reference["mean"].to_numpy())
+            & np.isfinite(model["mean"].to_numpy()))
+
+
+def response_score(reference: pd.DataFrame, model: pd.DataFrame, min_count: int = 5) -> float:
+    """``exp(−rms_bins(ln(μ_model / μ_ref)) / ln 2)`` over bins with ``min_count`` observations.
+
+    The error is the ratio of the binned means on a log scale, so a model off by a factor of two
+    in every bin scores e⁻¹ whether it is high or low, a response with the right shape but the
+    wrong level loses by its level error alone, and a curve without the observed response (flat
+    at the right mean) loses by how far the observed curve departs from flat. ilamb3 scores
+    exp(−‖μ_model − μ_ref‖ / ‖μ_ref‖) instead; with that normaliser a model with zero response
+    scores e⁻¹ ≈ 0.37 and a flat curve scores near 1, so neither null model is told apart from
+    a real one. A bin where the model's mean is not positive while the observed one is has an
+    infinite log error and the score is 0. NaN when fewer than two bins qualify, or when an
+    observed bin mean is not positive (the log-ratio is undefined: use another score there).
+    """
+    keep = scored_bins(reference, model, min_count)
+    if keep.sum() < 2:
+        return float("nan")
+    mu_ref = reference["mean"].to_numpy()[keep]
+    mu_model = model["mean"].to_numpy()[keep]
+    if np.any(mu_ref <= 0):
+        return float("nan")
+    if np.any(mu_model <= 0):
+        return 0.0
+    log_error = np.sqrt(np.mean(np.log(mu_model / mu_ref) ** 2))
+    return float(np.exp(-log_error / np.log(2.0)))
+
+
+@dataclass(frozen=True)
+class Q10Fit:
+    """Apparent Q10 of R = a·exp(b·T) with its confidence interval."""
+
+    q10: float
+    lower: float
+    upper: float
+    rate_at_0: float  # a, in the response's units
+    r_squared: float
+    n: int
+    n_dropped_nonpositive: int
+
+    @classmethod
+    def missing(cls, n: int, dropped: int) -> "Q10Fit":
+        nan = float("nan")
+        return cls(nan, nan, nan, nan, nan, n, dropped)
+
+
+def fit_q10(temperature_degC: np.ndarray, rate: np.ndarray, confidence: float = 0.95,
+            min_points: int = 3) -> Q10Fit:
+    """Apparent Q10 from OLS of ln(rate) on temperature; NaN fit when it cannot be estimated.
+
+    Non-positive rates have no logarithm; they are dropped and counted (``n_dropped_nonpositive``)
+    rather than clipped, because clipping would invent a response. A fit needs ``min_points``
+    positive rates over more than one temperature.
+    """
+    t = np.asarray(temperature_degC, dtype=float).ravel()
+    r = np.asarray(rate, dtype=float).ravel()
+    finite = np.isfinite(t) & np.isfinite(r)
+    positive = finite & (r > 0)
+    dropped = int((finite & ~positive).sum())
+    t, log_r = t[positive], np.log(r[positive])
+    n = int(t.size)
+    if n < max(min_points, 3) or np.ptp(t) == 0:
+        return Q10Fit.missing(n, dropped)
+    fit = stats.linregress(t, log_r)
+    half = stats.t.ppf(0.5 + confidence / 2.0, n - 2) * fit.stderr
+    return Q10Fit(float(np.exp(10 * fit.slope)), float(np.exp(10 * (fit.slope - half))),
+                  float(np.exp(10 * (fit.slope + half))), float(np.exp(fit.intercept)),
+                  float(fit.rvalue**2), n, dropped)
+
+
+def q10_by_group(table: pd.DataFrame, group: str, temperature: str, rate: str,
+                 min_points: int = 5) -> pd.DataFrame:
+    """:func:`fit_q10` per group (e.g. per MGRhD study); one row per group with its fit."""
+    rows = []
+    for key, part in table.groupby(group, sort=True):
+        fit = fit_q10(part[temperature].to_numpy(), part[rate].to_numpy(), min_points=min_points)
+        rows.append({group: key, **fit.__dict__})
+    columns = [group, *Q10Fit.__dataclass_fields__]
+    return pd.DataFrame(rows, columns=columns)
+
+
+@dataclass(frozen=True)
+class TurnoverCurve:
+    """log10 τ = c2·T² + c1·T + c0 (numpy.polyfit order), with the residual SD in log10 units."""
+
+    coefficients: tuple[float, float, float]
+    residual_sd_log10: float
+    n: int
+
+    def tau_yr(self, temperature_degC: np.ndarray) -> np.ndarray:
+        return 10.0 ** np.polyval(self.coefficients, np.asarray(temperature_degC, dtype=float))
+
+    def q10_at(self, temperature_degC: np.ndarray) -> np.ndarray:
+        """Q10 of the decomposition rate 1/τ at T: 10^(−10 · d log10 τ / dT)."""
+        c2, c1, _ = self.coefficients
+        slope = 2.0 * c2 * np.asarray(temperature_degC, dtype=float) + c1
+        return 10.0 ** (-10.0 * slope)
+
+
+def fit_turnover_curve(temperature_degC: np.ndarray, tau_yr: np.ndarray) -> TurnoverCurve:
+    """Quadratic fit of log10 τ on temperature (cells or sites with finite, positive τ)."""
+    t = np.asarray(temperature_degC, dtype=float).ravel()
+    tau = np.asarray(tau_yr, dtype=float).ravel()
+    keep = np.isfinite(t) & np.isfinite(tau) & (tau > 0)
+    t, log_tau = t[keep], np.log10(tau[keep])
+    if t.size < 4 or np.unique(t).size < 3:
+        raise ValueError(f"a quadratic turnover curve needs at least 4 points at 3 temperatures, got {t.size}")
+    coefficients = np.polyfit(t, log_tau, 2)
+    residual_sd = float(np.sqrt(np.mean((log_tau - np.polyval(coefficients, t)) ** 2)))
+    return TurnoverCurve(tuple(float(c) for c in coefficients), residual_sd, int(t.size))
