@@ -131,3 +131,21 @@ def test_srdb_confrontation_on_a_sparse_grid(tmp_path, monkeypatch):
     table = result.tables["sites"]
     assert table.loc[table["located"], "distance_km"].tolist() == [0.0]
     assert value[("global", "bias")] == pytest.approx(400.0 - 350.0)
+
+
+def test_longitude_bounds_written_across_the_seam(tmp_path):
+    """lon_bnds [358.75, 1.25] for the cell at 0°: a 2.5° cell (area and bounds), not 357.5°."""
+    ds = gen.make_rh(n_years=1, nlat=12, nlon=144, lon_0_360=True)
+    lon = np.arange(144) * 2.5
+    bounds = np.column_stack([lon - 1.25, lon + 1.25]) % 360.0
+    ds = ds.assign_coords(lon=("lon", lon, ds["lon"].attrs), lon_bnds=(("lon", "bnds"), bounds))
+    model = load_model(gen.write(ds, tmp_path / "rh.nc"))
+    _, lon_b = cell_edges(model)
+    assert np.allclose(lon_b[:, 1] - lon_b[:, 0], 2.5)
+    assert np.all((lon_b[:, 0] <= model["lon"].values) & (model["lon"].values <= lon_b[:, 1]))
+    assert float(model["cell_area"].sum()) == pytest.approx(4 * np.pi * 6371229.0**2, rel=1e-9)
+    valid = xr.ones_like(model["cell_area"], dtype=bool)
+    cells = analysis.locate_sites(valid, np.full(4, 10.0), np.array([0.5, 359.5, -178.5, 179.9]), 300.0,
+                                  *cell_edges(model))
+    assert cells["cell_lon"].tolist() == [0.0, 0.0, -177.5, -180.0]
+    assert cells["distance_km"].tolist() == [0.0] * 4

@@ -88,6 +88,10 @@ def _bounds_of(ds: xr.Dataset, name: str, limit: float | None) -> np.ndarray:
     if bounds_name in ds.variables and ds[bounds_name].ndim == 2:
         b = np.asarray(ds[bounds_name].values, dtype=float)
         lower, upper = np.minimum(b[:, 0], b[:, 1]), np.maximum(b[:, 0], b[:, 1])
+        if limit is None:
+            # a longitude cell written across the seam ([358.75, 1.25]) is 2.5°, not 357.5° wide
+            across = (upper - lower > 180.0) & (upper - lower < 360.0)
+            lower, upper = np.where(across, upper, lower), np.where(across, lower + 360.0, upper)
         return np.column_stack([lower, upper]) if limit is None else np.clip(np.column_stack([lower, upper]), -limit, limit)
     edges = cell_bounds(ds[name].values, limit)
     lower, upper = np.minimum(edges[:-1], edges[1:]), np.maximum(edges[:-1], edges[1:])
@@ -110,7 +114,8 @@ def canonical_bounds(ds: xr.Dataset, lat: str, lon: str, source: str | PathLike 
     checks.check_bounds(lat_c, lat_b, lat, source)
     checks.check_bounds(lon_c, lon_b, lon, source, circular=True)
     wrapped = (lon_c + 180.0) % 360.0 - 180.0
-    lon_b = lon_b + (wrapped - lon_c)[:, None]
+    # each cell's edges moved by whole turns so that lower <= centre < lower + 360, with the centre
+    lon_b = lon_b + (360.0 * np.floor((wrapped - lon_b[:, 0]) / 360.0))[:, None]
     # orient() sorts the (distinct, see checks.check_horizontal) centres: the same sort here
     return lat_b[np.argsort(lat_c, kind="stable")], lon_b[np.argsort(wrapped, kind="stable")]
 
