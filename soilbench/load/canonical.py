@@ -116,7 +116,8 @@ def assemble(
     """Put fields, cell area and land fraction (all on ``raw``'s grid) into canonical form.
 
     Checks the values of every quantity against its physical bounds (:mod:`soilbench.load.checks`:
-    a sample now, e.g. ``first_steps`` (quantity → its first step), the rest lazily in the run's pass), orients the grid, keeps each cell's CF
+    a sample now, the first step given in ``first_steps`` (quantity → that step) or the whole
+    field without time; the rest lazily in the run's pass), orients the grid, keeps each cell's CF
     bounds as the coordinates ``lat_bnds``/``lon_bnds`` (from the file, else midpoints between
     centres), records what the file's grid looked like, and finishes the time axis
     (``step_days`` and period, or a climatology). Used for models and gridded references.

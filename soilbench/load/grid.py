@@ -114,7 +114,7 @@ def canonical_bounds(ds: xr.Dataset, lat: str, lon: str, source: str | PathLike 
     checks.check_bounds(lat_c, lat_b, lat, source)
     checks.check_bounds(lon_c, lon_b, lon, source, circular=True)
     wrapped = (lon_c + 180.0) % 360.0 - 180.0
-    # each cell's edges moved by whole turns so that lower <= centre < lower + 360, with the centre
+    # edges follow their wrapped centre by whole turns (lower <= centre < lower + 360)
     lon_b = lon_b + (360.0 * np.floor((wrapped - lon_b[:, 0]) / 360.0))[:, None]
     # orient() sorts the (distinct, see checks.check_horizontal) centres: the same sort here
     return lat_b[np.argsort(lat_c, kind="stable")], lon_b[np.argsort(wrapped, kind="stable")]
