@@ -21,6 +21,24 @@ KG_PER_PG = 1.0e12
 
 
 @dataclass(frozen=True)
+class PhysicalBounds:
+    """The values a quantity can physically take, in its canonical units (inclusive).
+
+    ``lower`` of a quantity that cannot be negative is a small negative tolerance for numerical
+    noise (a model's −1e-12 kg m-2 s-1), not zero. Values outside are refused at the load
+    boundary (``soilbench.load.checks``): they are undeclared fill values (−9999, 1e30),
+    overflows or a broken model, and no total computed with them means anything.
+    """
+
+    lower: float
+    upper: float
+    why: str = ""
+
+    def contains(self, value: float) -> bool:
+        return self.lower <= value <= self.upper
+
+
+@dataclass(frozen=True)
 class Quantity:
     name: str
     long_name: str
@@ -44,4 +62,31 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity("cveg", "vegetation carbon", "stock", STOCK_UNITS),
         Quantity("tau_soil", "soil carbon turnover time, csoil / rh", "time", TIME_UNITS),
     ]
+}
+
+
+# Why these numbers: the largest annual soil respiration in SRDB V5 (23,046 g C m-2 yr-1) is an
+# outlier; field Rs and modelled Rh stay below ~5,000 (the testbed's Rh tops at 1,830). A flux of
+# 20,000 g m-2 yr-1 (55 g m-2 day-1) is beyond any ecosystem, but far below the converted
+# fill values (−9999 kg m-2 s-1 is −3e14 g m-2 yr-1). Soil carbon of deep peat reaches a few
+# hundred kg m-2 (testbed ≤ 150, HWSD ≤ 81, NCSCD ≤ 117); 5,000 kg m-2 leaves room for models
+# spun up to absurd but finite stocks while refusing fills. NPP can be negative (respiration
+# exceeding photosynthesis), so its lower bound is not a noise tolerance.
+# Noise tolerances: small negative values that some models write (a few 1e-10 kg m-2 s-1) are
+# not worth refusing a model for; they move a global total by far less than its uncertainty.
+_FLUX_NOISE = 10.0  # g m-2 yr-1: 3 % of a typical Rh, 3e-10 kg m-2 s-1
+_STOCK_NOISE = 1.0e-2  # kg m-2 (10 g m-2)
+
+#: physical bounds per quantity (canonical units), the one definition the load checks use
+PHYSICAL_BOUNDS: dict[str, PhysicalBounds] = {
+    "rh": PhysicalBounds(-_FLUX_NOISE, 2.0e4, "respiration cannot be negative beyond numerical noise"),
+    "rs": PhysicalBounds(-_FLUX_NOISE, 2.0e4, "respiration cannot be negative beyond numerical noise"),
+    "ra_root": PhysicalBounds(-_FLUX_NOISE, 2.0e4, "respiration cannot be negative beyond numerical noise"),
+    "npp": PhysicalBounds(-5.0e3, 2.0e4, "NPP may be negative, but not by more than any ecosystem respires"),
+    "csoil": PhysicalBounds(-_STOCK_NOISE, 5.0e3, "a carbon stock cannot be negative"),
+    "clitter": PhysicalBounds(-_STOCK_NOISE, 5.0e3, "a carbon stock cannot be negative"),
+    "cveg": PhysicalBounds(-_STOCK_NOISE, 5.0e3, "a carbon stock cannot be negative"),
+    # gridded reference auxiliaries (root-contribution map): fractions
+    "rc": PhysicalBounds(0.0, 1.0, "a fraction of soil respiration"),
+    "rc_sd": PhysicalBounds(0.0, 1.0, "a standard deviation of a fraction"),
 }

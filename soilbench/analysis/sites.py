@@ -47,13 +47,18 @@ def great_circle_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: 
 
 
 def locate_sites(valid: xr.DataArray, site_lat: np.ndarray, site_lon: np.ndarray,
-                 max_distance_km: float | None) -> pd.DataFrame:
-    """The model cell of each site: the cell containing it, else the nearest valid land cell.
+                 max_distance_km: float | None, lat_bounds: np.ndarray | None = None,
+                 lon_bounds: np.ndarray | None = None) -> pd.DataFrame:
+    """The model cell of each site: the cell whose bounds contain it, else a valid cell nearby.
 
-    The containing cell is the one with the nearest centre in latitude and (circularly) in
-    longitude, i.e. cell bounds halfway between centres. When that cell is not valid (ocean,
-    masked), the nearest valid cell centre by great-circle distance is taken; sites farther than
-    ``max_distance_km`` from it are not located (``located`` False).
+    A site is matched to the cell whose CF bounds contain it (``lat_bounds``/``lon_bounds``; a
+    canonical dataset carries them as ``lat_bnds``/``lon_bnds``, see
+    :func:`soilbench.load.grid.cell_edges`). On a sparse or subsampled grid many sites lie in
+    no cell at all: they are not given the cell with the nearest centre "at 0 km". When the
+    containing cell is not valid (ocean, masked) or there is none, the nearest valid cell centre
+    by great-circle distance substitutes for it, only within ``max_distance_km``; sites farther
+    away are not located (``located`` False). ``distance_km`` is 0 for a site in its own cell,
+    else the distance from the site to the substitute cell's centre.
 
     Parameters
     ----------
@@ -63,6 +68,10 @@ def locate_sites(valid: xr.DataArray, site_lat: np.ndarray, site_lon: np.ndarray
         Site coordinates in degrees (longitude −180…180 or 0…360).
     max_distance_km
         Largest accepted distance to a substitute cell; None accepts any.
+    lat_bounds, lon_bounds
+        (n, 2) lower and upper edges of the cells in degrees, in the order of ``valid``'s
+        ``lat``/``lon``; None: midpoints between centres (a contiguous global grid), i.e. the
+        cell with the nearest centre.
 
     Returns
     -------
@@ -73,11 +82,12 @@ def locate_sites(valid: xr.DataArray, site_lat: np.ndarray, site_lon: np.ndarray
     lon = np.asarray(valid["lon"].values, float)
     site_lat = np.asarray(site_lat, float)
     site_lon = np.asarray(site_lon, float)
-    ilat = np.abs(site_lat[:, None] - lat[None, :]).argmin(axis=1)
-    dlon = np.abs((site_lon[:, None] - lon[None, :] + 180.0) % 360.0 - 180.0)
-    ilon = dlon.argmin(axis=1)
+    lat_bounds = _edges(lat, circular=False) if lat_bounds is None else np.asarray(lat_bounds, float)
+    lon_bounds = _edges(lon, circular=True) if lon_bounds is None else np.asarray(lon_bounds, float)
+    ilat, in_lat = _containing(site_lat, lat_bounds, circular=False)
+    ilon, in_lon = _containing(site_lon, lon_bounds, circular=True)
     mask = valid.transpose("lat", "lon").to_numpy().astype(bool)
-    inside_valid = mask[ilat, ilon]
+    inside_valid = in_lat & in_lon & mask[ilat, ilon]
     relocated = ~inside_valid
     distance = np.zeros(site_lat.size)
     located = inside_valid.copy()
@@ -87,12 +97,48 @@ def locate_sites(valid: xr.DataArray, site_lat: np.ndarray, site_lon: np.ndarray
         _, nearest = tree.query(_unit_vectors(site_lat[relocated], site_lon[relocated]))
         ilat[relocated], ilon[relocated] = vi[nearest], vj[nearest]
         located[relocated] = True
-    distance[relocated] = great_circle_km(site_lat[relocated], site_lon[relocated], lat[ilat[relocated]],
-                                          lon[ilon[relocated]]) if relocated.any() else 0.0
+        distance[relocated] = great_circle_km(site_lat[relocated], site_lon[relocated], lat[ilat[relocated]],
+                                              lon[ilon[relocated]])
     if max_distance_km is not None:
         located &= distance <= max_distance_km
     return pd.DataFrame({"ilat": ilat, "ilon": ilon, "cell_lat": lat[ilat], "cell_lon": lon[ilon],
                          "distance_km": distance, "relocated": relocated, "located": located})
+
+
+def _edges(centres: np.ndarray, circular: bool) -> np.ndarray:
+    """(n, 2) cell edges halfway between sorted centres, for a grid given without bounds.
+
+    The end cells reach the poles, and longitudes close the circle, so every site falls in the
+    cell with the nearest centre (in latitude and, circularly, in longitude).
+    """
+    if circular:
+        closed = np.concatenate([[centres[-1] - 360.0], centres, [centres[0] + 360.0]])
+        mid = 0.5 * (closed[1:] + closed[:-1])
+        return np.column_stack([mid[:-1], mid[1:]])
+    mid = 0.5 * (centres[1:] + centres[:-1])
+    edges = np.concatenate([[-90.0], mid, [90.0]])
+    return np.column_stack([edges[:-1], edges[1:]])
+
+
+def _containing(values: np.ndarray, bounds: np.ndarray, circular: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the cell (sorted by lower edge) containing each value, and whether one does.
+
+    Longitudes (``circular``) are compared modulo 360 from the first cell's lower edge.
+    """
+    lower, upper = bounds[:, 0], bounds[:, 1]
+    order = np.argsort(lower, kind="stable")
+    lower, upper = lower[order], upper[order]
+    if circular:
+        values = lower[0] + (values - lower[0]) % 360.0
+    # a value on an edge shared by two cells belongs to the lower (southern, western) one, as
+    # with the nearest-centre rule of earlier versions; else to the cell starting at it
+    last = len(lower) - 1
+    below = np.clip(np.searchsorted(lower, values, side="left") - 1, 0, last)
+    at_or_below = np.clip(np.searchsorted(lower, values, side="right") - 1, 0, last)
+    in_below = (values >= lower[below]) & (values <= upper[below])
+    position = np.where(in_below, below, at_or_below)
+    inside = in_below | ((values >= lower[at_or_below]) & (values <= upper[at_or_below]))
+    return order[position], inside
 
 
 def valid_land_cells(da: xr.DataArray, land_fraction: xr.DataArray | None = None, *,

@@ -24,6 +24,7 @@ from soilbench.confrontations.base import Confrontation, ReductionKey, Reduction
 from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
+from soilbench.load.grid import cell_edges
 from soilbench.regions import CLIMATE_GROUPS, GLOBAL, koppen_classes_from_file
 from soilbench.results import ConfrontationResult, Flag, scalar_rows
 
@@ -148,7 +149,7 @@ class _SiteConfrontation(Confrontation):
         land = (model["land_fraction"].fillna(0) > 0) if "land_fraction" in model else xr.ones_like(
             da.isel(time=0, drop=True), dtype=bool)
         return analysis.locate_sites(land, records["lat"].to_numpy(), records["lon"].to_numpy(),
-                                     self.options["max_distance_km"])
+                                     self.options["max_distance_km"], *cell_edges(model))
 
     def _site_reductions(self, model: xr.Dataset, quantity: str) -> dict[ReductionKey, xr.DataArray]:
         try:
@@ -173,11 +174,11 @@ class _SiteConfrontation(Confrontation):
         lat, lon = records["lat"].to_numpy(), records["lon"].to_numpy()
         if "time" not in da.dims:
             valid = analysis.valid_land_cells(da, model.get("land_fraction"))
-            return analysis.locate_sites(valid, lat, lon, self.options["max_distance_km"]), da, valid
+            return analysis.locate_sites(valid, lat, lon, self.options["max_distance_km"], *cell_edges(model)), da, valid
         reduced = self.reduced(model, reductions)
         valid_key, series_key = self._keys(model, quantity, self._guess_cells(model, da))
         valid = analysis.valid_land_cells(da, model.get("land_fraction"), has_value=reduced[valid_key])
-        cells = analysis.locate_sites(valid, lat, lon, self.options["max_distance_km"])
+        cells = analysis.locate_sites(valid, lat, lon, self.options["max_distance_km"], *cell_edges(model))
         located = cells[cells["located"]]
         series = reduced[series_key]
         if analysis.has_cells(series, located["ilat"].to_numpy(), located["ilon"].to_numpy()):
@@ -335,8 +336,8 @@ class SrdbAnnual(_SiteConfrontation):
         observed_years = (int(np.floor(records["year_start"].min())), int(np.ceil(records["year_end"].max())) - 1) \
             if len(records) else None
         if n_relocated:
-            notes.append(f"{n_relocated} sites on masked cells took the nearest valid land cell "
-                         f"(median {sites.loc[sites['relocated'] & sites['located'], 'distance_km'].median():.0f} km).")
+            notes.append(f"{n_relocated} sites on masked cells or outside every cell took the nearest valid "
+                         f"land cell (median {sites.loc[sites['relocated'] & sites['located'], 'distance_km'].median():.0f} km).")
         if n_unlocated or n_no_value:
             notes.append(f"{n_unlocated} sites farther than {self.options['max_distance_km']:g} km from any valid cell "
                          f"and {n_no_value} without a model value in their years were left out.")

@@ -14,12 +14,13 @@ import re
 from collections.abc import Mapping
 from os import PathLike
 
+import dask
 import numpy as np
 import xarray as xr
 
 from soilbench.errors import SoilbenchError
-from soilbench.load import aliases, grid, timeaxis, units
-from soilbench.quantities import QUANTITIES
+from soilbench.load import aliases, checks, grid, timeaxis, units
+from soilbench.quantities import PHYSICAL_BOUNDS, QUANTITIES
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,34 @@ def canonicalise(
         bounds = {str(raw[c].attrs.get("bounds")) for c in raw.variables}
         present = ", ".join(sorted(str(v) for v in raw.data_vars if str(v) not in bounds)) or "none"
         raise SoilbenchError(source, f"has no variable soilbench knows (rh, rhSoil, cSoil, cresp, ...); found: {present}")
+    if any("time" in da.dims for da in fields.values()):
+        checks.check_time_coordinate(raw, source)
     missing = _missing_mask(raw, source)
     if missing is not None:
         fields = {k: v.where(~missing) for k, v in fields.items()}
     if land_fraction is None:
         land_fraction = valid_fraction(fields, "1 where data are valid (no land fraction in the file)")
+    first_steps = _first_steps(raw, lat, lon, source, metadata.get("quantities"), fields, missing)
+    return assemble(raw, lat, lon, fields, cell_area, land_fraction, source, name, period, metadata,
+                    first_steps=first_steps)
 
-    return assemble(raw, lat, lon, fields, cell_area, land_fraction, source, name, period, metadata)
+
+def _first_steps(raw: xr.Dataset, lat: str, lon: str, source: str, overrides, fields: Mapping[str, xr.DataArray],
+                 missing: xr.DataArray | None) -> dict[str, xr.DataArray]:
+    """The first time step of each lazy, time-dependent quantity, for the load checks.
+
+    Built from the file variables sliced to that step (a slice of the file's variable reads only
+    that step; a slice of the converted field would read its whole chunk) and computed together,
+    so each file variable's step is read once.
+    """
+    timed = [name for name, da in fields.items() if name in PHYSICAL_BOUNDS and checks.needs_first_step(da)]
+    if not timed:
+        return {}
+    first = _quantities(raw.isel(time=slice(0, 1)), lat, lon, source, overrides)
+    if missing is not None:
+        first = {k: v.where(~missing) for k, v in first.items()}
+    computed = dask.compute(*[first[name] for name in timed])
+    return dict(zip(timed, computed))
 
 
 def assemble(
@@ -89,13 +111,22 @@ def assemble(
     name: str,
     period: tuple[int, int] | None = None,
     metadata: Mapping | None = None,
+    first_steps: Mapping[str, xr.DataArray] | None = None,
 ) -> xr.Dataset:
     """Put fields, cell area and land fraction (all on ``raw``'s grid) into canonical form.
 
-    Orients the grid, records what the file's grid looked like, and finishes the time axis
+    Checks the values of every quantity against its physical bounds (:mod:`soilbench.load.checks`:
+    a sample now, the first step given in ``first_steps`` (quantity → that step) or the whole
+    field without time; the rest lazily in the run's pass), orients the grid, keeps each cell's CF
+    bounds as the coordinates ``lat_bnds``/``lon_bnds`` (from the file, else midpoints between
+    centres), records what the file's grid looked like, and finishes the time axis
     (``step_days`` and period, or a climatology). Used for models and gridded references.
     """
     grid_found = grid.describe_grid(raw, lat, lon)
+    lat_bnds, lon_bnds = grid.canonical_bounds(raw, lat, lon, source)
+    first_steps = first_steps or {}
+    fields = {name: checks.guard_values(da, name, source, first_step=first_steps.get(name))
+              if name in PHYSICAL_BOUNDS else da for name, da in fields.items()}
     ds = xr.Dataset({**fields, "cell_area": cell_area, "land_fraction": land_fraction})
     if "time" in raw.coords and "time" in ds.dims:
         ds = ds.assign_coords(time=raw["time"])
@@ -103,7 +134,9 @@ def assemble(
         if bounds in raw.variables:
             ds[bounds] = raw[bounds]
             ds["time"].attrs["bounds"] = bounds
+    checks.check_time_coordinate(ds, source)
     ds = grid.orient(ds, lat, lon)
+    ds = grid.attach_bounds(ds, lat_bnds, lon_bnds)
     ds.attrs.update(
         model=name, source_files=source, grid_found=_grid_text(grid_found),
         lon_convention_found=grid_found["lon_convention"], lat_order_found=grid_found["lat_order"],
@@ -228,6 +261,7 @@ def valid_fraction(fields: Mapping[str, xr.DataArray], note: str) -> xr.DataArra
 def _finish_time(ds: xr.Dataset, raw: xr.Dataset, source: str, period, metadata: Mapping) -> xr.Dataset:
     """Give a time axis ``step_days`` and select the period; make one-step files climatologies."""
     if "time" in ds.dims and ds.sizes["time"] > 1:
+        checks.check_time_axis(ds["time"].values, "time", source)
         ds = ds.assign_coords(step_days=timeaxis.step_days(ds, source))
         ds = timeaxis.select_period(ds, period, source)
         bounds = ds["time"].attrs.get("bounds")

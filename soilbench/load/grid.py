@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 
 from soilbench.errors import SoilbenchError
+from soilbench.load import checks
 
 #: Earth radius (m) for cell areas computed from coordinates: every gridded reference product and
 #: models without ``areacella``.
@@ -42,14 +43,25 @@ def find_lat_lon(ds: xr.Dataset, source: str | PathLike | None = None) -> tuple[
         if found is None:
             found = _cf_coordinate(ds.cf.guess_coord_axis(verbose=False), key)
         if found is None:
+            curvilinear = _cf_coordinate(ds, key, ndim=2)
+            if curvilinear is not None:
+                raise SoilbenchError(
+                    source, f"has a 2-D (curvilinear) {key} {ds[curvilinear].dims}: soilbench reads regular "
+                    "latitude-longitude grids only; regrid the file first (e.g. cdo remapcon or xESMF, "
+                    "conservatively)", curvilinear)
             present = ", ".join(sorted(map(str, ds.variables))) or "nothing"
             raise SoilbenchError(source, f"has no {key} coordinate (found: {present})", key)
         names.append(found)
+    checks.check_horizontal(ds, names[0], names[1], source)
     return names[0], names[1]
 
 
-def _cf_coordinate(ds: xr.Dataset, key: str) -> str | None:
-    candidates = [name for name in ds.cf.coordinates.get(key, []) if ds[name].ndim == 1]
+def _cf_coordinate(ds: xr.Dataset, key: str, ndim: int = 1) -> str | None:
+    candidates = [name for name in ds.cf.coordinates.get(key, []) if ds[name].ndim == ndim]
+    if not candidates and ndim == 2:  # 2-D lat/lon stored as data variables (no "coordinates" attribute)
+        units = {"latitude": "degrees_north", "longitude": "degrees_east"}[key]
+        candidates = [str(n) for n, v in ds.variables.items()
+                      if v.ndim == 2 and (v.attrs.get("standard_name") == key or v.attrs.get("units") == units)]
     return candidates[0] if candidates else None
 
 
@@ -76,10 +88,56 @@ def _bounds_of(ds: xr.Dataset, name: str, limit: float | None) -> np.ndarray:
     if bounds_name in ds.variables and ds[bounds_name].ndim == 2:
         b = np.asarray(ds[bounds_name].values, dtype=float)
         lower, upper = np.minimum(b[:, 0], b[:, 1]), np.maximum(b[:, 0], b[:, 1])
+        if limit is None:
+            # a longitude cell written across the seam ([358.75, 1.25]) is 2.5°, not 357.5° wide
+            across = (upper - lower > 180.0) & (upper - lower < 360.0)
+            lower, upper = np.where(across, upper, lower), np.where(across, lower + 360.0, upper)
         return np.column_stack([lower, upper]) if limit is None else np.clip(np.column_stack([lower, upper]), -limit, limit)
     edges = cell_bounds(ds[name].values, limit)
     lower, upper = np.minimum(edges[:-1], edges[1:]), np.maximum(edges[:-1], edges[1:])
     return np.column_stack([lower, upper])
+
+
+def canonical_bounds(ds: xr.Dataset, lat: str, lon: str, source: str | PathLike | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's (lower, upper) edges, in the canonical order (lat ascending, lon −180…180).
+
+    From the file's CF bounds when it has them (a sparse or subsampled grid keeps its real
+    cells), else midpoints between centres (:func:`cell_bounds`). Longitude edges move with
+    their wrapped centre, so a cell stays whole (an edge may pass ±180 by part of a cell).
+    Bounds that do not contain their centres are refused.
+    """
+    lat_b = _bounds_of(ds, lat, 90.0)
+    lon_b = _bounds_of(ds, lon, None)
+    lat_c = np.asarray(ds[lat].values, dtype=float)
+    lon_c = np.asarray(ds[lon].values, dtype=float)
+    checks.check_bounds(lat_c, lat_b, lat, source)
+    checks.check_bounds(lon_c, lon_b, lon, source, circular=True)
+    wrapped = (lon_c + 180.0) % 360.0 - 180.0
+    # edges follow their wrapped centre by whole turns (lower <= centre < lower + 360)
+    lon_b = lon_b + (360.0 * np.floor((wrapped - lon_b[:, 0]) / 360.0))[:, None]
+    # orient() sorts the (distinct, see checks.check_horizontal) centres: the same sort here
+    return lat_b[np.argsort(lat_c, kind="stable")], lon_b[np.argsort(wrapped, kind="stable")]
+
+
+def attach_bounds(ds: xr.Dataset, lat_bnds: np.ndarray, lon_bnds: np.ndarray) -> xr.Dataset:
+    """Give an oriented dataset its cells' bounds (:func:`canonical_bounds`) as the CF
+    coordinates ``lat_bnds(lat, bnds)`` and ``lon_bnds(lon, bnds)``."""
+    ds = ds.assign_coords(lat_bnds=(("lat", "bnds"), lat_bnds, {"units": "degrees_north"}),
+                          lon_bnds=(("lon", "bnds"), lon_bnds, {"units": "degrees_east"}))
+    ds["lat"].attrs["bounds"] = "lat_bnds"
+    ds["lon"].attrs["bounds"] = "lon_bnds"
+    return ds
+
+
+def cell_edges(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(lower, upper) edges of a canonical dataset's cells: its ``lat_bnds``/``lon_bnds``, or
+    midpoints between centres for a dataset without them."""
+    if "lat_bnds" in ds.coords and "lon_bnds" in ds.coords:
+        return np.asarray(ds["lat_bnds"].values, float), np.asarray(ds["lon_bnds"].values, float)
+    lat = cell_bounds(ds["lat"].values, 90.0)
+    lon = cell_bounds(ds["lon"].values)
+    return np.column_stack([lat[:-1], lat[1:]]), np.column_stack([lon[:-1], lon[1:]])
 
 
 def sphere_cell_area(lat_bounds: np.ndarray, lon_bounds: np.ndarray, radius_m: float = EARTH_RADIUS_M) -> np.ndarray:
@@ -124,8 +182,9 @@ def describe_grid(ds: xr.Dataset, lat: str, lon: str) -> dict:
 def orient(ds: xr.Dataset, lat: str, lon: str) -> xr.Dataset:
     """Rename to ``lat``/``lon``, wrap longitudes to −180…180 and sort both ascending.
 
-    Bounds variables of the two coordinates are dropped: they have done their job
-    (:func:`grid_cell_area`) and would not follow the wrap.
+    The file's bounds variables of the two coordinates are dropped: they have done their job
+    (:func:`grid_cell_area`) and would not follow the wrap; :func:`canonical_bounds` and
+    :func:`attach_bounds` give the oriented grid its bounds.
     """
     drop = [ds[c].attrs.get("bounds") for c in (lat, lon)]
     ds = ds.drop_vars([b for b in drop if b in ds.variables])

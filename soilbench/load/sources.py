@@ -10,6 +10,7 @@ import xarray as xr
 
 from soilbench import data
 from soilbench.errors import SoilbenchError
+from soilbench.load import netcdf3
 
 NETCDF_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf")
 
@@ -38,13 +39,17 @@ def open_netcdf(path: str | os.PathLike) -> xr.Dataset:
     Raises
     ------
     SoilbenchError
-        When the file is missing or not readable as NetCDF.
+        When the file is missing, not readable as NetCDF, or a NetCDF3 file shorter than its
+        header declares (:mod:`soilbench.load.netcdf3`).
     """
     path = Path(path)
     if not path.exists():
         raise SoilbenchError(path, "does not exist")
     if not path.is_file():
         raise SoilbenchError(path, "is not a file")
+    cut = netcdf3.truncation(path)  # the netCDF library reads a cut classic file as fill values
+    if cut:
+        raise SoilbenchError(path, *cut)
     try:
         with warnings.catch_warnings():
             # e.g. "variable has multiple fill values": xarray masks them all, which is wanted

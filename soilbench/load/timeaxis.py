@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from soilbench.errors import SoilbenchError
+from soilbench.load import checks
 from soilbench.load.units import DAYS_PER_YEAR
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def decode_time(ds: xr.Dataset, source: str | PathLike | None = None) -> xr.Data
     time = find_time(ds)
     if time is None:
         return ds
+    checks.check_time_numbers(ds[time].values, time, source)
     calendar = calendar_of(ds, time, source)
     units = str(ds[time].attrs.get("units", ""))
     if _ABSOLUTE_TIME.match(units):
@@ -95,6 +97,7 @@ def decode_time(ds: xr.Dataset, source: str | PathLike | None = None) -> xr.Data
         except (ValueError, OverflowError, TypeError) as err:
             raise SoilbenchError(source, f"has undecodable times ({err})", time) from None
     ds = ds.rename({time: "time"}) if time != "time" else ds
+    checks.check_time_axis(ds["time"].values, time, source)
     ds.attrs["calendar"] = calendar
     return ds
 
