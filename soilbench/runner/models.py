@@ -2,11 +2,18 @@
 
 ``--models`` takes any mix of
 
-- model files or directories (one model each; a directory is one model whose files are read
-  together);
+- model files and directories: the files given together are one model (read together, as
+  ``soilbench inspect`` reads them: one file per variable, time pieces...), unless their CMIP
+  attributes name several models (then one model per source, member and experiment); each
+  directory is one model of its own;
 - catalog files (``*.yaml``): every model entry of the catalog;
 - ids: an entry of a catalog in the project's ``catalogs/`` directory, or a model file of the data
   registry (``testbed-casacnp``).
+
+A model read from files is named from their CMIP global attributes, ``source_id`` (or CMIP5's
+``model_id``) and ``member_id`` (or ``variant_label``/``realization``), plus ``experiment_id`` when
+the run's models do not all share one experiment (``CESM2 r1i1p1f1 historical``); only files
+without these attributes fall back to the file or directory name.
 
 A spec is plain data so that it can travel to dask workers; :meth:`ModelSpec.load` runs on the
 worker and goes through the normal loader, :func:`soilbench.load.load_model`.
@@ -86,6 +93,9 @@ class ModelSpec:
         for key in ("catalog", "entry", "dataset_id", "period"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
+        for key in ("source_id", "member_id", "experiment_id"):  # the CMIP identity, when known
+            if self.metadata.get(key):
+                out[key] = self.metadata[key]
         if self.dataset_id:
             from soilbench.data import entry as registry_entry
 
@@ -163,7 +173,8 @@ def resolve_models(
         An argument that is neither an existing file/directory, a catalog nor a known id, or two
         models with the same name (their results would overwrite each other).
     """
-    specs: list[ModelSpec] = []
+    specs: list[Any] = []
+    loose_files: list[str] | None = None
     for argument in arguments:
         path = Path(argument).expanduser()
         if path.is_file() and path.suffix in _CATALOG_SUFFIXES:
@@ -172,11 +183,19 @@ def resolve_models(
             if not models:
                 raise SoilbenchError(path, "catalog has no model entries")
             specs.extend(models)
+        elif path.is_file():
+            if loose_files is None:  # the model of all files given, at the place of the first
+                loose_files = []
+                specs.append(_LOOSE_FILES)
+            loose_files.append(str(path.resolve()))
         elif path.exists():
-            name = path.stem if path.is_file() else path.name
-            specs.append(ModelSpec(name=name, paths=(str(path.resolve()),), period=period))
+            specs.append(_NamedByFiles((str(path.resolve()),), path.name))
         else:
             specs.append(_resolve_id(argument, data_dir, period))
+    if loose_files is not None:
+        at = specs.index(_LOOSE_FILES)
+        specs[at:at + 1] = _group_loose_files(loose_files)
+    specs = name_by_identity(specs, period)
     names = [spec.name for spec in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -186,6 +205,113 @@ def resolve_models(
     if not specs:
         raise SoilbenchError("--models", "no models given")
     return specs
+
+
+# -- model identity -----------------------------------------------------------------------------------
+#: global attributes naming a model, in order of preference (CMIP6/CMIP7, then CMIP5)
+SOURCE_ATTRS = ("source_id", "model_id")
+MEMBER_ATTRS = ("member_id", "variant_label", "realization")
+EXPERIMENT_ATTRS = ("experiment_id",)
+_LOOSE_FILES = object()  # placeholder for the model of the loose files while arguments are read
+
+
+@dataclass(frozen=True)
+class _NamedByFiles:
+    """Files (or a directory) whose model name comes from their attributes, else ``fallback``."""
+
+    paths: tuple[str, ...]
+    fallback: str
+
+
+def _first(attrs: dict[str, Any], names: tuple[str, ...]) -> str:
+    for name in names:
+        value = str(attrs.get(name, "") or "").strip()
+        if value:
+            return value if name != "realization" else f"r{value}"
+    return ""
+
+
+def file_identity(path: str | os.PathLike) -> dict[str, str]:
+    """``source_id``, ``member_id`` and ``experiment_id`` of a NetCDF file's global attributes
+    (empty strings for those it lacks; a file that cannot be read has none: the loader reports it)."""
+    try:
+        with xr.open_dataset(path, decode_cf=False, decode_times=False) as ds:
+            attrs = dict(ds.attrs)
+    except Exception:  # noqa: BLE001 - the loader names the problem with the file when it reads it
+        attrs = {}
+    return {"source_id": _first(attrs, SOURCE_ATTRS), "member_id": _first(attrs, MEMBER_ATTRS),
+            "experiment_id": _first(attrs, EXPERIMENT_ATTRS)}
+
+
+def model_identity(files: Iterable[str | os.PathLike]) -> dict[str, str]:
+    """The identity of a model made of ``files``: the most common source and member among the
+    files that carry one (fixed fields such as ``areacella`` may come from another member), and
+    every experiment, ``+``-joined (``historical+ssp585``)."""
+    from collections import Counter
+
+    identities = [file_identity(f) for f in files]
+    out = {}
+    for key in ("source_id", "member_id"):
+        counts = Counter(i[key] for i in identities if i[key])
+        out[key] = counts.most_common(1)[0][0] if counts else ""
+    out["experiment_id"] = "+".join(sorted({i["experiment_id"] for i in identities if i["experiment_id"]}))
+    return out
+
+
+def identity_name(identity: dict[str, str], with_experiment: bool = False) -> str | None:
+    """``"CESM2 r1i1p1f1"`` (``"CESM2 r1i1p1f1 historical"`` with the experiment); None without a source."""
+    if not identity.get("source_id"):
+        return None
+    parts = [identity["source_id"], identity.get("member_id", "")]
+    if with_experiment:
+        parts.append(identity.get("experiment_id", ""))
+    return " ".join(p for p in parts if p)
+
+
+def _group_loose_files(files: list[str]) -> list[_NamedByFiles]:
+    """The files given on the command line: one model, unless their attributes name several
+    (``--models a/rh_*.nc b/rh_*.nc`` of two sources); then one model per (source, member,
+    experiment), and a file naming none of them is an error (it cannot be placed)."""
+    from soilbench.load.sources import NETCDF_SUFFIXES
+
+    def fallback(paths: list[str]) -> str:
+        return Path(paths[0]).stem if len(paths) == 1 else Path(paths[0]).parent.name
+
+    identities = {f: file_identity(f) if Path(f).suffix.lower() in NETCDF_SUFFIXES else {} for f in files}
+    keys = {f: (i.get("source_id", ""), i.get("member_id", ""), i.get("experiment_id", "")) for f, i in identities.items()}
+    named = {k for k in keys.values() if k[0]}
+    if len(named) <= 1:
+        return [_NamedByFiles(tuple(files), fallback(files))]
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for path, key in keys.items():
+        if not key[0]:
+            raise SoilbenchError(path, "has no source_id or model_id attribute, and the other files given "
+                                       "with it belong to several models; give each model's files as a directory",
+                                 "--models")
+        groups.setdefault(key, []).append(path)
+    return [_NamedByFiles(tuple(paths), fallback(paths)) for paths in groups.values()]
+
+
+def name_by_identity(specs: list[Any], period: tuple[int, int] | None) -> list[ModelSpec]:
+    """Replace each :class:`_NamedByFiles` by a :class:`ModelSpec` named from its files' identity."""
+    from soilbench.load.sources import NETCDF_SUFFIXES
+
+    identities = {
+        id(spec): model_identity(f for f in _files_of(spec.paths) if f.suffix.lower() in NETCDF_SUFFIXES)
+        for spec in specs if isinstance(spec, _NamedByFiles)
+    }
+    experiments = {i["experiment_id"] for i in identities.values() if i["source_id"]}
+    with_experiment = len(experiments) > 1 or any("+" in e for e in experiments)
+    out = []
+    for spec in specs:
+        if not isinstance(spec, _NamedByFiles):
+            out.append(spec)
+            continue
+        identity = identities[id(spec)]
+        name = identity_name(identity, with_experiment) or spec.fallback
+        metadata = {k: v for k, v in identity.items() if v}
+        out.append(ModelSpec(name=name, paths=spec.paths, period=period, metadata=metadata))
+    return out
 
 
 def _resolve_id(identifier: str, data_dir: str | os.PathLike | None, period: tuple[int, int] | None) -> ModelSpec:
