@@ -7,6 +7,8 @@
   attributes name several models (then one model per source, member and experiment); each
   directory is one model of its own;
 - catalog files (``*.yaml``): every model entry of the catalog;
+- intake-esm collections (``*.json`` + CSV): each simulation (source, member, experiment) the
+  ``--select`` facets choose is one model (:mod:`soilbench.runner.esm_collection`);
 - ids: an entry of a catalog in the project's ``catalogs/`` directory, or a model file of the data
   registry (``testbed-casacnp``).
 
@@ -164,8 +166,11 @@ def _spec_from_entry(entry: Any, data_dir: str | os.PathLike | None, period: tup
 # -- resolution -----------------------------------------------------------------------------------
 def resolve_models(
     arguments: Iterable[str], data_dir: str | os.PathLike | None = None, period: tuple[int, int] | None = None,
+    select: list[str] | None = None,
 ) -> list[ModelSpec]:
     """Turn ``--models`` arguments into model specs (see the module docstring).
+
+    ``select`` (``--select FACET=VALUE``) chooses the datasets of ESM collections by facet.
 
     Raises
     ------
@@ -175,9 +180,16 @@ def resolve_models(
     """
     specs: list[Any] = []
     loose_files: list[str] | None = None
+    from soilbench.runner import esm_collection
+
+    selected = esm_collection.parse_select(select)
+    collections = 0
     for argument in arguments:
         path = Path(argument).expanduser()
-        if path.is_file() and path.suffix in _CATALOG_SUFFIXES:
+        if esm_collection.is_esm_collection(path):
+            collections += 1
+            specs.extend(_collection_models(path.resolve(), selected))
+        elif path.is_file() and path.suffix in _CATALOG_SUFFIXES:
             entries = _open_catalog(path).entries
             models = [_spec_from_entry(e, data_dir, period) for e in entries.values() if e.kind == "model"]
             if not models:
@@ -195,6 +207,8 @@ def resolve_models(
     if loose_files is not None:
         at = specs.index(_LOOSE_FILES)
         specs[at:at + 1] = _group_loose_files(loose_files)
+    if selected and not collections:
+        raise SoilbenchError("--select", "chooses datasets of an ESM collection; no --models argument is one")
     specs = name_by_identity(specs, period)
     names = [spec.name for spec in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -221,6 +235,7 @@ class _NamedByFiles:
 
     paths: tuple[str, ...]
     fallback: str
+    identity: tuple[tuple[str, str], ...] = ()  # known without opening the files (ESM collections)
 
 
 def _first(attrs: dict[str, Any], names: tuple[str, ...]) -> str:
@@ -268,6 +283,24 @@ def identity_name(identity: dict[str, str], with_experiment: bool = False) -> st
     return " ".join(p for p in parts if p)
 
 
+def _collection_models(path: Path, selected: dict[str, list[str]]) -> list[_NamedByFiles]:
+    """One model per simulation of an ESM collection (:mod:`soilbench.runner.esm_collection`)."""
+    from soilbench.runner import esm_collection
+
+    table = esm_collection.select(esm_collection.read_collection(path), selected, path)
+    groups = esm_collection.model_groups(table, esm_collection.variables_read())
+    if not groups:
+        chosen = " ".join(f"{k}={','.join(v)}" for k, v in selected.items()) or "(no --select)"
+        raise SoilbenchError(path, f"has no dataset with a variable soilbench reads for {chosen}", "--models")
+    out = []
+    for group in groups:
+        facets = group["facets"]
+        fallback = " ".join(str(facets[k]) for k in ("source_id", "member_id", "experiment_id"))
+        identity = tuple((k, str(facets.get(k, ""))) for k in ("source_id", "member_id", "experiment_id"))
+        out.append(_NamedByFiles(tuple(group["paths"]), fallback, identity))
+    return out
+
+
 def _group_loose_files(files: list[str]) -> list[_NamedByFiles]:
     """The files given on the command line: one model, unless their attributes name several
     (``--models a/rh_*.nc b/rh_*.nc`` of two sources); then one model per (source, member,
@@ -297,7 +330,8 @@ def name_by_identity(specs: list[Any], period: tuple[int, int] | None) -> list[M
     from soilbench.load.sources import NETCDF_SUFFIXES
 
     identities = {
-        id(spec): model_identity(f for f in _files_of(spec.paths) if f.suffix.lower() in NETCDF_SUFFIXES)
+        id(spec): dict(spec.identity) if spec.identity else
+        model_identity(f for f in _files_of(spec.paths) if f.suffix.lower() in NETCDF_SUFFIXES)
         for spec in specs if isinstance(spec, _NamedByFiles)
     }
     experiments = {i["experiment_id"] for i in identities.values() if i["source_id"]}
