@@ -155,3 +155,16 @@ def test_data_requirements_name_the_cmip6_variables():
     supplementary = {c.supplementary_facets["variable_id"] for c in turnover.constraints
                      if hasattr(c, "supplementary_facets")}
     assert supplementary == {"areacella", "sftlf"}
+
+
+def test_a_model_without_values_gives_a_valid_empty_bundle():
+    from climate_ref_soilbench.diagnostics import ref_metric_bundle
+
+    native = {"DIMENSIONS": {"json_structure": ["model", "region", "metric", "statistic"],
+                             "model": {"references": {}}, "region": {"global": {}}, "metric": {"c": {}},
+                             "statistic": {"overall score": {}}},
+              "RESULTS": {"references": {"global": {"c": {"overall score": 0.5}}}}}
+    bundle = ref_metric_bundle(native, "SYN r1i1p1f1", dict(zip(("source_id", "member_id", "experiment_id",
+                                                                  "grid_label"), FACETS)))
+    assert list(bundle.iter_results()) == []
+    assert bundle.DIMENSIONS.root["json_structure"][:4] == ["source_id", "member_id", "experiment_id", "grid_label"]

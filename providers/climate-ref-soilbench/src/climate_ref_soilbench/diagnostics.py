@@ -128,8 +128,14 @@ def ref_metric_bundle(native: dict[str, Any], model: str, facets: dict[str, str]
     """
     bundle = CMECMetric(**native)
     dimensions = bundle.DIMENSIONS.root
-    keep = {model: dimensions["model"][model]}
-    results = {model: bundle.RESULTS[model]}
+    if model not in bundle.RESULTS:  # every task not applicable: no values, a valid empty bundle
+        dimensions = {"json_structure": dimensions["json_structure"], "model": {model: {}},
+                      **{d: {} for d in dimensions["json_structure"] if d != "model"}}
+        results: dict[str, Any] = {model: {}}
+        keep = {model: {}}
+    else:
+        keep = {model: dimensions["model"][model]}
+        results = {model: bundle.RESULTS[model]}
     single = CMECMetric(
         DIMENSIONS={**dimensions, "model": keep}, RESULTS=results,
         PROVENANCE=bundle.PROVENANCE, NOTES=bundle.NOTES,
