@@ -8,7 +8,6 @@ stored score is compared with a native ``soilbench run`` on the same files.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import Any
 
 from climate_ref_core.constraints import AddSupplementaryDataset, RequireFacets
