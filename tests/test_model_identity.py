@@ -70,3 +70,18 @@ def test_files_of_several_sources_given_together_are_one_model_each(world_model,
     anonymous = write(make_rh(), tmp_path / "anonymous.nc")
     with pytest.raises(SoilbenchError, match="anonymous.nc.*no source_id"):
         resolve_models([*map(str, files), str(anonymous)])
+
+
+def test_member_from_variant_label_and_sub_experiment_when_files_have_no_member_id(world_model, tmp_path):
+    import xarray as xr
+
+    from soilbench.runner.models import file_identity
+
+    [path] = write_cmip6(world_model, tmp_path, "SYN-D", "r3i1p1f2", variables=("areacella",))
+    ds = xr.load_dataset(path)
+    del ds.attrs["member_id"]
+    ds.to_netcdf(tmp_path / "no_member.nc")
+    assert file_identity(tmp_path / "no_member.nc")["member_id"] == "r3i1p1f2"
+    ds.attrs["sub_experiment_id"] = "s1960"
+    ds.to_netcdf(tmp_path / "decadal.nc")
+    assert file_identity(tmp_path / "decadal.nc")["member_id"] == "s1960-r3i1p1f2"

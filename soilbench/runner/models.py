@@ -254,7 +254,11 @@ def file_identity(path: str | os.PathLike) -> dict[str, str]:
             attrs = dict(ds.attrs)
     except Exception:  # noqa: BLE001 - the loader names the problem with the file when it reads it
         attrs = {}
-    return {"source_id": _first(attrs, SOURCE_ATTRS), "member_id": _first(attrs, MEMBER_ATTRS),
+    member = _first(attrs, MEMBER_ATTRS)
+    sub_experiment = str(attrs.get("sub_experiment_id", "") or "").strip()
+    if member and "member_id" not in attrs and sub_experiment not in ("", "none"):
+        member = f"{sub_experiment}-{member}"  # CMIP6's member_id: [sub_experiment_id-]variant_label
+    return {"source_id": _first(attrs, SOURCE_ATTRS), "member_id": member,
             "experiment_id": _first(attrs, EXPERIMENT_ATTRS)}
 
 
