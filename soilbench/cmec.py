@@ -219,6 +219,10 @@ def output_bundle(out: str | os.PathLike, report_index: str | os.PathLike | None
                                   "HTML page of the scorecard")
             elif path.suffix in _PLOT_SUFFIXES:
                 plots[relative] = _item(out, path, relative, "figure of the scorecard")
+            elif path.suffix == ".csv":
+                data[f"scorecard/{relative}"] = _item(out, path, relative, "table offered for download by the scorecard")
+            else:  # the pages' stylesheet and script: whoever copies the listed files keeps the site whole
+                html[relative] = _item(out, path, relative, "asset of the scorecard's pages")
     return {
         "index": index,
         "provenance": {

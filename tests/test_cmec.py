@@ -74,6 +74,9 @@ def test_output_bundle_lists_scorecard_data_and_provenance(run_dir):
     assert output["index"] == "_report/index.html" and (run_dir / output["index"]).is_file()
     assert output["html"]["scorecard"]["filename"] == "_report/index.html"
     assert output["plots"], "the scorecard's figures are listed"
+    site = run_dir / "_report"
+    listed = {item["filename"] for section in ("data", "plots", "html") for item in output[section].values()}
+    assert {f"_report/{p.relative_to(site).as_posix()}" for p in site.rglob("*") if p.is_file()} <= listed
     for section in ("data", "plots", "html", "metrics"):
         for item in output[section].values():
             assert (run_dir / item["filename"]).is_file(), item

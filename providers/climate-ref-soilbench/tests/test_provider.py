@@ -104,6 +104,9 @@ def test_bundles_are_valid_cmec_and_list_the_scorecard(campaign):
         native_bundle = directory / output.data["cmec/metric_bundle"].filename
         assert CMECMetric.load_from_json(native_bundle).DIMENSIONS.root["json_structure"][0] == "model"
         assert all((directory / item.filename).is_file() for item in output.html.values())
+        # the whole scorecard reached the results directory: pages, figures, stylesheet, tables
+        scorecard = (directory / output.index).parent
+        assert {p.suffix for p in scorecard.rglob("*") if p.is_file()} >= {".html", ".png", ".css", ".csv"}
 
 
 @pytest.mark.parametrize("family", sorted(REQUIRED))
