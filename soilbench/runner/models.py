@@ -333,9 +333,19 @@ def name_by_identity(specs: list[Any], period: tuple[int, int] | None) -> list[M
     """Replace each :class:`_NamedByFiles` by a :class:`ModelSpec` named from its files' identity."""
     from soilbench.load.sources import NETCDF_SUFFIXES
 
+    def read_files(paths: tuple[str, ...]) -> list[Path]:
+        """The files the loader reads: a directory's NetCDF files (not its subdirectories')."""
+        files: list[Path] = []
+        for raw in paths:
+            path = Path(raw)
+            if path.is_dir():
+                files += [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in NETCDF_SUFFIXES]
+            elif path.suffix.lower() in NETCDF_SUFFIXES:
+                files.append(path)
+        return files
+
     identities = {
-        id(spec): dict(spec.identity) if spec.identity else
-        model_identity(f for f in _files_of(spec.paths) if f.suffix.lower() in NETCDF_SUFFIXES)
+        id(spec): dict(spec.identity) if spec.identity else model_identity(read_files(spec.paths))
         for spec in specs if isinstance(spec, _NamedByFiles)
     }
     experiments = {i["experiment_id"] for i in identities.values() if i["source_id"]}
