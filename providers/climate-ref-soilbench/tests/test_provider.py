@@ -170,3 +170,19 @@ def test_a_model_without_values_gives_a_valid_empty_bundle():
                                                                   "grid_label"), FACETS)))
     assert list(bundle.iter_results()) == []
     assert bundle.DIMENSIONS.root["json_structure"][:4] == ["source_id", "member_id", "experiment_id", "grid_label"]
+
+
+def test_setup_fetches_the_registry_and_validates_it(tmp_path, monkeypatch):
+    """With the synthetic world as registry and data directory, setup finds everything in place."""
+    from climate_ref_soilbench import provider
+    from soilbench.synthetic import generate_world
+
+    world = generate_world(tmp_path / "world")
+    monkeypatch.setenv("SOILBENCH_SYNTHETIC_REGISTRY", str(world.registry))
+    monkeypatch.setenv("SOILBENCH_DATA_DIR", str(world.root))
+    assert {"cardamom-rh", "srdb-v5-data", "hwsd-soilc", "mgrhd", "koppen"} <= set(provider.datasets())
+    assert "testbed-casacnp" not in provider.datasets()  # model files are not references
+    provider.fetch_data(None)
+    assert provider.validate_setup(None) and provider.get_data_path() == world.root
+    monkeypatch.setenv("SOILBENCH_DATA_DIR", str(tmp_path / "empty"))
+    assert not provider.validate_setup(None)

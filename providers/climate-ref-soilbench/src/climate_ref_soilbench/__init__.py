@@ -13,7 +13,7 @@ from typing import Any
 from climate_ref_core.providers import DiagnosticProvider
 from loguru import logger
 
-from climate_ref_soilbench.diagnostics import diagnostics
+from climate_ref_soilbench.diagnostics import diagnostics, registry_ids
 
 __version__ = importlib.metadata.version("climate-ref-soilbench")
 
@@ -21,20 +21,33 @@ __version__ = importlib.metadata.version("climate-ref-soilbench")
 class SoilbenchProvider(DiagnosticProvider):
     """soilbench's diagnostics; reference data through soilbench's registry (pooch, sha256)."""
 
+    def datasets(self) -> list[str]:
+        """The registry datasets the diagnostics read."""
+        return sorted(set().union(*(registry_ids(d.benchmark()) for d in self.diagnostics())))
+
     def fetch_data(self, config: Any) -> None:
-        """Download and verify every dataset of soilbench's registry into its data directory
+        """Download and verify the datasets the diagnostics read into soilbench's data directory
         (``SOILBENCH_DATA_DIR``), so that executions run offline."""
         from soilbench import data
+        from soilbench.errors import SoilbenchError
 
-        for dataset_id in data.registry():
-            data.fetch(dataset_id)
+        unavailable = []
+        for dataset_id in self.datasets():
+            try:
+                data.fetch(dataset_id)
+            except SoilbenchError as err:  # e.g. a reformatted file that must be copied in by hand
+                logger.error(str(err))
+                unavailable.append(dataset_id)
+        if unavailable:
+            raise RuntimeError(f"soilbench reference data not available: {', '.join(unavailable)} "
+                               f"(see the errors above; the data directory is {data.data_dir()})")
 
     def validate_setup(self, config: Any) -> bool:
         if not super().validate_setup(config):
             return False
         from soilbench import data
 
-        missing = [i for i in data.registry() if data.locate(i) is None]
+        missing = [i for i in self.datasets() if data.locate(i) is None]
         for dataset_id in missing:
             logger.error(f"soilbench reference {dataset_id} is not in {data.data_dir()}")
         if missing:

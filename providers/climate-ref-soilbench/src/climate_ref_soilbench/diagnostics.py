@@ -163,14 +163,20 @@ def ref_output_bundle(native: dict[str, Any], prefix: str) -> CMECOutput:
     return CMECOutput.model_validate(bundle)
 
 
-def _require_local_references(benchmark: Any) -> None:
-    """Every dataset the family reads is already in the data directory: execute never downloads."""
+def registry_ids(benchmark: Any) -> set[str]:
+    """The registry datasets a benchmark's confrontations read (references and auxiliary data)."""
     from soilbench import data
     from soilbench.runner.core import data_ids
 
     registry = data.registry()
-    missing = sorted({i for c in benchmark.build() for i in data_ids(c)
-                      if i in registry and data.locate(i) is None})
+    return {i for c in benchmark.build() for i in data_ids(c) if i in registry}
+
+
+def _require_local_references(benchmark: Any) -> None:
+    """Every dataset the family reads is already in the data directory: execute never downloads."""
+    from soilbench import data
+
+    missing = sorted(i for i in registry_ids(benchmark) if data.locate(i) is None)
     if missing:
         raise RuntimeError(f"reference data {', '.join(missing)} not in {data.data_dir()}; "
                            "run `ref providers setup --provider soilbench` (it downloads soilbench's registry)")
