@@ -97,3 +97,14 @@ def test_run_scores_the_selected_models_as_the_same_files_given_directly(campaig
     scores = overall.set_index("model")["value"]
     # the +20 % member scores lower than the unbiased one
     assert scores["SYN-A r2i1p1f1"] < scores["SYN-A r1i1p1f1"]
+
+
+def test_a_source_on_two_grids_gives_two_models_named_with_the_grid(campaign, tmp_path):
+    table = pd.read_csv(campaign["root"] / "cmip6-test.csv")
+    regridded = table[table["source_id"] == "SYN-B"].assign(grid_label="gr")
+    pd.concat([table, regridded]).to_csv(tmp_path / "two-grids.csv", index=False)
+    spec = json.loads(campaign["collection"].read_text())
+    (tmp_path / "two-grids.json").write_text(json.dumps({**spec, "catalog_file": "two-grids.csv"}))
+    specs = resolve_models([str(tmp_path / "two-grids.json")], select=["source_id=SYN-B", "experiment_id=historical"])
+    assert [s.name for s in specs] == ["SYN-B r1i1p1f1 gn", "SYN-B r1i1p1f1 gr"]
+    assert specs[1].describe()["grid_label"] == "gr"

@@ -95,7 +95,7 @@ class ModelSpec:
         for key in ("catalog", "entry", "dataset_id", "period"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
-        for key in ("source_id", "member_id", "experiment_id"):  # the CMIP identity, when known
+        for key in ("source_id", "member_id", "experiment_id", "grid_label"):  # the CMIP identity, when known
             if self.metadata.get(key):
                 out[key] = self.metadata[key]
         if self.dataset_id:
@@ -300,7 +300,7 @@ def _collection_models(path: Path, selected: dict[str, list[str]]) -> list[_Name
     for group in groups:
         facets = group["facets"]
         fallback = " ".join(str(facets[k]) for k in ("source_id", "member_id", "experiment_id"))
-        identity = tuple((k, str(facets.get(k, ""))) for k in ("source_id", "member_id", "experiment_id"))
+        identity = tuple((k, str(facets.get(k, ""))) for k in ("source_id", "member_id", "experiment_id", "grid_label"))
         out.append(_NamedByFiles(tuple(group["paths"]), fallback, identity))
     return out
 
@@ -359,6 +359,19 @@ def name_by_identity(specs: list[Any], period: tuple[int, int] | None) -> list[M
         name = identity_name(identity, with_experiment) or spec.fallback
         metadata = {k: v for k, v in identity.items() if v}
         out.append(ModelSpec(name=name, paths=spec.paths, period=period, metadata=metadata))
+    return _grid_in_shared_names(out)
+
+
+def _grid_in_shared_names(specs: list[Any]) -> list[Any]:
+    """A source published on two grids (``gn``, ``gr``) gives two models of one name: add the grid."""
+    from collections import Counter
+    from dataclasses import replace
+
+    counts = Counter(spec.name for spec in specs)
+    out = []
+    for spec in specs:
+        grid = spec.metadata.get("grid_label", "") if isinstance(spec, ModelSpec) else ""
+        out.append(replace(spec, name=f"{spec.name} {grid}") if counts[spec.name] > 1 and grid else spec)
     return out
 
 
