@@ -11,8 +11,10 @@ hands a catalog to intake's loader. :func:`open_catalog` instead
 3. accepts no template but the path placeholders ``{CATALOG_DIR}`` (the catalog's directory),
    ``{SOILBENCH_DATA_DIR}`` (:func:`soilbench.data.data_dir`) and ``{SOILBENCH_REFERENCE_DIR}``
    (the project's ``reference_data/``), which soilbench expands itself;
-4. confines every path (globs allowed) to those directories: no URLs, no ``..``, no absolute
-   paths elsewhere, no symlinks pointing out;
+4. confines every path (globs allowed) to those directories and to the model directories the
+   user lists in the environment variable ``SOILBENCH_MODEL_DIRS`` (os.pathsep-separated; from
+   the user, never from a catalog): no URLs, no ``..``, no absolute paths elsewhere, no symlinks
+   pointing out;
 
 and then reads the files itself with xarray/pandas (or builds intake reader objects from the
 validated values, :meth:`CatalogEntry.intake_reader`). Every refusal is a one-line
@@ -38,6 +40,7 @@ from soilbench.quantities import QUANTITIES
 
 CATALOG_DIR = data.PROJECT_ROOT / "catalogs"
 CATALOGS_ENV = "SOILBENCH_CATALOGS"  # extra catalog files, os.pathsep-separated
+MODEL_DIRS_ENV = "SOILBENCH_MODEL_DIRS"  # directories of model output catalogs may name by absolute path
 MAX_CATALOG_BYTES = 1 << 20
 
 PLACEHOLDERS = ("CATALOG_DIR", "SOILBENCH_DATA_DIR", "SOILBENCH_REFERENCE_DIR")
@@ -315,11 +318,20 @@ def _check_no_templates(value: Any, where: str, allow: re.Pattern | None = None)
 
 
 def _roots(catalog: Path, data_dir: str | os.PathLike | None) -> dict[str, Path]:
-    return {
+    roots = {
         "CATALOG_DIR": catalog.parent,
         "SOILBENCH_DATA_DIR": data.data_dir(data_dir),
         "SOILBENCH_REFERENCE_DIR": data.REFERENCE_DIR,
     }
+    for directory in model_dirs():  # no placeholder: absolute paths under them are allowed
+        roots[f"{MODEL_DIRS_ENV}:{directory}"] = directory
+    return roots
+
+
+def model_dirs() -> list[Path]:
+    """The directories of ``SOILBENCH_MODEL_DIRS`` (absolute, existing ones only)."""
+    listed = os.environ.get(MODEL_DIRS_ENV, "")
+    return [Path(p) for p in listed.split(os.pathsep) if p and os.path.isabs(p) and os.path.isdir(p)]
 
 
 def _check_path_template(url: Any, where: str) -> None:
@@ -596,13 +608,39 @@ class _NoAliasDumper(yaml.SafeDumper):
 
 
 def _template_for(path: str, roots: dict[str, Path]) -> str | None:
-    """``{ROOT}/relative`` for a path inside one of the roots (data directory first)."""
+    """``{ROOT}/relative`` for a path inside the catalog's directory or the data directory, the
+    absolute path for one inside a ``SOILBENCH_MODEL_DIRS`` directory."""
     absolute = Path(os.path.abspath(path))
-    for name in ("SOILBENCH_DATA_DIR", "CATALOG_DIR"):
+    for name in ("CATALOG_DIR", "SOILBENCH_DATA_DIR"):
         root = Path(os.path.abspath(roots[name]))
         if absolute.is_relative_to(root):
             return "{%s}/%s" % (name, absolute.relative_to(root).as_posix())
+    for directory in model_dirs():
+        if absolute.is_relative_to(Path(os.path.abspath(directory))):
+            return absolute.as_posix()
     return None
+
+
+def _netcdf_kind(paths: list[Path], where: str) -> tuple[str, str]:
+    """The intake datatype and xarray engine that read these files, also from plain intake.
+
+    Plain intake opens a glob through fsspec file objects, which the netCDF4 engine cannot read;
+    h5netcdf (NetCDF-4/HDF5 files) and scipy (NetCDF-3 files) can.
+    """
+    kinds = set()
+    for path in paths:
+        with open(path, "rb") as handle:
+            magic = handle.read(8)
+        if magic.startswith(b"\x89HDF"):
+            kinds.add("HDF5")
+        elif magic.startswith(b"CDF"):
+            kinds.add("NetCDF3")
+        else:
+            raise SoilbenchError(path, "is not a NetCDF file (neither NetCDF-4/HDF5 nor NetCDF-3)")
+    if len(kinds) > 1:
+        raise SoilbenchError(where, "mixes NetCDF-3 and NetCDF-4 files; add them as two models or convert one kind")
+    return ("intake.readers.datatypes:HDF5", "h5netcdf") if kinds == {"HDF5"} else \
+        ("intake.readers.datatypes:NetCDF3", "scipy")
 
 
 def add_model(
@@ -623,8 +661,11 @@ def add_model(
         Model name; also the entry id (``[A-Za-z0-9][A-Za-z0-9._-]*``).
     paths
         NetCDF files, globs or directories (a directory means its ``*.nc`` files). They must lie
-        inside the data directory or the catalog's directory, where the written entry points
-        with ``{SOILBENCH_DATA_DIR}``/``{CATALOG_DIR}``.
+        inside the catalog's directory or the data directory, where the written entry points
+        with ``{CATALOG_DIR}``/``{SOILBENCH_DATA_DIR}``, or inside a directory listed in
+        ``SOILBENCH_MODEL_DIRS``, where it keeps the absolute path. The entry also reads with
+        plain ``intake.from_yaml_file`` (h5netcdf or scipy engine, which accept the file objects
+        intake opens for a glob; ``SOILBENCH_DATA_DIR`` declared as a user parameter).
     catalog
         The catalog file; ``catalogs/models-local.yaml`` by default.
     format
@@ -651,9 +692,10 @@ def add_model(
         if template is None:
             raise SoilbenchError(
                 where,
-                f"{text} is outside the data directory ({roots['SOILBENCH_DATA_DIR']}) and the catalog's "
-                f"directory ({catalog.parent}); write the catalog next to the model files "
-                f"(--catalog DIR/models.yaml) or pass --data-dir",
+                f"{text} is outside the data directory ({roots['SOILBENCH_DATA_DIR']}), the catalog's "
+                f"directory ({catalog.parent}) and {MODEL_DIRS_ENV}; list its directory in "
+                f"{MODEL_DIRS_ENV} (export {MODEL_DIRS_ENV}=DIR), write the catalog next to the model "
+                f"files (--catalog DIR/models.yaml) or pass --data-dir",
             )
         templates.append(template)
 
@@ -671,9 +713,17 @@ def add_model(
             "data": {},
             "entries": {},
         }
+    matched = [Path(m) for template in templates for m in sorted(glob.glob(_expand(template, roots, where)))]
+    datatype, engine = _netcdf_kind([m for m in matched if m.is_file()], where)
+    if any(t.startswith("{SOILBENCH_DATA_DIR}") for t in templates):
+        document.setdefault("user_parameters", {}).setdefault("SOILBENCH_DATA_DIR", {
+            "cls": _USER_PARAMETER,
+            "description": "soilbench data directory (soilbench fills it in; with plain intake pass it yourself)",
+            "default": "", "dtype": "object",
+        })
     data_key = f"{name}.files"
     document.setdefault("data", {})[data_key] = {
-        "datatype": "intake.readers.datatypes:NetCDF3",
+        "datatype": datatype,
         "kwargs": {"url": templates[0] if len(templates) == 1 else templates, "storage_options": None},
         "metadata": {},
         "user_parameters": {},
@@ -683,7 +733,7 @@ def add_model(
     document.setdefault("entries", {})[name] = {
         "reader": _XARRAY,
         "output_instance": "xarray:Dataset",
-        "kwargs": {"args": ["{data(%s)}" % data_key], "engine": "netcdf4"},
+        "kwargs": {"args": ["{data(%s)}" % data_key], "engine": engine},
         "metadata": metadata,
         "user_parameters": {},
     }

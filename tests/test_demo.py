@@ -23,10 +23,11 @@ def test_run_exit_codes_failure_recorded_and_bad_config(tmp_path, capsys, monkey
     world = generate_world(tmp_path / "world")
     config = tmp_path / "bench.yaml"
     config.write_text(ONE_CONFRONTATION)
-    broken = tmp_path / "broken.nc"
+    broken = tmp_path / "broken" / "broken.nc"  # its own model: a directory (files given together are one model)
+    broken.parent.mkdir()
     broken.write_text("not netcdf")
     monkeypatch.setenv(data.SYNTHETIC_REGISTRY_ENV, str(world.registry))  # as a user would select it
-    args = ["run", "--config", str(config), "--models", str(world.models["perfect"]), str(broken),
+    args = ["run", "--config", str(config), "--models", str(world.models["perfect"]), str(broken.parent),
             "--out", str(tmp_path / "out"), "--workers", "0", "--data-dir", str(world.root), "--no-report", "--quiet"]
     assert cli.main(args) == 1  # a task failed; everything else is written
     status = pd.read_csv(tmp_path / "out" / "status.csv", keep_default_na=False).set_index("model")

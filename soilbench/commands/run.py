@@ -73,7 +73,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--models", nargs="+", required=True, metavar="MODEL",
-        help="model files or directories, catalog files, catalog entry ids or registered model ids",
+        help="model files or directories (the files given together are one model), catalog files, "
+        "ESM collections (intake-esm JSON), catalog entry ids or registered model ids",
+    )
+    parser.add_argument(
+        "--select", nargs="+", metavar="FACET=VALUE",
+        help="datasets of an ESM collection given to --models, by facet (source_id=CESM2,MIROC-ES2L "
+        "experiment_id=historical); several values of one facet: any of them",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--period", metavar="YYYY-YYYY", help="period of the model output to use")
@@ -97,7 +103,8 @@ def _run(args: argparse.Namespace) -> int:
 
     writable_directory(args.out, "--out")
     benchmark = load_benchmark(resolve_config(args.config))
-    models = resolve_models(args.models, data_dir=args.data_dir, period=parse_period(args.period))
+    models = resolve_models(args.models, data_dir=args.data_dir, period=parse_period(args.period),
+                            select=getattr(args, "select", None))
     options = RunOptions(
         out=Path(args.out), scheduler=args.scheduler, force=args.force, data_dir=args.data_dir,
         progress=not args.quiet, report=not args.no_report,

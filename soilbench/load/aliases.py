@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -50,7 +51,18 @@ def _match_name(ds: xr.Dataset, name: str) -> str | None:
     if name in ds.data_vars:
         return name
     lowered = {str(v).lower(): str(v) for v in ds.data_vars}
-    return lowered.get(name.lower())
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    branded = [str(v) for v in ds.data_vars if _branded_root(str(v)) == name]
+    return branded[0] if len(branded) == 1 else None
+
+
+def _branded_root(variable: str) -> str | None:
+    """``rh`` for the CMIP7 branded name ``rh_tavg-u-hxy-lnd``; None for other names."""
+    root, sep, suffix = variable.partition("_")
+    if sep and re.fullmatch(alias_table()["branded_suffix"], suffix):
+        return root
+    return None
 
 
 def resolve(ds: xr.Dataset, quantity: str, overrides: Mapping[str, str | list[str]] | None = None) -> Recipe | None:

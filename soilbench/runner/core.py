@@ -367,6 +367,7 @@ def run_benchmark(
     outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started, written))
     if options.report:
         summary.report = _build_report(out, options.progress, options.report_dir)
+    outputs.write_cmec(out, summary.report)
     return summary
 
 

@@ -102,3 +102,10 @@ def write_status(out: Path, rows: list[dict[str, Any]]) -> Path:
 
 def write_run_json(out: Path, provenance: dict[str, Any]) -> Path:
     return atomic.write_text(out / "run.json", json.dumps(provenance, indent=2, default=str))
+
+
+def write_cmec(out: Path, report_index: Path | None = None) -> tuple[Path, Path]:
+    """``OUT/cmec/metric_bundle.json`` and ``output_bundle.json``, from the files written above."""
+    from soilbench.cmec import write_bundles
+
+    return write_bundles(out, report_index)
