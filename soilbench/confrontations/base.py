@@ -8,7 +8,6 @@ or more references. Subclasses keep the science in pure functions under
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping
@@ -21,44 +20,111 @@ from soilbench import __version__
 from soilbench.errors import ConfigError
 from soilbench.results import ConfrontationResult
 
+#: types registered in this process with :func:`register` (tests, notebooks); installed types
+#: come from the entry-point group :data:`ENTRY_POINT_GROUP`
 _REGISTRY: dict[str, type["Confrontation"]] = {}
+_LOADED: dict[str, type["Confrontation"]] = {}
 
 #: a reduction's key: a tuple describing it canonically, e.g. ``("annual_step_sums", "rh", "rh", 2001, 2010)``;
 #: equal keys from several confrontations are computed once (see :meth:`Confrontation.model_reductions`)
 ReductionKey = Hashable
 Reductions = Mapping[ReductionKey, Any]
 
-# Modules that define confrontation types; imported on first lookup so that importing
-# soilbench stays cheap.
-_MODULES = (
-    "soilbench.confrontations.gridded",
-    "soilbench.confrontations.sites",
-    "soilbench.confrontations.turnover",
-)
+#: the Python entry-point group of confrontation types: ``<kind> = "package.module:Class"``
+ENTRY_POINT_GROUP = "soilbench.confrontations"
 
 
 def register(cls: type["Confrontation"]) -> type["Confrontation"]:
-    """Class decorator: make ``cls`` available under ``cls.kind`` in benchmark definitions."""
+    """Class decorator: make ``cls`` available under ``cls.kind`` in this process only.
+
+    Packages register their types through the entry-point group :data:`ENTRY_POINT_GROUP`
+    instead (``docs/architecture.md``); this is for types defined at run time (tests, notebooks).
+    """
     if cls.kind in _REGISTRY and _REGISTRY[cls.kind] is not cls:
         raise ValueError(f"confrontation type {cls.kind!r} registered twice")
     _REGISTRY[cls.kind] = cls
     return cls
 
 
-def confrontation_class(kind: str, source: str | None = None) -> type["Confrontation"]:
-    """The class registered for ``kind``; a :class:`ConfigError` naming the choices otherwise."""
-    for module in _MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
+def _source_checkout_entry_points() -> dict[str, str]:
+    """soilbench's own entry points from ``pyproject.toml`` when running from a source checkout.
+
+    Entry points live in the installed package metadata; a checkout on ``PYTHONPATH`` (or an
+    editable install made before a type was added) has none or stale ones, and the built-in types
+    must still be found. Returns {} when the package does not sit in a soilbench checkout.
+    """
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: installed metadata is the only source
+        return {}
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, ValueError):
+        return {}
+    if project.get("name") != "soilbench":
+        return {}
+    return dict(project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {}))
+
+
+def entry_points() -> dict[str, str]:
+    """Every declared confrontation type: kind → ``"module:Class"`` (not imported yet).
+
+    From the installed packages' metadata (entry-point group :data:`ENTRY_POINT_GROUP`) and,
+    for soilbench itself, its source checkout's ``pyproject.toml``. A kind declared twice with
+    different targets is a :class:`ConfigError` naming both.
+    """
+    from importlib.metadata import entry_points as installed
+
+    declared: dict[str, str] = {}
+    found = [(ep.name, ep.value, ep.dist.name if ep.dist else "?") for ep in installed(group=ENTRY_POINT_GROUP)]
+    found += [(kind, value, "soilbench (source checkout)") for kind, value in _source_checkout_entry_points().items()]
+    origin: dict[str, str] = {}
+    for kind, value, dist in found:
+        value = "".join(value.split())
+        if kind in declared and declared[kind] != value:
+            raise ConfigError(None, f"confrontation type {kind!r} is declared twice: {declared[kind]} "
+                              f"({origin[kind]}) and {value} ({dist})", ENTRY_POINT_GROUP)
+        declared[kind], origin[kind] = value, dist
+    return declared
+
+
+def known_kinds() -> list[str]:
+    """Names of every confrontation type: declared entry points and :func:`register`-ed classes."""
+    return sorted(set(entry_points()) | set(_REGISTRY))
+
+
+def _load_entry_point(kind: str, target: str, source: str | None) -> type["Confrontation"]:
+    from importlib.metadata import EntryPoint
+
+    try:
+        cls = EntryPoint(kind, target, ENTRY_POINT_GROUP).load()
+    except Exception as err:  # an installed plugin that does not import: say which one
+        raise ConfigError(source, f"confrontation type {kind!r} ({target}) cannot be loaded: "
+                          f"{type(err).__name__}: {' '.join(str(err).split())}", "type") from None
+    if not (isinstance(cls, type) and issubclass(cls, Confrontation)):
+        raise ConfigError(source, f"confrontation type {kind!r} ({target}) is not a soilbench Confrontation "
+                          "subclass", "type")
+    if getattr(cls, "kind", None) != kind:
+        raise ConfigError(source, f"confrontation type {kind!r} ({target}) declares kind "
+                          f"{getattr(cls, 'kind', None)!r}; the entry-point name must equal the class's kind", "type")
+    return cls
+
+
+def confrontation_class(kind: str, source: str | None = None) -> type["Confrontation"]:
+    """The class registered for ``kind``; a :class:`ConfigError` naming the choices otherwise.
+
+    Only the module of ``kind`` is imported (importing soilbench stays cheap).
+    """
+    if kind in _REGISTRY:
         return _REGISTRY[kind]
-    except KeyError:
-        raise ConfigError(
-            source, f"unknown confrontation type {kind!r}; known types: {', '.join(sorted(_REGISTRY))}", "type"
-        ) from None
+    if kind not in _LOADED:
+        target = entry_points().get(kind)
+        if target is None:
+            raise ConfigError(source, f"unknown confrontation type {kind!r}; known types: {', '.join(known_kinds())}",
+                              "type")
+        _LOADED[kind] = _load_entry_point(kind, target, source)
+    return _LOADED[kind]
 
 
 class Confrontation(ABC):

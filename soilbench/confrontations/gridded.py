@@ -18,7 +18,7 @@ import xarray as xr
 from soilbench import regions
 from soilbench.analysis import bias, integrate, partition, reductions, regrid, scores, taylor, totals, zonal
 from soilbench.analysis.spread import coefficient_of_variation, cv_map
-from soilbench.confrontations.base import Confrontation, Reductions, ReductionKey, register
+from soilbench.confrontations.base import Confrontation, Reductions, ReductionKey
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS, QUANTITIES
 from soilbench.results import ConfrontationResult, scalar_rows
@@ -305,7 +305,6 @@ def mean_and_annual_totals(ds: xr.Dataset, name: str, sums: xr.Dataset, area: xr
 
 
 # ==============================================================================================
-@register
 class GlobalTotals(_Gridded):
     """Global and regional totals of rh or rs against products, digitised series and literature.
 
@@ -579,7 +578,6 @@ def _pair_weights(a: xr.Dataset, b: xr.Dataset) -> xr.DataArray:
     return (a["cell_area"] * fraction).where(a["value"].notnull() & b["value"].notnull(), 0.0)
 
 
-@register
 class ZonalMeans(_Gridded):
     """Area-weighted band means and band totals of model and gridded references (methods.md §2)."""
 
@@ -658,7 +656,6 @@ class ZonalMeans(_Gridded):
 
 
 # ==============================================================================================
-@register
 class TaylorStatistics(_Gridded):
     """Period-mean maps: Taylor statistics, spatial-distribution, bias and RMSE scores (methods.md §3, §7)."""
 

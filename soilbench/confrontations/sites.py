@@ -19,7 +19,7 @@ from soilbench.analysis import reductions as reduce_
 from soilbench.analysis import scores
 from soilbench.analysis import sites as analysis
 from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
-from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions, register
+from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
@@ -163,7 +163,6 @@ class _SiteConfrontation(Confrontation):
         return {"model": model_name, "confrontation": self.name, "reference": self.reference}
 
 
-@register
 class SrdbAnnual(_SiteConfrontation):
     """Annual Rh or Rs at SRDB V5 sites: n, bias, RMSE, Pearson r, scores, by climate group.
 
@@ -286,7 +285,6 @@ class SrdbAnnual(_SiteConfrontation):
         return ConfrontationResult(scalars, None, tables, meta, notes)
 
 
-@register
 class DailyRh(_SiteConfrontation):
     """Daily Rh against MGRhD: per-study Wilcoxon classes, pooled regression, seasonal cycles.
 

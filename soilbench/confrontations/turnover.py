@@ -23,7 +23,7 @@ from soilbench.analysis import reductions, regrid, scores, taylor
 from soilbench.analysis import turnover as tau
 from soilbench.analysis import twobox
 from soilbench.analysis.integrate import land_area, period_mean
-from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions, register
+from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.regions import GLOBAL, region_masks
 from soilbench.results import REFERENCES_SLUG, ConfrontationResult, scalar_rows
@@ -37,7 +37,6 @@ MERGED_STOCK_FILES = ("hwsd-soilc", "ncscd-soilc")
 ENSEMBLE_FILES = {"changes": "twobox_ensemble.csv", "emulation": "twobox_emulation.csv"}
 
 
-@register
 class TurnoverConfrontation(Confrontation):
     """Soil carbon turnover time of a model against observed stock × Rh products."""
 
