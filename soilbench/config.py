@@ -99,11 +99,10 @@ class Benchmark:
 def builtin_references(cls: type[Confrontation]) -> set[str]:
     """Reference ids a confrontation type provides itself (e.g. ``literature-rh``).
 
-    A type declares them in the class attribute ``builtin_references`` (a mapping or iterable of
-    ids); they are tables shipped with soilbench rather than files in the data registry.
+    A type declares them in :attr:`Confrontation.builtin_references`; they are tables shipped
+    with the type rather than files in the data registry or the catalogs.
     """
-    declared = getattr(cls, "builtin_references", ()) or ()
-    return {str(item) for item in declared}
+    return {str(item) for item in cls.builtin_references}
 
 
 def catalog_reference_ids() -> set[str]:

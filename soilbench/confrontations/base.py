@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import xarray as xr
 
-from soilbench import __version__
+from soilbench import __version__, derived
 from soilbench.errors import ConfigError
 from soilbench.results import ConfrontationResult
 
@@ -153,6 +153,13 @@ class Confrontation(ABC):
     group: ClassVar[str] = ""
     #: allowed options and their defaults
     option_defaults: ClassVar[dict[str, Any]] = {}
+    #: reference ids the type provides itself besides the registry and the catalogs (none for
+    #: soilbench's own types: their references are catalog entries)
+    builtin_references: ClassVar[tuple[str, ...]] = ()
+    #: registry ids read besides the references (a root-contribution map, the files a merged
+    #: reference is made of): their sha256 enter fingerprints and ``run.json``'s inputs.
+    #: Instances set it from their options in ``__init__``.
+    auxiliary_data: tuple[str, ...] | list[str] = ()
 
     def __init__(
         self,
@@ -192,12 +199,13 @@ class Confrontation(ABC):
         """Load references into attributes of ``self``."""
 
     @abstractmethod
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         """Compare one canonical model dataset (``model.attrs['model']`` is its name).
 
-        Classes that declare :meth:`model_reductions` take ``confront(model, reductions=None)``:
-        the runner passes the computed reductions of one pass over the model; without them the
-        confrontation computes its own (:meth:`reduced`), with the same functions.
+        The runner calls this only when :meth:`applicable` found nothing missing, with
+        ``reductions`` = the computed reductions of its one pass over the model (None when there
+        was none); a confrontation takes the ones it declared (:meth:`model_reductions`) from
+        them and computes any that are absent itself (:meth:`reduced`), with the same functions.
         """
 
     def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray | xr.Dataset]:
@@ -230,38 +238,38 @@ class Confrontation(ABC):
     def applicable(self, available: set[str]) -> str | None:
         """Whether a model with these canonical quantities can be confronted; the reason if not.
 
-        The runner calls this on the worker, after loading the model and before :meth:`confront`,
-        with ``available`` = the canonical quantities (``rh``, ``rs``, ``csoil``, ...) the loaded
-        model provides; ``rs`` is already there when the loader derived it (``rh + raRoot``).
-        A returned reason makes the task ``not_applicable``: shown as "n/a" on the scoreboard,
-        left out of the overall scores, and not a failure (the run still exits 0).
+        The one way to say "not applicable": the runner (and the ILAMB ctypes) call this after
+        loading the model and before :meth:`confront`, with ``available`` = the canonical
+        quantities (``rh``, ``rs``, ``csoil``, ...) the loaded model provides. A returned reason
+        makes the task ``not_applicable``: "n/a" on the scoreboard, left out of the overall
+        scores, not a failure (the run still exits 0); :meth:`confront` is then not called.
 
-        The default requires every quantity in :attr:`quantities`, except that an
-        ``rs_from_rh`` option other than ``"none"`` lets ``rh`` stand in for ``rs``.
-        **Override** this in classes whose options make other quantities derivable, or whose
-        conversion needs more than ``rh`` (e.g. an ``rs_from_rh`` that also needs
-        ``ra_root``): return None when :meth:`confront` can run, else a one-line reason
-        such as ``"the model provides no rs or rh (it provides: csoil)"``.
+        The default requires every quantity in :attr:`quantities`, derived ones counting
+        (:mod:`soilbench.derived`: ``rs = rh + ra_root``). **Override** it in classes whose
+        options make more derivable (``rs_from_rh``): return None when :meth:`confront` can run,
+        else a one-line reason such as ``"the model provides no rs (it provides: csoil)"``.
         """
-        missing = [q for q in self.quantities if q not in available]
-        if "rs" in missing and "rh" in available and str(self.options.get("rs_from_rh", "none")) != "none":
-            missing.remove("rs")  # the confrontation converts rh to rs itself
-        if not missing:
-            return None
-        provides = ", ".join(sorted(available)) or "none of the canonical quantities"
-        return f"the model provides no {', '.join(missing)} (it provides: {provides})"
+        return derived.not_applicable_reason(self.quantities, available)
 
     def model_quantities(self) -> set[str]:
         """Canonical quantities :meth:`confront` may read from a model (the runner loads only these).
 
-        The default: :attr:`quantities`, plus ``rh`` and ``ra_root`` when ``rs`` is among them
-        (``rs`` may come from ``rh + ra_root`` or from ``rh`` through an ``rs_from_rh`` option).
+        The default: :attr:`quantities` and what they derive from (:func:`soilbench.derived.inputs`).
         **Override** this in classes that read more than :attr:`quantities` (optional analyses).
         """
-        needed = set(self.quantities)
-        if "rs" in needed:
-            needed |= {"rh", "ra_root"}
-        return needed
+        return derived.inputs(self.quantities)
+
+    @classmethod
+    def summarize_models(cls, out_dir: str | Path, confrontation_name: str,
+                         task_dirs: Iterable[str | Path]) -> Any:
+        """A cross-model summary, run once after every task of a run (default: none).
+
+        ``task_dirs`` are this run's ok model task directories of the confrontation (never
+        directories an earlier run into the same ``OUT/`` left behind). Write under
+        ``OUT/<confrontation_name>/`` with :mod:`soilbench.atomic`; the return value is not used.
+        A failing summary is logged and never fails the run.
+        """
+        return None
 
     # -- bookkeeping ------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:

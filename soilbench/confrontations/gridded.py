@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from soilbench import regions
+from soilbench import derived, regions
 from soilbench.analysis import bias, integrate, partition, reductions, regrid, scores, taylor, totals, zonal
 from soilbench.analysis.spread import coefficient_of_variation, cv_map
 from soilbench.confrontations.base import Confrontation, Reductions, ReductionKey
@@ -186,6 +186,10 @@ class _Gridded(Confrontation):
                 raise ConfigError(source, f"confrontation '{name}' ({self.kind}) needs gridded references "
                                   f"({', '.join(REFERENCE_IDS)}); not gridded: {bad}", "references")
 
+    def applicable(self, available: set[str]) -> str | None:
+        """The quantity, derived ones counting, ``rs`` also from ``rh`` with ``rs_from_rh``."""
+        return derived.not_applicable_reason(self.quantities, available, self.options["rs_from_rh"])
+
     # -- staging -------------------------------------------------------------------------------
     def _stage_gridded(self, reference_id: str, ds: xr.Dataset) -> _Map:
         """The period-mean map of the loaded reference ``ds``."""
@@ -283,9 +287,10 @@ class _Gridded(Confrontation):
         return ds, _as_map(grid, mean, model.attrs.get("model", "model")), notes, sums
 
     def _not_applicable(self, model_name: str, notes: list[str]) -> ConfrontationResult:
-        rows = [{"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
-                 "type": "score", "units": "1", "value": np.nan}]
-        return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), notes=notes)
+        # "not applicable" is said by applicable() alone, which the runner asks before confront;
+        # confronting such a model anyway is an error, never a result with a NaN score
+        raise SoilbenchError(f"model '{model_name}'", f"confrontation '{self.name}' does not apply: "
+                             + "; ".join(notes), self.quantity)
 
 
 def mean_and_annual_totals(ds: xr.Dataset, name: str, sums: xr.Dataset, area: xr.DataArray

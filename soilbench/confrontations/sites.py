@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from soilbench import derived
 from soilbench.analysis import reductions as reduce_
 from soilbench.analysis import scores
 from soilbench.analysis import sites as analysis
@@ -196,6 +197,10 @@ class SrdbAnnual(_SiteConfrontation):
         self.group = "Rh" if self.options["quantity"] == "rh" else "SR"
         # the RC map (rs_from_rh: root_contribution) enters fingerprints and provenance
         self.auxiliary_data = rs_from_rh_data(self.options["rs_from_rh"], self.options["quantity"], name, source)
+
+    def applicable(self, available: set[str]) -> str | None:
+        """The quantity, derived ones counting, ``rs`` also from ``rh`` with ``rs_from_rh``."""
+        return derived.not_applicable_reason(self.quantities, available, self.options["rs_from_rh"])
 
     def _stage(self) -> None:
         o = self.options

@@ -33,9 +33,6 @@ from soilbench.runner.tasks import Outcome, Task, clear_caches, iter_tasks, run_
 
 log = logging.getLogger("soilbench.runner")
 
-#: attributes a confrontation class may use to name registry datasets it reads besides its
-#: references (Köppen map, land fraction...), so that their hashes enter the fingerprint
-AUXILIARY_ATTRIBUTES = ("auxiliary_data", "auxiliary_references")
 #: references the loader derives from several registered files
 DERIVED_REFERENCES = {"hwsd-ncscd-soilc": ("hwsd-soilc", "ncscd-soilc")}
 
@@ -127,8 +124,7 @@ def data_ids(confrontation: Confrontation) -> list[str]:
     ids = []
     for reference in confrontation.references:
         ids.extend(DERIVED_REFERENCES.get(reference, (reference,)))
-    for attribute in AUXILIARY_ATTRIBUTES:
-        ids.extend(str(item) for item in getattr(confrontation, attribute, ()) or ())
+    ids.extend(str(item) for item in confrontation.auxiliary_data)
     entries = registry()
     for value in confrontation.options.values():
         ids.extend(item for item in _strings(value) if item in entries)
