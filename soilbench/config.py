@@ -114,12 +114,25 @@ def catalog_reference_ids() -> set[str]:
 
 def known_references(extra: Iterable[str] = ()) -> set[str]:
     """Every reference id a definition may name, apart from type-specific built-ins: the data
-    registry, the catalogs, and the gridded references the loader derives from registered files
-    (``hwsd-ncscd-soilc``)."""
+    registry and the catalogs."""
     from soilbench.data import registry
-    from soilbench.load.reference import REFERENCE_IDS
 
-    return set(registry()) | catalog_reference_ids() | set(REFERENCE_IDS) | set(extra)
+    return set(registry()) | catalog_reference_ids() | set(extra)
+
+
+def unstageable_reason(cls: type[Confrontation], reference: str) -> str | None:
+    """Why type ``cls`` cannot stage ``reference`` (None when it can): a reference is read through
+    its catalog entry's ``metadata.loader``, which must be one of the type's ``reference_loaders``."""
+    from soilbench.load.reference import reference_loader
+
+    loader = reference_loader(reference)
+    if loader is None:
+        return (f"reference {reference!r} cannot be staged: no catalog entry declares how to read it "
+                "(metadata loader)")
+    if cls.reference_loaders and loader not in cls.reference_loaders:
+        return (f"reference {reference!r} is read by the loader {loader!r}; type {cls.kind!r} stages only "
+                f"{', '.join(cls.reference_loaders)}")
+    return None
 
 
 def load_benchmark(path: str | os.PathLike, known: Iterable[str] | None = None) -> Benchmark:
@@ -209,7 +222,8 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
         raise ConfigError(source, "'references' must be a non-empty list of reference ids", f"{where_named}.references")
     if len(set(references)) != len(references):
         raise ConfigError(source, "a reference is listed twice", f"{where_named}.references")
-    accepted = known_ids | builtin_references(cls)
+    builtin = builtin_references(cls)
+    accepted = known_ids | builtin
     for reference in references:
         if reference not in accepted:
             raise ConfigError(
@@ -218,6 +232,9 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
                 f"references of type {kind!r}",
                 f"{where_named}.references",
             )
+        reason = None if reference in builtin else unstageable_reason(cls, reference)
+        if reason:
+            raise ConfigError(source, reason, f"{where_named}.references")
 
     weight = entry.get("weight", 1)
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight <= 0:

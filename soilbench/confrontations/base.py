@@ -156,6 +156,9 @@ class Confrontation(ABC):
     #: reference ids the type provides itself besides the registry and the catalogs (none for
     #: soilbench's own types: their references are catalog entries)
     builtin_references: ClassVar[tuple[str, ...]] = ()
+    #: the catalog loaders (``metadata.loader`` of a reference's entry) whose references the type
+    #: can stage; () accepts any. The config refuses a reference read otherwise (or not at all).
+    reference_loaders: ClassVar[tuple[str, ...]] = ()
     #: registry ids read besides the references (a root-contribution map, the files a merged
     #: reference is made of): their sha256 enter fingerprints and ``run.json``'s inputs.
     #: Instances set it from their options in ``__init__``.

@@ -141,6 +141,7 @@ class _Gridded(Confrontation):
     """Shared option handling and reference staging of the gridded confrontations."""
 
     gridded_only: ClassVar[bool] = True
+    reference_loaders: ClassVar[tuple[str, ...]] = ("gridded", "merge_where_positive")
     option_defaults: ClassVar[dict[str, Any]] = {
         "quantity": "rh",
         "period": None,
@@ -320,25 +321,27 @@ class GlobalTotals(_Gridded):
 
     kind = "global_totals"
     gridded_only = False
-    builtin_references = ("literature-rh", "literature-rs")
+
+    #: how each catalog loader's references enter the totals
+    KIND_OF_LOADER: ClassVar[dict[str, str]] = {"gridded": "gridded", "merge_where_positive": "gridded",
+                                                "digitised_series": "series", "cmip6_global": "ensemble",
+                                                "literature_table": "literature"}
+    reference_loaders: ClassVar[tuple[str, ...]] = tuple(KIND_OF_LOADER)
 
     def _reference_kind(self, reference_id: str) -> str:
-        if reference_id.startswith("literature-"):
-            return "literature"
+        from soilbench.load.reference import reference_loader
+
         if self._is_gridded(reference_id):
             return "gridded"
-        from soilbench.data import entry
-
-        path = str(entry(reference_id)["file"])
-        if path.endswith(".txt"):
-            return "series"
-        if path.endswith(".csv") and reference_id.startswith("cmip6-"):
-            return "ensemble"
-        raise SoilbenchError(self.source, f"confrontation '{self.name}': reference '{reference_id}' is neither a "
-                             "gridded product, a digitised series, a CMIP6 global table nor a literature table",
-                             "references")
+        kind = self.KIND_OF_LOADER.get(reference_loader(reference_id))
+        if kind is None:
+            raise SoilbenchError(self.source, f"confrontation '{self.name}': reference '{reference_id}' is neither a "
+                                 "gridded product, a digitised series, a CMIP6 global table nor a literature table",
+                                 "references")
+        return kind
 
     def _stage(self) -> None:
+        from soilbench.catalogs import find_entry
         from soilbench.data import fetch
         from soilbench.load import series
 
@@ -357,11 +360,12 @@ class GlobalTotals(_Gridded):
                     raise SoilbenchError(reference_id, f"has no rows for variable {self.quantity}", "variable")
                 self.ensembles[reference_id] = table
             elif kind == "literature":
-                quantity = reference_id.split("-", 1)[1]
+                entry = find_entry(reference_id)
+                quantity = ", ".join(entry.metadata.get("quantities") or {}) or "no declared quantity"
                 if quantity != self.quantity:
                     raise ConfigError(self.source, f"confrontation '{self.name}' compares {self.quantity}; "
                                       f"reference '{reference_id}' is about {quantity}", "references")
-                self.literature[reference_id] = series.read_literature_table(series.literature_path(quantity))
+                self.literature[reference_id] = series.read_literature_table(entry.paths(self.data_dir)[0])
         # reference totals (period means) and their regional breakdown, once
         self.gridded_totals: dict[str, float] = {}
         self.gridded_regional: dict[str, pd.Series] = {}

@@ -175,6 +175,7 @@ class SrdbAnnual(_SiteConfrontation):
     """
 
     kind: ClassVar[str] = "srdb_annual"
+    reference_loaders: ClassVar[tuple[str, ...]] = ("srdb_annual",)
     quantities: ClassVar[tuple[str, ...]] = ("rh",)
     group: ClassVar[str] = "Rh"
     option_defaults: ClassVar[dict[str, Any]] = {
@@ -302,6 +303,7 @@ class DailyRh(_SiteConfrontation):
     """
 
     kind: ClassVar[str] = "daily_rh"
+    reference_loaders: ClassVar[tuple[str, ...]] = ("mgrhd_daily",)
     quantities: ClassVar[tuple[str, ...]] = ("rh",)
     group: ClassVar[str] = "Rh"
     option_defaults: ClassVar[dict[str, Any]] = {

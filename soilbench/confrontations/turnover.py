@@ -56,8 +56,7 @@ class TurnoverConfrontation(Confrontation):
         "twobox_correction_period": list(twobox.CORRECTION_PERIOD),
     }
 
-    #: derived by the loader from two registered files (HWSD with NCSCD where NCSCD > 0)
-    builtin_references: ClassVar[tuple[str, ...]] = (MERGED_STOCK,)
+    reference_loaders: ClassVar[tuple[str, ...]] = ("gridded", "merge_where_positive")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
