@@ -18,6 +18,10 @@ itself are decided by the same rule, so a confrontation found applicable always 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 #: the parts summed into soil respiration when a model has no ``rs`` of its own
 RS_PARTS = ("rh", "ra_root")
@@ -65,3 +69,33 @@ def inputs(quantities: Iterable[str]) -> set[str]:
     if "rs" in needed:
         needed |= {*RS_PARTS, "rh"}
     return needed
+
+
+def model_field(model: xr.Dataset, quantity: str, rs_from_rh: str = NO_CONVERSION,
+                rc: xr.Dataset | None = None) -> tuple[xr.DataArray | None, list[str]]:
+    """The model's ``quantity`` field, derived as :func:`how` says; None (with the reason) when it
+    cannot be had, and notes saying how it was obtained.
+
+    ``rs`` is taken as is, else ``rh + ra_root``, else (``rs_from_rh`` ≠ ``none``) derived from
+    ``rh`` by :func:`soilbench.analysis.partition.rs_from_rh`: ``bl2004`` from the period-mean rh
+    (a climatology), ``root_contribution`` at every time step with the RC map ``rc``.
+    """
+    # imported here: the confrontation registry imports this module for applicable() alone
+    from soilbench.analysis import integrate, partition
+    from soilbench.quantities import FLUX_UNITS, QUANTITIES
+
+    way = how(quantity, model.data_vars, rs_from_rh)
+    if way == quantity:
+        return model[quantity], []
+    if way == " + ".join(RS_PARTS):
+        rs = (model["rh"] + model["ra_root"]).rename("rs")
+        rs.attrs = {"units": FLUX_UNITS, "long_name": QUANTITIES["rs"].long_name, "source": way}
+        return rs, [f"rs = {way} (the model has no rs variable)"]
+    if way is not None:  # rs from rh with rs_from_rh
+        # bl2004 is a relation between annual fluxes: apply it to the period mean, never per step
+        rh = integrate.period_mean(model, "rh") if rs_from_rh == "bl2004" else model["rh"]
+        rs = partition.rs_from_rh(rh, rs_from_rh, rc, integrate.land_area(model))
+        return rs, [partition.describe(rs)]
+    provides = ", ".join(q for q in QUANTITIES if q in model.data_vars) or "none"
+    need = "rs or rh + ra_root" if quantity == "rs" else quantity
+    return None, [f"not applicable: the model provides no {need} (it provides: {provides})"]

@@ -16,11 +16,12 @@ import pandas as pd
 import xarray as xr
 
 from soilbench import derived, regions
+from soilbench.derived import model_field  # noqa: F401 — where the site types import it from
 from soilbench.analysis import bias, integrate, partition, reductions, regrid, scores, taylor, totals, zonal
 from soilbench.analysis.spread import coefficient_of_variation, cv_map
 from soilbench.confrontations.base import Confrontation, Reductions, ReductionKey
 from soilbench.errors import ConfigError, SoilbenchError
-from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS, QUANTITIES
+from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS
 from soilbench.results import ConfrontationResult, scalar_rows
 
 GROUPS = {"rh": "Rh", "rs": "SR"}
@@ -62,30 +63,6 @@ def stage_root_contribution(auxiliary_data: list[str], data_dir) -> xr.Dataset |
     from soilbench.load import load_reference
 
     return load_reference(partition.RC_DATASET, data_dir=data_dir)[["rc", "cell_area", "land_fraction"]].load()
-
-
-def model_field(model: xr.Dataset, quantity: str, rs_from_rh: str = "none",
-                rc: xr.Dataset | None = None) -> tuple[xr.DataArray | None, list[str]]:
-    """The model's ``quantity`` field, derived when needed; None (with the reason) when not applicable.
-
-    ``rs`` is taken as is, else ``rh + ra_root``, else (``rs_from_rh`` ≠ ``none``) derived from
-    ``rh`` by :func:`soilbench.analysis.partition.rs_from_rh`: ``bl2004`` from the period-mean rh
-    (a climatology), ``root_contribution`` at every time step with the RC map ``rc``.
-    """
-    if quantity in model.data_vars:
-        return model[quantity], []
-    if quantity == "rs" and {"rh", "ra_root"} <= set(model.data_vars):
-        rs = (model["rh"] + model["ra_root"]).rename("rs")
-        rs.attrs = {"units": FLUX_UNITS, "long_name": QUANTITIES["rs"].long_name, "source": "rh + ra_root"}
-        return rs, ["rs = rh + ra_root (the model has no rs variable)"]
-    if quantity == "rs" and rs_from_rh != "none" and "rh" in model.data_vars:
-        # bl2004 is a relation between annual fluxes: apply it to the period mean, never per step
-        rh = integrate.period_mean(model, "rh") if rs_from_rh == "bl2004" else model["rh"]
-        rs = partition.rs_from_rh(rh, rs_from_rh, rc, integrate.land_area(model))
-        return rs, [partition.describe(rs)]
-    provides = ", ".join(q for q in QUANTITIES if q in model.data_vars) or "none"
-    need = "rs or rh + ra_root" if quantity == "rs" else quantity
-    return None, [f"not applicable: the model provides no {need} (it provides: {provides})"]
 
 
 def select_period(ds: xr.Dataset, period: tuple[int, int] | None, what: str) -> tuple[xr.Dataset, list[str]]:
@@ -246,12 +223,10 @@ class _Gridded(Confrontation):
 
     def _sums_key(self, model: xr.Dataset, ds: xr.Dataset) -> ReductionKey:
         """Key of the annual step sums of the prepared field ``ds[quantity]``: the quantity, how it
-        was obtained from the model (as is, or derived with ``rs_from_rh``) and its years."""
+        was obtained from the model (:func:`soilbench.derived.how`) and its years."""
         q = self.quantity
-        how = q if q in model.data_vars else ("rh + ra_root" if {"rh", "ra_root"} <= set(model.data_vars)
-                                              else f"rh/{self.options['rs_from_rh']}")
         first, last = period_of(ds)
-        return ("annual_step_sums", q, how, first, last)
+        return ("annual_step_sums", q, derived.how(q, model.data_vars, self.options["rs_from_rh"]), first, last)
 
     def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray | xr.Dataset]:
         """The annual step sums (:func:`soilbench.analysis.reductions.annual_step_sums`) of the

@@ -21,7 +21,8 @@ from soilbench.analysis import scores
 from soilbench.analysis import sites as analysis
 from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
-from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
+from soilbench.confrontations.gridded import rs_from_rh_data, stage_root_contribution
+from soilbench.derived import model_field
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
 from soilbench.regions import CLIMATE_GROUPS, GLOBAL, koppen_classes_from_file
@@ -51,7 +52,7 @@ def _model_variable(model: xr.Dataset, quantity: str, confrontation: str, rs_fro
                     rc: xr.Dataset | None = None) -> tuple[xr.DataArray, list[str]]:
     """The model's ``quantity`` at full time resolution, and notes on how it was obtained.
 
-    ``rs`` follows the gridded confrontations (:func:`soilbench.confrontations.gridded.model_field`):
+    ``rs`` follows the gridded confrontations (:func:`soilbench.derived.model_field`):
     the model's rs, else rh + ra_root, else derived from rh with ``rs_from_rh``.
     """
     name = model.attrs.get("model", "model")
@@ -93,13 +94,9 @@ class _SiteConfrontation(Confrontation):
         """The compared model field at full time resolution, and notes (each subclass its own)."""
         raise NotImplementedError
 
-    def _how(self, model: xr.Dataset, quantity: str) -> str:
+    def _how(self, model: xr.Dataset, quantity: str) -> str | None:
         """How the compared field comes from the model (part of the reductions' keys)."""
-        if quantity in model.data_vars:
-            return quantity
-        if {"rh", "ra_root"} <= set(model.data_vars):
-            return "rh + ra_root"
-        return f"rh/{self.options.get('rs_from_rh', 'none')}"
+        return derived.how(quantity, model.data_vars, self.options.get("rs_from_rh", derived.NO_CONVERSION))
 
     def _keys(self, model: xr.Dataset, quantity: str, cells: pd.DataFrame) -> tuple[ReductionKey, ReductionKey]:
         pairs = cells.loc[cells["located"], ["ilat", "ilon"]].drop_duplicates()
