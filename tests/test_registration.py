@@ -86,6 +86,7 @@ def test_a_kind_declared_twice_with_different_targets_is_an_error(fresh, monkeyp
     _fake_entry_points(monkeypatch, ("turnover", "otherpkg.mod:Turnover", "otherpkg"))
     with pytest.raises(ConfigError, match="'turnover' is declared twice: otherpkg.mod:Turnover"):
         confrontation_class("turnover")
+    assert confrontation_class("taylor").kind == "taylor"  # the conflict spoils only its own kind
 
 
 def test_a_broken_plugin_is_a_one_line_config_error(fresh, monkeypatch):

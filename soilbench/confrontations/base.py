@@ -67,26 +67,34 @@ def _source_checkout_entry_points() -> dict[str, str]:
     return dict(project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {}))
 
 
+def _declarations() -> dict[str, dict[str, str]]:
+    """kind → {``"module:Class"`` → who declares it}, from the installed packages' metadata
+    (entry-point group :data:`ENTRY_POINT_GROUP`) and soilbench's source checkout."""
+    from importlib.metadata import entry_points as installed
+
+    found = [(ep.name, ep.value, ep.dist.name if ep.dist else "?") for ep in installed(group=ENTRY_POINT_GROUP)]
+    found += [(kind, value, "soilbench (source checkout)") for kind, value in _source_checkout_entry_points().items()]
+    declared: dict[str, dict[str, str]] = {}
+    for kind, value, dist in found:
+        declared.setdefault(kind, {}).setdefault("".join(value.split()), dist)
+    return declared
+
+
 def entry_points() -> dict[str, str]:
     """Every declared confrontation type: kind → ``"module:Class"`` (not imported yet).
 
-    From the installed packages' metadata (entry-point group :data:`ENTRY_POINT_GROUP`) and,
-    for soilbench itself, its source checkout's ``pyproject.toml``. A kind declared twice with
-    different targets is a :class:`ConfigError` naming both.
+    A kind declared with two different targets (two packages claiming it) is a
+    :class:`ConfigError` naming both, raised when that kind is looked up.
     """
-    from importlib.metadata import entry_points as installed
-
-    declared: dict[str, str] = {}
-    found = [(ep.name, ep.value, ep.dist.name if ep.dist else "?") for ep in installed(group=ENTRY_POINT_GROUP)]
-    found += [(kind, value, "soilbench (source checkout)") for kind, value in _source_checkout_entry_points().items()]
-    origin: dict[str, str] = {}
-    for kind, value, dist in found:
-        value = "".join(value.split())
-        if kind in declared and declared[kind] != value:
-            raise ConfigError(None, f"confrontation type {kind!r} is declared twice: {declared[kind]} "
-                              f"({origin[kind]}) and {value} ({dist})", ENTRY_POINT_GROUP)
-        declared[kind], origin[kind] = value, dist
-    return declared
+    targets = {}
+    for kind, declared in _declarations().items():
+        if len(declared) > 1:
+            (first, by_first), (second, by_second) = list(declared.items())[:2]
+            targets[kind] = ConfigError(None, f"confrontation type {kind!r} is declared twice: {first} "
+                                        f"({by_first}) and {second} ({by_second})", ENTRY_POINT_GROUP)
+        else:
+            targets[kind] = next(iter(declared))
+    return targets
 
 
 def known_kinds() -> list[str]:
@@ -123,6 +131,8 @@ def confrontation_class(kind: str, source: str | None = None) -> type["Confronta
         if target is None:
             raise ConfigError(source, f"unknown confrontation type {kind!r}; known types: {', '.join(known_kinds())}",
                               "type")
+        if isinstance(target, ConfigError):
+            raise target
         _LOADED[kind] = _load_entry_point(kind, target, source)
     return _LOADED[kind]
 
