@@ -245,14 +245,31 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
         description=_optional_text(entry, "description", source, f"{where_named}.description"),
     )
     try:  # the type's own checks of option values, still before anything runs
-        spec.build(source=source)
+        confrontation = spec.build(source=source)
     except ConfigError as err:
         raise ConfigError(source, err.problem, f"{where_named}.{err.variable or 'options'}") from None
     except SoilbenchError:
         raise
     except (TypeError, ValueError) as err:
         raise ConfigError(source, " ".join(str(err).split()), f"{where_named}.options") from None
+    for reference in references:
+        reason = None if reference in builtin else unrelated_reason(confrontation, reference)
+        if reason:
+            raise ConfigError(source, reason, f"{where_named}.references")
     return spec
+
+
+def unrelated_reason(confrontation: Confrontation, reference: str) -> str | None:
+    """Why ``reference`` holds nothing ``confrontation`` compares (None when it does, or when its
+    catalog entry does not say which quantities it holds, e.g. a site table)."""
+    from soilbench.load.reference import reference_entries
+
+    entry = reference_entries().get(reference)
+    held = set((entry.metadata.get("quantities") or {}) if entry is not None else {})
+    if not held or held & set(confrontation.quantities):
+        return None
+    return (f"reference {reference!r} holds {', '.join(sorted(held))}; confrontation '{confrontation.name}' "
+            f"compares {', '.join(confrontation.quantities)}")
 
 
 def _reject_unknown(mapping: dict, allowed: set[str], source: str, where: str | None) -> None:

@@ -78,6 +78,8 @@ def test_a_loader_outside_the_allowlist_is_refused(user_catalog):
     ("taylor", "hashimoto2015-rh", "read by the loader 'digitised_series'; type 'taylor' stages only gridded"),
     ("daily_rh", "srdb-v5-data", "type 'daily_rh' stages only mgrhd_daily"),
     ("turnover", "landfrac", "read by the loader 'land_fraction'"),
+    # a reference of another quantity: it used to fail only when staged
+    ("taylor", "hwsd-soilc", "reference 'hwsd-soilc' holds csoil; confrontation 'c' compares rh"),
 ])
 def test_the_config_refuses_references_its_type_cannot_stage(kind, reference, problem):
     with pytest.raises(ConfigError, match=problem):
@@ -101,3 +103,12 @@ def test_a_merged_reference_is_provenanced_by_its_registered_parts():
     spec = parse_benchmark(_definition("turnover", ["hwsd-ncscd-soilc", "cardamom-rh"]), "b.yaml").confrontations[0]
     ids = data_ids(spec.build())
     assert ids[:3] == ["hwsd-soilc", "ncscd-soilc", "cardamom-rh"]
+
+
+def test_a_reference_of_another_quantity_is_refused_by_the_options_quantity():
+    definition = _definition("global_totals", ["literature-rh"])
+    definition["confrontations"][0]["options"] = {"quantity": "rs"}
+    with pytest.raises(ConfigError, match="'literature-rh' holds rh; confrontation 'c' compares rs"):
+        parse_benchmark(definition, "bench.yaml")
+    definition["confrontations"][0]["references"] = ["literature-rs"]
+    assert parse_benchmark(definition, "bench.yaml").confrontations[0].references == ("literature-rs",)
