@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from soilbench.confrontations import base
 from soilbench.confrontations.base import ENTRY_POINT_GROUP, Confrontation, confrontation_class, known_kinds
 from soilbench.errors import ConfigError
 
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+; 3.10 has only the installed metadata
 ROOT = Path(__file__).resolve().parent.parent
 BUILTIN_MODULES = ("soilbench.confrontations.gridded", "soilbench.confrontations.sites",
                    "soilbench.confrontations.turnover")
