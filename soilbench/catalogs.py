@@ -131,11 +131,18 @@ ENTRY_METADATA_KEYS = {
     "licence",
     "model",  # display name of a model
     "format",  # how the model output is laid out: testbed, trendy, cmip6, files (informative)
-    "quantities",  # model: quantity -> file variable (or list summed), overriding the alias table
+    "quantities",  # model: quantity -> file variable (or list summed), overriding the alias table;
+    # reference: the canonical quantities it holds -> its variable
     "period",  # "YYYY-YYYY"
     "uncertainty",  # how the table/series expresses uncertainty
     "notes",
+    "loader",  # reference: how soilbench reads it, one of REFERENCE_LOADERS
+    "combines",  # reference read with loader merge_where_positive: the two entries it merges
 }
+#: values of a reference entry's ``metadata.loader``: the gridded ones are soilbench.load.reference's
+#: GRIDDED_LOADERS, the tables are read by the confrontation types that use them
+REFERENCE_LOADERS = ("gridded", "merge_where_positive", "land_fraction", "root_contribution",
+                     "digitised_series", "cmip6_global", "literature_table", "srdb_annual", "mgrhd_daily")
 
 _MODEL_QUANTITIES = [q for q, spec in QUANTITIES.items() if spec.kind in ("flux", "stock")]  # read from files
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
@@ -379,6 +386,11 @@ def _check_metadata(meta: Any, where: str) -> dict[str, Any]:
     _check_no_templates(meta, where)
     if "kind" in meta and meta["kind"] not in KINDS:
         raise _refuse(where, f"metadata kind {meta['kind']!r} is not one of {', '.join(KINDS)}")
+    if "loader" in meta and meta["loader"] not in REFERENCE_LOADERS:
+        raise _refuse(where, f"metadata loader {meta['loader']!r} is not one of {', '.join(REFERENCE_LOADERS)}")
+    combines = meta.get("combines", [])
+    if not (_str_list(combines) and all(_ID.fullmatch(c) for c in combines) and len(combines) <= 4):
+        raise _refuse(where, f"metadata combines must list up to 4 entry ids, got {combines!r}")
     overrides = meta.get("quantities", {})
     if not isinstance(overrides, dict) or any(
         q not in _MODEL_QUANTITIES or not (_small_str(200)(v) or (_str_list(v) and v)) for q, v in overrides.items()

@@ -106,11 +106,10 @@ class Benchmark:
 def builtin_references(cls: type[Confrontation]) -> set[str]:
     """Reference ids a confrontation type provides itself (e.g. ``literature-rh``).
 
-    A type declares them in the class attribute ``builtin_references`` (a mapping or iterable of
-    ids); they are tables shipped with soilbench rather than files in the data registry.
+    A type declares them in :attr:`Confrontation.builtin_references`; they are tables shipped
+    with the type rather than files in the data registry or the catalogs.
     """
-    declared = getattr(cls, "builtin_references", ()) or ()
-    return {str(item) for item in declared}
+    return {str(item) for item in cls.builtin_references}
 
 
 def catalog_reference_ids() -> set[str]:
@@ -138,12 +137,25 @@ def catalog_only_references() -> dict[str, str]:
 
 def known_references(extra: Iterable[str] = ()) -> set[str]:
     """Every reference id a definition may name, apart from type-specific built-ins: the data
-    registry, the catalogs, and the gridded references the loader derives from registered files
-    (``hwsd-ncscd-soilc``)."""
+    registry and the catalogs."""
     from soilbench.data import registry
-    from soilbench.load.reference import REFERENCE_IDS
 
-    return set(registry()) | catalog_reference_ids() | set(REFERENCE_IDS) | set(extra)
+    return set(registry()) | catalog_reference_ids() | set(extra)
+
+
+def unstageable_reason(cls: type[Confrontation], reference: str) -> str | None:
+    """Why type ``cls`` cannot stage ``reference`` (None when it can): a reference is read through
+    its catalog entry's ``metadata.loader``, which must be one of the type's ``reference_loaders``."""
+    from soilbench.load.reference import reference_loader
+
+    loader = reference_loader(reference)
+    if loader is None:
+        return (f"reference {reference!r} cannot be staged: no catalog entry declares how to read it "
+                "(metadata loader)")
+    if cls.reference_loaders and loader not in cls.reference_loaders:
+        return (f"reference {reference!r} is read by the loader {loader!r}; type {cls.kind!r} stages only "
+                f"{', '.join(cls.reference_loaders)}")
+    return None
 
 
 def load_benchmark(path: str | os.PathLike, known: Iterable[str] | None = None) -> Benchmark:
@@ -244,7 +256,8 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
         raise ConfigError(source, "'references' must be a non-empty list of reference ids", f"{where_named}.references")
     if len(set(references)) != len(references):
         raise ConfigError(source, "a reference is listed twice", f"{where_named}.references")
-    accepted = known_ids | builtin_references(cls)
+    builtin = builtin_references(cls)
+    accepted = known_ids | builtin
     for reference in references:
         if reference not in accepted:
             raise ConfigError(
@@ -253,17 +266,22 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
                 f"references of type {kind!r}",
                 f"{where_named}.references",
             )
+        if reference in builtin:
+            continue
         table_kind = (user_tables or {}).get(reference)
-        if table_kind is not None and reference not in builtin_references(cls) and not (
-            getattr(cls, "reads_site_tables", False) and table_kind in _site_table_kinds()
-        ):
-            # accepted here, it would fail in every task with "unknown dataset id"
-            raise ConfigError(
-                source,
-                f"reference {reference!r} is a {table_kind} entry of a catalog, not a registered file; type "
-                f"{kind!r} cannot read it (a catalog's site table is a reference of the site types only)",
-                f"{where_named}.references",
-            )
+        if table_kind is not None:
+            if not (cls.reads_site_tables and table_kind in _site_table_kinds()):
+                # accepted here, it would fail in every task with "unknown dataset id"
+                raise ConfigError(
+                    source,
+                    f"reference {reference!r} is a {table_kind} entry of a catalog, not a registered file; type "
+                    f"{kind!r} cannot read it (a catalog's site table is a reference of the site types only)",
+                    f"{where_named}.references",
+                )
+            continue  # a user's own site table, read by the site types' loaders
+        reason = unstageable_reason(cls, reference)
+        if reason:
+            raise ConfigError(source, reason, f"{where_named}.references")
 
     weight = entry.get("weight", 1)
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight <= 0:
@@ -274,19 +292,23 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
         description=_optional_text(entry, "description", source, f"{where_named}.description"),
     )
     try:  # the type's own checks of option values, still before anything runs
-        spec.build(source=source)
+        confrontation = spec.build(source=source)
     except ConfigError as err:
         raise ConfigError(source, err.problem, f"{where_named}.{err.variable or 'options'}") from None
     except SoilbenchError:
         raise
     except (TypeError, ValueError) as err:
         raise ConfigError(source, " ".join(str(err).split()), f"{where_named}.options") from None
+    for reference in references:
+        reason = None if reference in builtin else unrelated_reason(confrontation, reference)
+        if reason:
+            raise ConfigError(source, reason, f"{where_named}.references")
     return spec
 
 
 def nullable_options(cls: type[Confrontation]) -> set[str]:
     """Options of ``cls`` that may be ``null`` (switched off)."""
-    return set(NULLABLE_OPTIONS) | set(getattr(cls, "nullable_options", ()) or ())
+    return set(NULLABLE_OPTIONS) | set(cls.nullable_options)
 
 
 def _kind(value: Any) -> str:
@@ -349,6 +371,19 @@ def option_type_problem(value: Any, default: Any, nullable: bool) -> str | None:
     else:
         what = _kind(default)
     return f"must be {what}, not {_kind(value)} ({value!r})"
+
+
+def unrelated_reason(confrontation: Confrontation, reference: str) -> str | None:
+    """Why ``reference`` holds nothing ``confrontation`` compares (None when it does, or when its
+    catalog entry does not say which quantities it holds, e.g. a site table)."""
+    from soilbench.load.reference import reference_entries
+
+    entry = reference_entries().get(reference)
+    held = set((entry.metadata.get("quantities") or {}) if entry is not None else {})
+    if not held or held & set(confrontation.quantities):
+        return None
+    return (f"reference {reference!r} holds {', '.join(sorted(held))}; confrontation '{confrontation.name}' "
+            f"compares {', '.join(confrontation.quantities)}")
 
 
 def _reject_unknown(mapping: dict, allowed: set[str], source: str, where: str | None) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from soilbench import derived
 from soilbench.confrontations.base import Confrontation, register
 from soilbench.errors import SoilbenchError
 from soilbench.results import ConfrontationResult, scalar_rows
@@ -28,7 +29,7 @@ class MeanRh(Confrontation):
     def _stage(self) -> None:
         self.target = float(self.options["target"])
 
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def confront(self, model: xr.Dataset, reductions=None) -> ConfrontationResult:
         time.sleep(float(self.options["sleep"]))
         name = model.attrs["model"]
         if name == self.options["fail_model"]:
@@ -107,11 +108,23 @@ class NeedsCsoil(MeanRh):
 
 @register
 class RsOrConvertedRh(MeanRh):
-    """Needs rs, or rh when its ``rs_from_rh`` option converts (the base class's default rule)."""
+    """Needs rs, or rh when its ``rs_from_rh`` option converts (its own rule, like the gridded and
+    site types: the base class knows no option)."""
 
     kind = "test_rs_from_rh"
     quantities = ("rs",)
     option_defaults = {**MeanRh.option_defaults, "rs_from_rh": "none"}
+
+    def applicable(self, available: set[str]) -> str | None:
+        return derived.not_applicable_reason(self.quantities, available, self.options["rs_from_rh"])
+
+
+@register
+class RsWithAnUnusedOption(RsOrConvertedRh):
+    """Has an ``rs_from_rh`` option but keeps the base class's rule."""
+
+    kind = "test_rs_base_rule"
+    applicable = Confrontation.applicable
 
 
 #: regional totals of two gridded "products" (Pg yr-1), the same for every model
@@ -125,7 +138,7 @@ class RegionalTotals(MeanRh):
 
     kind = "test_regional_totals"
 
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def confront(self, model: xr.Dataset, reductions=None) -> ConfrontationResult:
         result = super().confront(model)
         name = model.attrs["model"]
         area = model["cell_area"] * model["land_fraction"]

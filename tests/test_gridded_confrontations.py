@@ -12,7 +12,7 @@ import soilbench.load
 import soilbench.regions
 from soilbench.analysis import integrate
 from soilbench.confrontations import confrontation_class
-from soilbench.errors import ConfigError
+from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import series
 from soilbench.results import SCALAR_COLUMNS, load_result
 from test_gridded_analysis import canonical
@@ -102,9 +102,12 @@ def test_rs_not_applicable_for_a_model_with_only_rh(products):
     conf.stage_data()
     assert conf.group == "SR"
     model = canonical(smooth_rh(4.0), 4.0)
-    result = conf.confront(model)
-    assert math.isnan(overall(result))
-    assert any("not applicable" in n for n in result.notes)
+    # one way to say it: applicable() gives the reason (the runner then never calls confront) ...
+    assert conf.applicable({"rh"}) == "the model provides no rs (it provides: rh)"
+    assert conf.applicable({"rh", "ra_root"}) is None
+    # ... and confronting such a model anyway is an error, not a result with a NaN score
+    with pytest.raises(SoilbenchError, match="does not apply: not applicable: the model provides no rs"):
+        conf.confront(model)
     # rh + ra_root is soil respiration
     with_root = model.assign(ra_root=model["rh"] * 0.7)
     result = conf.confront(with_root)

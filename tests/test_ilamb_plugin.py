@@ -250,3 +250,41 @@ def test_prepare_model_names_are_safe_for_ilambs_shell_paths():
     for bad in ("casa", "a b=testbed-casacnp", "x(1)=testbed-casacnp", "=testbed-casacnp"):
         with pytest.raises(SoilbenchError):
             parse_models([bad])
+
+
+# -- not applicable ----------------------------------------------------------------------------------
+def test_a_model_without_the_quantity_is_not_applicable_in_ilamb_not_an_error(tmp_path, capsys):
+    """The ctype asks applicable() like the native runner: a model without csoil gets no ILAMB
+    result file and a soilbench ``not_applicable`` record, and confront raises nothing (ILAMB 2.x
+    would print the exception in red and count it as an error)."""
+    from types import SimpleNamespace
+
+    from runner_support import NeedsCsoil
+
+    from soilbench.ilamb.confrontation import SoilbenchConfrontation
+    from soilbench.results import load_result
+
+    lat, lon = np.arange(-87.5, 90, 5.0), np.arange(-177.5, 180, 5.0)
+    area = np.cos(np.deg2rad(lat))[:, None] * np.ones(lon.size) * 3.09e11
+    path = tmp_path / "rh_only.nc"
+    xr.Dataset({"rh": (("lat", "lon"), np.full(area.shape, 500.0), {"units": "g m-2 yr-1"}),
+                "areacella": (("lat", "lon"), area, {"units": "m2"}),
+                "sftlf": (("lat", "lon"), np.full(area.shape, 100.0), {"units": "%"})},
+               coords={"lat": ("lat", lat, {"units": "degrees_north"}),
+                       "lon": ("lon", lon, {"units": "degrees_east"})},
+               attrs={"title": "an Rh-only model, 2001-2010 mean"}).to_netcdf(path)
+    ctype = object.__new__(SoilbenchConfrontation)  # ILAMB's constructor needs a whole ILAMB_ROOT
+    ctype.soilbench = NeedsCsoil("soil-c", ["test-target"])
+    ctype.soilbench_kind, ctype.name, ctype.longname = NeedsCsoil.kind, "SoilC", "SoilC/Test"
+    ctype.output_path, ctype.master, ctype.cweight = str(tmp_path / "out"), False, 1.0
+    model = SimpleNamespace(name="RhOnly", color=(0.1, 0.2, 0.3), path=str(tmp_path),
+                            variables={"rh": [str(path)], "areacella": [str(path)], "sftlf": [str(path)]})
+
+    ctype.confront(model)
+
+    assert not ctype.result_file("RhOnly").exists()  # ILAMB's scoreboard leaves the cell empty
+    meta, result = load_result(ctype.result_dir("RhOnly"))
+    assert result is None and meta["status"] == "not_applicable"
+    assert meta["reason"].startswith("the model provides no csoil (it provides: ")
+    assert "RhOnly" in capsys.readouterr().out.splitlines()[-1]
+    assert ctype.saved_results() == []  # no figures for it

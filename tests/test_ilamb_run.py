@@ -126,3 +126,47 @@ def test_dataset_pages_show_soilbench_figures(runs):
         assert (page_dir / f"rh-plus-20pct_{key}.png").exists()
     assert (page_dir / "table_taylor.png").exists() and "table_taylor" in html
     assert "Overall Score" in html
+
+
+TURNOVER_ONLY_CFG = """
+[h1: Soil Carbon Cycle soilbench]
+bgcolor = "#ECFFE6"
+
+[h2: Soil Carbon Turnover Time]
+variable = "cSoil"
+ctype    = "ConfSoilbenchTurnover"
+
+[HWSD NCSCD and CARDAMOM]
+source               = "DATA/soilbench/cSoil/HWSD_NCSCD/cSoil.nc"
+soilbench_name       = "soil-turnover"
+soilbench_kind       = "turnover"
+soilbench_references = "hwsd-ncscd-soilc, hwsd-soilc, cardamom-rh"
+soilbench_data_dir   = "DATA/soilbench/files"
+"""
+
+
+def test_a_model_without_csoil_is_not_applicable_in_ilamb_run_not_an_error(runs):
+    """ILAMB 2.x prints a model lacking a variable in red (VarNotInModel) and reports errors;
+    soilbench's ctypes ask applicable() first, as a native run does."""
+    import xarray as xr
+
+    tmp = runs["tmp"]
+    world = generate_world(tmp / "world")  # current: reused
+    root = tmp / "root"
+    models = tmp / "models-rh-only"
+    (models / "rh-only").mkdir(parents=True)
+    with xr.open_dataset(world.models["perfect"]) as perfect:
+        perfect[["rh", "sftlf", "areacella", "time_bnds"]].to_netcdf(models / "rh-only" / "rh-only.nc")
+    cfg = root / "turnover-only.cfg"
+    cfg.write_text(TURNOVER_ONLY_CFG)
+    env = {**os.environ, "SOILBENCH_SYNTHETIC_REGISTRY": str(world.registry), "ILAMB_ROOT": str(root),
+           "SOILBENCH_NATURAL_EARTH_DIR": str(tmp / "natural_earth"), "MPLBACKEND": "Agg"}
+    build = root / "_build_rh_only"
+    done = _run([shutil.which("ilamb-run") or "ilamb-run", "--config", str(cfg), "--model_root", str(models),
+                 "--build_dir", str(build)], env, tmp)
+    assert "Errors occurred" not in done.stdout and "VarNotInModel" not in done.stdout, done.stdout[-3000:]
+    assert "not applicable: the model provides no csoil" in done.stdout
+    leaf = build / "SoilCarbonCyclesoilbench" / "SoilCarbonTurnoverTime" / "HWSDNCSCDandCARDAMOM"
+    assert not (leaf / "HWSD NCSCD and CARDAMOM_rh-only.nc").exists()
+    meta = (leaf / "_soilbench").glob("rh-only-*/meta.json")
+    assert ['"status": "not_applicable"' in path.read_text() for path in meta] == [True]

@@ -8,7 +8,8 @@ import pytest
 
 import results_fixture as rf
 from soilbench.report import build_report
-from soilbench.report.scoreboard import STD_FLOOR, z_class, z_scores
+from soilbench.errors import SoilbenchError
+from soilbench.report.scoreboard import STD_FLOOR, overall_scores, z_class, z_scores
 
 
 def test_near_equal_scores_are_neutral_but_real_differences_are_coloured():
@@ -56,3 +57,27 @@ def test_not_applicable_cell_is_neutral_explained_and_not_counted(with_na):
     assert f'data-v="{expected}"' in html
     page = (index.parent / "c" / "sr-srdb-sites" / "index.html").read_text(encoding="utf-8")
     assert "Not applicable to this model: the model provides no rs" in page and "This task failed" not in page
+
+
+def _overall_rows(partials: dict[str, float], overall: float, model: str = "m", confrontation: str = "c"):
+    rows = [{"model": model, "confrontation": confrontation, "reference": "", "region": "global",
+             "analysis": "overall", "name": name, "type": "score", "units": "1", "value": value}
+            for name, value in partials.items()]
+    rows.append({"model": model, "confrontation": confrontation, "reference": "", "region": "global",
+                 "analysis": "overall", "name": "overall score", "type": "score", "units": "1", "value": overall})
+    rows.append({"model": model, "confrontation": confrontation, "reference": "", "region": "koppen_A",
+                 "analysis": "overall", "name": "overall score", "type": "score", "units": "1", "value": 0.01})
+    return rows
+
+
+def test_the_scoreboard_number_is_the_documented_overall_score_row():
+    # partial scores of the overall analysis whose mean is not the overall score (weights 1 and 3)
+    scalars = pd.DataFrame(_overall_rows({"global total score": 0.2, "trend score": 0.6}, overall=0.5))
+    matrix = overall_scores(scalars)
+    assert matrix.at["m", "c"] == pytest.approx(0.5)  # not the mean of the three rows (0.433...)
+
+
+def test_two_overall_score_rows_for_one_task_are_refused():
+    rows = _overall_rows({}, overall=0.5) + _overall_rows({}, overall=0.7)
+    with pytest.raises(SoilbenchError, match="2 'overall score' rows"):
+        overall_scores(pd.DataFrame(rows))

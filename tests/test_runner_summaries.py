@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from runner_support import PRODUCT_TOTALS, CanonicalFile, RsOrConvertedRh, canonical_model
+from runner_support import PRODUCT_TOTALS, CanonicalFile, RsOrConvertedRh, RsWithAnUnusedOption, canonical_model
 from soilbench.config import load_benchmark
 from soilbench.report import build_report
 from soilbench.report.collect import load_run
@@ -51,11 +51,18 @@ def setup(tmp_path):
 def test_applicable_default_rule():
     conf = RsOrConvertedRh("x", ["test-target"])
     assert conf.applicable({"rs", "csoil"}) is None
+    assert conf.applicable({"rh", "ra_root"}) is None, "rs = rh + ra_root counts"
     reason = conf.applicable({"rh", "csoil"})
     assert reason == "the model provides no rs (it provides: csoil, rh)"
     converting = RsOrConvertedRh("x", ["test-target"], {"rs_from_rh": "bl2004"})
     assert converting.applicable({"rh"}) is None, "rs_from_rh lets rh stand in for rs"
     assert "no rs" in converting.applicable({"csoil"})
+
+
+def test_the_base_class_knows_no_subclass_option():
+    # the rs_from_rh rule belongs to the types that have the option, not to Confrontation
+    base_rule = RsWithAnUnusedOption("x", ["test-target"], {"rs_from_rh": "bl2004"})
+    assert base_rule.applicable({"rh"}) == "the model provides no rs (it provides: rh)"
 
 
 def test_not_applicable_is_recorded_reused_and_not_a_failure(setup):

@@ -18,7 +18,8 @@ import xarray as xr
 
 from soilbench.analysis import integrate
 from soilbench.errors import SoilbenchError
-from soilbench.load import REFERENCE_IDS, load_model, load_reference, sources
+from soilbench.load import load_model, load_reference, sources
+from soilbench.load.reference import gridded_reference_ids
 from soilbench.quantities import QUANTITIES
 
 
@@ -58,7 +59,7 @@ def _targets(paths: list[str]) -> list[Any]:
 def _load(target: Any, period, data_dir) -> xr.Dataset:
     if isinstance(target, list) or Path(target).exists():
         return load_model(target, period=period)
-    if target in REFERENCE_IDS:
+    if target in gridded_reference_ids():
         return load_reference(target, data_dir=data_dir)
     if sources.is_registry_id(target):
         return load_model(target, period=period, data_dir=data_dir)

@@ -1,5 +1,16 @@
-"""Confrontation classes, looked up by the ``type:`` key of a benchmark definition."""
+"""Confrontation classes, looked up by the ``type:`` key of a benchmark definition.
 
-from soilbench.confrontations.base import Confrontation, confrontation_class, register
+Types are declared as Python entry points of the group ``soilbench.confrontations``
+(:data:`~soilbench.confrontations.base.ENTRY_POINT_GROUP`), soilbench's own in its
+``pyproject.toml``; a package installed beside soilbench adds a type the same way.
+"""
 
-__all__ = ["Confrontation", "confrontation_class", "register"]
+from soilbench.confrontations.base import (
+    ENTRY_POINT_GROUP,
+    Confrontation,
+    confrontation_class,
+    known_kinds,
+    register,
+)
+
+__all__ = ["ENTRY_POINT_GROUP", "Confrontation", "confrontation_class", "known_kinds", "register"]

@@ -8,57 +8,133 @@ or more references. Subclasses keep the science in pure functions under
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import xarray as xr
 
-from soilbench import __version__
+from soilbench import __version__, derived
 from soilbench.errors import ConfigError
 from soilbench.results import ConfrontationResult
 
+#: types registered in this process with :func:`register` (tests, notebooks); installed types
+#: come from the entry-point group :data:`ENTRY_POINT_GROUP`
 _REGISTRY: dict[str, type["Confrontation"]] = {}
+_LOADED: dict[str, type["Confrontation"]] = {}
 
 #: a reduction's key: a tuple describing it canonically, e.g. ``("annual_step_sums", "rh", "rh", 2001, 2010)``;
 #: equal keys from several confrontations are computed once (see :meth:`Confrontation.model_reductions`)
 ReductionKey = Hashable
 Reductions = Mapping[ReductionKey, Any]
 
-# Modules that define confrontation types; imported on first lookup so that importing
-# soilbench stays cheap.
-_MODULES = (
-    "soilbench.confrontations.gridded",
-    "soilbench.confrontations.sites",
-    "soilbench.confrontations.turnover",
-)
+#: the Python entry-point group of confrontation types: ``<kind> = "package.module:Class"``
+ENTRY_POINT_GROUP = "soilbench.confrontations"
 
 
 def register(cls: type["Confrontation"]) -> type["Confrontation"]:
-    """Class decorator: make ``cls`` available under ``cls.kind`` in benchmark definitions."""
+    """Class decorator: make ``cls`` available under ``cls.kind`` in this process only.
+
+    Packages register their types through the entry-point group :data:`ENTRY_POINT_GROUP`
+    instead (``docs/architecture.md``); this is for types defined at run time (tests, notebooks).
+    """
     if cls.kind in _REGISTRY and _REGISTRY[cls.kind] is not cls:
         raise ValueError(f"confrontation type {cls.kind!r} registered twice")
     _REGISTRY[cls.kind] = cls
     return cls
 
 
-def confrontation_class(kind: str, source: str | None = None) -> type["Confrontation"]:
-    """The class registered for ``kind``; a :class:`ConfigError` naming the choices otherwise."""
-    for module in _MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
+def _source_checkout_entry_points() -> dict[str, str]:
+    """soilbench's own entry points from ``pyproject.toml`` when running from a source checkout.
+
+    Entry points live in the installed package metadata; a checkout on ``PYTHONPATH`` (or an
+    editable install made before a type was added) has none or stale ones, and the built-in types
+    must still be found. Returns {} when the package does not sit in a soilbench checkout.
+    """
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: installed metadata is the only source
+        return {}
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, ValueError):
+        return {}
+    if project.get("name") != "soilbench":
+        return {}
+    return dict(project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {}))
+
+
+def _declarations() -> dict[str, dict[str, str]]:
+    """kind → {``"module:Class"`` → who declares it}, from the installed packages' metadata
+    (entry-point group :data:`ENTRY_POINT_GROUP`) and soilbench's source checkout."""
+    from importlib.metadata import entry_points as installed
+
+    found = [(ep.name, ep.value, ep.dist.name if ep.dist else "?") for ep in installed(group=ENTRY_POINT_GROUP)]
+    found += [(kind, value, "soilbench (source checkout)") for kind, value in _source_checkout_entry_points().items()]
+    declared: dict[str, dict[str, str]] = {}
+    for kind, value, dist in found:
+        declared.setdefault(kind, {}).setdefault("".join(value.split()), dist)
+    return declared
+
+
+def entry_points() -> dict[str, str]:
+    """Every declared confrontation type: kind → ``"module:Class"`` (not imported yet).
+
+    A kind declared with two different targets (two packages claiming it) is a
+    :class:`ConfigError` naming both, raised when that kind is looked up.
+    """
+    targets = {}
+    for kind, declared in _declarations().items():
+        if len(declared) > 1:
+            (first, by_first), (second, by_second) = list(declared.items())[:2]
+            targets[kind] = ConfigError(None, f"confrontation type {kind!r} is declared twice: {first} "
+                                        f"({by_first}) and {second} ({by_second})", ENTRY_POINT_GROUP)
+        else:
+            targets[kind] = next(iter(declared))
+    return targets
+
+
+def known_kinds() -> list[str]:
+    """Names of every confrontation type: declared entry points and :func:`register`-ed classes."""
+    return sorted(set(entry_points()) | set(_REGISTRY))
+
+
+def _load_entry_point(kind: str, target: str, source: str | None) -> type["Confrontation"]:
+    from importlib.metadata import EntryPoint
+
+    try:
+        cls = EntryPoint(kind, target, ENTRY_POINT_GROUP).load()
+    except Exception as err:  # an installed plugin that does not import: say which one
+        raise ConfigError(source, f"confrontation type {kind!r} ({target}) cannot be loaded: "
+                          f"{type(err).__name__}: {' '.join(str(err).split())}", "type") from None
+    if not (isinstance(cls, type) and issubclass(cls, Confrontation)):
+        raise ConfigError(source, f"confrontation type {kind!r} ({target}) is not a soilbench Confrontation "
+                          "subclass", "type")
+    if getattr(cls, "kind", None) != kind:
+        raise ConfigError(source, f"confrontation type {kind!r} ({target}) declares kind "
+                          f"{getattr(cls, 'kind', None)!r}; the entry-point name must equal the class's kind", "type")
+    return cls
+
+
+def confrontation_class(kind: str, source: str | None = None) -> type["Confrontation"]:
+    """The class registered for ``kind``; a :class:`ConfigError` naming the choices otherwise.
+
+    Only the module of ``kind`` is imported (importing soilbench stays cheap).
+    """
+    if kind in _REGISTRY:
         return _REGISTRY[kind]
-    except KeyError:
-        raise ConfigError(
-            source, f"unknown confrontation type {kind!r}; known types: {', '.join(sorted(_REGISTRY))}", "type"
-        ) from None
+    if kind not in _LOADED:
+        target = entry_points().get(kind)
+        if target is None:
+            raise ConfigError(source, f"unknown confrontation type {kind!r}; known types: {', '.join(known_kinds())}",
+                              "type")
+        if isinstance(target, ConfigError):
+            raise target
+        _LOADED[kind] = _load_entry_point(kind, target, source)
+    return _LOADED[kind]
 
 
 class Confrontation(ABC):
@@ -87,6 +163,21 @@ class Confrontation(ABC):
     group: ClassVar[str] = ""
     #: allowed options and their defaults
     option_defaults: ClassVar[dict[str, Any]] = {}
+    #: reference ids the type provides itself besides the registry and the catalogs (none for
+    #: soilbench's own types: their references are catalog entries)
+    builtin_references: ClassVar[tuple[str, ...]] = ()
+    #: the catalog loaders (``metadata.loader`` of a reference's entry) whose references the type
+    #: can stage; () accepts any. The config refuses a reference read otherwise (or not at all).
+    reference_loaders: ClassVar[tuple[str, ...]] = ()
+    #: whether a user's own site table (a ``sites``/``table`` CSV entry of a catalog that is not a
+    #: registered file) can be a reference of the type (the site types read SRDB/MGRhD layouts)
+    reads_site_tables: ClassVar[bool] = False
+    #: options that ``null`` switches off, besides config.NULLABLE_OPTIONS
+    nullable_options: ClassVar[tuple[str, ...]] = ()
+    #: registry ids read besides the references (a root-contribution map, the files a merged
+    #: reference is made of): their sha256 enter fingerprints and ``run.json``'s inputs.
+    #: Instances set it from their options in ``__init__``.
+    auxiliary_data: tuple[str, ...] | list[str] = ()
 
     def __init__(
         self,
@@ -126,12 +217,13 @@ class Confrontation(ABC):
         """Load references into attributes of ``self``."""
 
     @abstractmethod
-    def confront(self, model: xr.Dataset) -> ConfrontationResult:
+    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         """Compare one canonical model dataset (``model.attrs['model']`` is its name).
 
-        Classes that declare :meth:`model_reductions` take ``confront(model, reductions=None)``:
-        the runner passes the computed reductions of one pass over the model; without them the
-        confrontation computes its own (:meth:`reduced`), with the same functions.
+        The runner calls this only when :meth:`applicable` found nothing missing, with
+        ``reductions`` = the computed reductions of its one pass over the model (None when there
+        was none); a confrontation takes the ones it declared (:meth:`model_reductions`) from
+        them and computes any that are absent itself (:meth:`reduced`), with the same functions.
         """
 
     def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray | xr.Dataset]:
@@ -164,38 +256,38 @@ class Confrontation(ABC):
     def applicable(self, available: set[str]) -> str | None:
         """Whether a model with these canonical quantities can be confronted; the reason if not.
 
-        The runner calls this on the worker, after loading the model and before :meth:`confront`,
-        with ``available`` = the canonical quantities (``rh``, ``rs``, ``csoil``, ...) the loaded
-        model provides; ``rs`` is already there when the loader derived it (``rh + raRoot``).
-        A returned reason makes the task ``not_applicable``: shown as "n/a" on the scoreboard,
-        left out of the overall scores, and not a failure (the run still exits 0).
+        The one way to say "not applicable": the runner (and the ILAMB ctypes) call this after
+        loading the model and before :meth:`confront`, with ``available`` = the canonical
+        quantities (``rh``, ``rs``, ``csoil``, ...) the loaded model provides. A returned reason
+        makes the task ``not_applicable``: "n/a" on the scoreboard, left out of the overall
+        scores, not a failure (the run still exits 0); :meth:`confront` is then not called.
 
-        The default requires every quantity in :attr:`quantities`, except that an
-        ``rs_from_rh`` option other than ``"none"`` lets ``rh`` stand in for ``rs``.
-        **Override** this in classes whose options make other quantities derivable, or whose
-        conversion needs more than ``rh`` (e.g. an ``rs_from_rh`` that also needs
-        ``ra_root``): return None when :meth:`confront` can run, else a one-line reason
-        such as ``"the model provides no rs or rh (it provides: csoil)"``.
+        The default requires every quantity in :attr:`quantities`, derived ones counting
+        (:mod:`soilbench.derived`: ``rs = rh + ra_root``). **Override** it in classes whose
+        options make more derivable (``rs_from_rh``): return None when :meth:`confront` can run,
+        else a one-line reason such as ``"the model provides no rs (it provides: csoil)"``.
         """
-        missing = [q for q in self.quantities if q not in available]
-        if "rs" in missing and "rh" in available and str(self.options.get("rs_from_rh", "none")) != "none":
-            missing.remove("rs")  # the confrontation converts rh to rs itself
-        if not missing:
-            return None
-        provides = ", ".join(sorted(available)) or "none of the canonical quantities"
-        return f"the model provides no {', '.join(missing)} (it provides: {provides})"
+        return derived.not_applicable_reason(self.quantities, available)
 
     def model_quantities(self) -> set[str]:
         """Canonical quantities :meth:`confront` may read from a model (the runner loads only these).
 
-        The default: :attr:`quantities`, plus ``rh`` and ``ra_root`` when ``rs`` is among them
-        (``rs`` may come from ``rh + ra_root`` or from ``rh`` through an ``rs_from_rh`` option).
+        The default: :attr:`quantities` and what they derive from (:func:`soilbench.derived.inputs`).
         **Override** this in classes that read more than :attr:`quantities` (optional analyses).
         """
-        needed = set(self.quantities)
-        if "rs" in needed:
-            needed |= {"rh", "ra_root"}
-        return needed
+        return derived.inputs(self.quantities)
+
+    @classmethod
+    def summarize_models(cls, out_dir: str | Path, confrontation_name: str,
+                         task_dirs: Iterable[str | Path]) -> Any:
+        """A cross-model summary, run once after every task of a run (default: none).
+
+        ``task_dirs`` are this run's ok model task directories of the confrontation (never
+        directories an earlier run into the same ``OUT/`` left behind). Write under
+        ``OUT/<confrontation_name>/`` with :mod:`soilbench.atomic`; the return value is not used.
+        A failing summary is logged and never fails the run.
+        """
+        return None
 
     # -- bookkeeping ------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:

@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from soilbench import regions
+from soilbench import derived, regions
+from soilbench.derived import model_field  # noqa: F401 — where the site types import it from
 from soilbench.analysis import bias, integrate, partition, periods, plausibility, reductions, regrid, scores, taylor, totals, zonal
 from soilbench.analysis.spread import coefficient_of_variation, cv_map
-from soilbench.confrontations.base import Confrontation, Reductions, ReductionKey, register
+from soilbench.confrontations.base import Confrontation, Reductions, ReductionKey
 from soilbench.errors import ConfigError, SoilbenchError
-from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS, QUANTITIES
+from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS
 from soilbench.results import ConfrontationResult, Flag, scalar_rows
 
 GROUPS = {"rh": "Rh", "rs": "SR"}
@@ -54,30 +55,6 @@ def stage_root_contribution(auxiliary_data: list[str], data_dir) -> xr.Dataset |
     from soilbench.load import load_reference
 
     return load_reference(partition.RC_DATASET, data_dir=data_dir)[["rc", "cell_area", "land_fraction"]].load()
-
-
-def model_field(model: xr.Dataset, quantity: str, rs_from_rh: str = "none",
-                rc: xr.Dataset | None = None) -> tuple[xr.DataArray | None, list[str]]:
-    """The model's ``quantity`` field, derived when needed; None (with the reason) when not applicable.
-
-    ``rs`` is taken as is, else ``rh + ra_root``, else (``rs_from_rh`` ≠ ``none``) derived from
-    ``rh`` by :func:`soilbench.analysis.partition.rs_from_rh`: ``bl2004`` from the period-mean rh
-    (a climatology), ``root_contribution`` at every time step with the RC map ``rc``.
-    """
-    if quantity in model.data_vars:
-        return model[quantity], []
-    if quantity == "rs" and {"rh", "ra_root"} <= set(model.data_vars):
-        rs = (model["rh"] + model["ra_root"]).rename("rs")
-        rs.attrs = {"units": FLUX_UNITS, "long_name": QUANTITIES["rs"].long_name, "source": "rh + ra_root"}
-        return rs, ["rs = rh + ra_root (the model has no rs variable)"]
-    if quantity == "rs" and rs_from_rh != "none" and "rh" in model.data_vars:
-        # bl2004 is a relation between annual fluxes: apply it to the period mean, never per step
-        rh = integrate.period_mean(model, "rh") if rs_from_rh == "bl2004" else model["rh"]
-        rs = partition.rs_from_rh(rh, rs_from_rh, rc, integrate.land_area(model))
-        return rs, [partition.describe(rs)]
-    provides = ", ".join(q for q in QUANTITIES if q in model.data_vars) or "none"
-    need = "rs or rh + ra_root" if quantity == "rs" else quantity
-    return None, [f"not applicable: the model provides no {need} (it provides: {provides})"]
 
 
 def select_period(ds: xr.Dataset, period: periods.Years | None, what: str) -> tuple[xr.Dataset, list[str]]:
@@ -121,6 +98,7 @@ class _Gridded(Confrontation):
     """Shared option handling and reference staging of the gridded confrontations."""
 
     gridded_only: ClassVar[bool] = True
+    reference_loaders: ClassVar[tuple[str, ...]] = ("gridded", "merge_where_positive")
     option_defaults: ClassVar[dict[str, Any]] = {
         "quantity": "rh",
         "period": None,
@@ -165,6 +143,10 @@ class _Gridded(Confrontation):
             if bad:
                 raise ConfigError(source, f"confrontation '{name}' ({self.kind}) needs gridded references "
                                   f"({', '.join(REFERENCE_IDS)}); not gridded: {bad}", "references")
+
+    def applicable(self, available: set[str]) -> str | None:
+        """The quantity, derived ones counting, ``rs`` also from ``rh`` with ``rs_from_rh``."""
+        return derived.not_applicable_reason(self.quantities, available, self.options["rs_from_rh"])
 
     # -- staging -------------------------------------------------------------------------------
     def _stage_gridded(self, reference_id: str, ds: xr.Dataset) -> _Map:
@@ -251,12 +233,10 @@ class _Gridded(Confrontation):
 
     def _sums_key(self, model: xr.Dataset, ds: xr.Dataset) -> ReductionKey:
         """Key of the annual step sums of the prepared field ``ds[quantity]``: the quantity, how it
-        was obtained from the model (as is, or derived with ``rs_from_rh``) and its years."""
+        was obtained from the model (:func:`soilbench.derived.how`) and its years."""
         q = self.quantity
-        how = q if q in model.data_vars else ("rh + ra_root" if {"rh", "ra_root"} <= set(model.data_vars)
-                                              else f"rh/{self.options['rs_from_rh']}")
         first, last = period_of(ds)
-        return ("annual_step_sums", q, how, first, last)
+        return ("annual_step_sums", q, derived.how(q, model.data_vars, self.options["rs_from_rh"]), first, last)
 
     def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray | xr.Dataset]:
         """The annual step sums (:func:`soilbench.analysis.reductions.annual_step_sums`) of the
@@ -293,9 +273,10 @@ class _Gridded(Confrontation):
         return ds, _as_map(grid, mean, model.attrs.get("model", "model")), notes, sums, choice
 
     def _not_applicable(self, model_name: str, notes: list[str]) -> ConfrontationResult:
-        rows = [{"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
-                 "type": "score", "units": "1", "value": np.nan}]
-        return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), notes=notes)
+        # "not applicable" is said by applicable() alone, which the runner asks before confront;
+        # confronting such a model anyway is an error, never a result with a NaN score
+        raise SoilbenchError(f"model '{model_name}'", f"confrontation '{self.name}' does not apply: "
+                             + "; ".join(notes), self.quantity)
 
 
 def mean_and_annual_totals(ds: xr.Dataset, name: str, sums: xr.Dataset, area: xr.DataArray
@@ -315,7 +296,6 @@ def mean_and_annual_totals(ds: xr.Dataset, name: str, sums: xr.Dataset, area: xr
 
 
 # ==============================================================================================
-@register
 class GlobalTotals(_Gridded):
     """Global and regional totals of rh or rs against products, digitised series and literature.
 
@@ -326,25 +306,27 @@ class GlobalTotals(_Gridded):
 
     kind = "global_totals"
     gridded_only = False
-    builtin_references = ("literature-rh", "literature-rs")
+
+    #: how each catalog loader's references enter the totals
+    KIND_OF_LOADER: ClassVar[dict[str, str]] = {"gridded": "gridded", "merge_where_positive": "gridded",
+                                                "digitised_series": "series", "cmip6_global": "ensemble",
+                                                "literature_table": "literature"}
+    reference_loaders: ClassVar[tuple[str, ...]] = tuple(KIND_OF_LOADER)
 
     def _reference_kind(self, reference_id: str) -> str:
-        if reference_id.startswith("literature-"):
-            return "literature"
+        from soilbench.load.reference import reference_loader
+
         if self._is_gridded(reference_id):
             return "gridded"
-        from soilbench.data import entry
-
-        path = str(entry(reference_id)["file"])
-        if path.endswith(".txt"):
-            return "series"
-        if path.endswith(".csv") and reference_id.startswith("cmip6-"):
-            return "ensemble"
-        raise SoilbenchError(self.source, f"confrontation '{self.name}': reference '{reference_id}' is neither a "
-                             "gridded product, a digitised series, a CMIP6 global table nor a literature table",
-                             "references")
+        kind = self.KIND_OF_LOADER.get(reference_loader(reference_id))
+        if kind is None:
+            raise SoilbenchError(self.source, f"confrontation '{self.name}': reference '{reference_id}' is neither a "
+                                 "gridded product, a digitised series, a CMIP6 global table nor a literature table",
+                                 "references")
+        return kind
 
     def _stage(self) -> None:
+        from soilbench.catalogs import find_entry
         from soilbench.data import fetch
         from soilbench.load import series
 
@@ -363,11 +345,12 @@ class GlobalTotals(_Gridded):
                     raise SoilbenchError(reference_id, f"has no rows for variable {self.quantity}", "variable")
                 self.ensembles[reference_id] = table
             elif kind == "literature":
-                quantity = reference_id.split("-", 1)[1]
+                entry = find_entry(reference_id)
+                quantity = ", ".join(entry.metadata.get("quantities") or {}) or "no declared quantity"
                 if quantity != self.quantity:
                     raise ConfigError(self.source, f"confrontation '{self.name}' compares {self.quantity}; "
                                       f"reference '{reference_id}' is about {quantity}", "references")
-                self.literature[reference_id] = series.read_literature_table(series.literature_path(quantity))
+                self.literature[reference_id] = series.read_literature_table(entry.paths(self.data_dir)[0])
         # reference totals (period means) and their regional breakdown, once
         self.gridded_totals: dict[str, float] = {}
         self.gridded_regional: dict[str, pd.Series] = {}
@@ -595,7 +578,6 @@ def _pair_weights(a: xr.Dataset, b: xr.Dataset) -> xr.DataArray:
     return (a["cell_area"] * fraction).where(a["value"].notnull() & b["value"].notnull(), 0.0)
 
 
-@register
 class ZonalMeans(_Gridded):
     """Area-weighted band means and band totals of model and gridded references (methods.md §2)."""
 
@@ -675,7 +657,6 @@ class ZonalMeans(_Gridded):
 
 
 # ==============================================================================================
-@register
 class TaylorStatistics(_Gridded):
     """Period-mean maps: Taylor statistics, spatial-distribution, bias and RMSE scores (methods.md §3, §7)."""
 

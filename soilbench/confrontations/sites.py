@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from soilbench import derived
 from soilbench.analysis import periods, plausibility
 from soilbench.analysis import reductions as reduce_
 from soilbench.analysis import sites as analysis
 from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
-from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions, register
-from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
+from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
+from soilbench.confrontations.gridded import rs_from_rh_data, stage_root_contribution
+from soilbench.derived import model_field
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
 from soilbench.load.grid import cell_edges
@@ -52,7 +54,7 @@ def _model_variable(model: xr.Dataset, quantity: str, confrontation: str, rs_fro
                     rc: xr.Dataset | None = None) -> tuple[xr.DataArray, list[str]]:
     """The model's ``quantity`` at full time resolution, and notes on how it was obtained.
 
-    ``rs`` follows the gridded confrontations (:func:`soilbench.confrontations.gridded.model_field`):
+    ``rs`` follows the gridded confrontations (:func:`soilbench.derived.model_field`):
     the model's rs, else rh + ra_root, else derived from rh with ``rs_from_rh``.
     """
     name = model.attrs.get("model", "model")
@@ -129,13 +131,9 @@ class _SiteConfrontation(Confrontation):
         """The compared model field at full time resolution, and notes (each subclass its own)."""
         raise NotImplementedError
 
-    def _how(self, model: xr.Dataset, quantity: str) -> str:
+    def _how(self, model: xr.Dataset, quantity: str) -> str | None:
         """How the compared field comes from the model (part of the reductions' keys)."""
-        if quantity in model.data_vars:
-            return quantity
-        if {"rh", "ra_root"} <= set(model.data_vars):
-            return "rh + ra_root"
-        return f"rh/{self.options.get('rs_from_rh', 'none')}"
+        return derived.how(quantity, model.data_vars, self.options.get("rs_from_rh", derived.NO_CONVERSION))
 
     def _keys(self, model: xr.Dataset, quantity: str, cells: pd.DataFrame) -> tuple[ReductionKey, ReductionKey]:
         pairs = cells.loc[cells["located"], ["ilat", "ilon"]].drop_duplicates()
@@ -223,7 +221,6 @@ class _SiteConfrontation(Confrontation):
         return {"model": model_name, "confrontation": self.name, "reference": self.reference}
 
 
-@register
 class SrdbAnnual(_SiteConfrontation):
     """Annual Rh or Rs at SRDB V5 sites: n, bias, RMSE, Pearson r, scores, by climate group.
 
@@ -235,6 +232,7 @@ class SrdbAnnual(_SiteConfrontation):
     """
 
     kind: ClassVar[str] = "srdb_annual"
+    reference_loaders: ClassVar[tuple[str, ...]] = ("srdb_annual",)
     quantities: ClassVar[tuple[str, ...]] = ("rh",)
     group: ClassVar[str] = "Rh"
     option_defaults: ClassVar[dict[str, Any]] = {
@@ -257,6 +255,10 @@ class SrdbAnnual(_SiteConfrontation):
         self.group = "Rh" if self.options["quantity"] == "rh" else "SR"
         # the RC map (rs_from_rh: root_contribution) enters fingerprints and provenance
         self.auxiliary_data = rs_from_rh_data(self.options["rs_from_rh"], self.options["quantity"], name, source)
+
+    def applicable(self, available: set[str]) -> str | None:
+        """The quantity, derived ones counting, ``rs`` also from ``rh`` with ``rs_from_rh``."""
+        return derived.not_applicable_reason(self.quantities, available, self.options["rs_from_rh"])
 
     def _stage(self) -> None:
         o = self.options
@@ -358,7 +360,6 @@ class SrdbAnnual(_SiteConfrontation):
                                    self._flags(model, valid) + incomplete)
 
 
-@register
 class DailyRh(_SiteConfrontation):
     """Daily Rh against MGRhD: per-study Wilcoxon classes, pooled regression, seasonal cycles.
 
@@ -371,6 +372,7 @@ class DailyRh(_SiteConfrontation):
     """
 
     kind: ClassVar[str] = "daily_rh"
+    reference_loaders: ClassVar[tuple[str, ...]] = ("mgrhd_daily",)
     quantities: ClassVar[tuple[str, ...]] = ("rh",)
     group: ClassVar[str] = "Rh"
     option_defaults: ClassVar[dict[str, Any]] = {

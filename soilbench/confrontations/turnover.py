@@ -23,7 +23,7 @@ from soilbench.analysis import periods, plausibility, reductions, regrid, scores
 from soilbench.analysis import turnover as tau
 from soilbench.analysis import twobox
 from soilbench.analysis.integrate import land_area, period_mean
-from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions, register
+from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.regions import GLOBAL, region_masks
 from soilbench.quantities import FLUX_UNITS
@@ -38,7 +38,6 @@ MERGED_STOCK_FILES = ("hwsd-soilc", "ncscd-soilc")
 ENSEMBLE_FILES = {"changes": "twobox_ensemble.csv", "emulation": "twobox_emulation.csv"}
 
 
-@register
 class TurnoverConfrontation(Confrontation):
     """Soil carbon turnover time of a model against observed stock × Rh products."""
 
@@ -58,8 +57,7 @@ class TurnoverConfrontation(Confrontation):
         "twobox_correction_period": list(twobox.CORRECTION_PERIOD),
     }
 
-    #: derived by the loader from two registered files (HWSD with NCSCD where NCSCD > 0)
-    builtin_references: ClassVar[tuple[str, ...]] = (MERGED_STOCK,)
+    reference_loaders: ClassVar[tuple[str, ...]] = ("gridded", "merge_where_positive")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

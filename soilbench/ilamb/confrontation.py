@@ -46,7 +46,7 @@ from soilbench.errors import ConfigError
 from soilbench.ilamb import figures as figs
 from soilbench.ilamb.naturalearth import use_offline_natural_earth
 from soilbench.ilamb.results import read_attrs, read_scalars, write_results
-from soilbench.results import REFERENCES_SLUG, ConfrontationResult, load_result, model_slug
+from soilbench.results import REFERENCES_SLUG, ConfrontationResult, load_result, model_slug, save_not_applicable
 
 log = logging.getLogger(__name__)
 
@@ -184,16 +184,34 @@ class SoilbenchConfrontation(Confrontation):
     # -- ILAMB lifecycle ----------------------------------------------------------------------
     def confront(self, m) -> None:
         from soilbench.load import load_model
+        from soilbench.runner.tasks import available_quantities
 
         self.soilbench.stage_data()
         model = load_model(model_files(m), name=m.name)
-        result = self.soilbench.confront(model)
-        self._save(m.name, result, m.color, self.cweight)
+        reason = self.soilbench.applicable(set(available_quantities(model)))
+        if reason:
+            self._not_applicable(m.name, " ".join(str(reason).split()))
+        else:
+            self._save(m.name, self.soilbench.confront(model), m.color, self.cweight)
+            log.info("[%s][%s] soilbench %s: success", self.longname, m.name, self.soilbench_kind)
         if self.master and not self.result_file(BENCHMARK).exists():
             references = self.soilbench.confront_references()
             if references is not None:
                 self._save(BENCHMARK, references, (0.5, 0.5, 0.5), self.cweight)
-        log.info("[%s][%s] soilbench %s: success", self.longname, m.name, self.soilbench_kind)
+
+    def _not_applicable(self, model_name: str, reason: str) -> None:
+        """A model without what the confrontation compares: recorded, not a failure.
+
+        ILAMB 2.x raises ``VarNotInModel`` from ``confront`` for a model lacking a variable, and
+        ``ilamb-run`` prints it in red as an error. soilbench says "not applicable" instead, as
+        a native run does: the soilbench result directory records the reason (``status:
+        not_applicable``), ILAMB gets no result file, so its scoreboard leaves the cell empty and
+        the ``h2`` row averages the datasets the model has; the run reports no error.
+        """
+        save_not_applicable(self.result_dir(model_name), self._meta(model_name), reason)
+        message = f"not applicable: {reason}"
+        log.warning("[%s][%s] soilbench %s: %s", self.longname, model_name, self.soilbench_kind, message)
+        print(f"    {self.longname:>45} {model_name:<20} {message}", flush=True)
 
     def computeOverallScore(self, m) -> None:  # noqa: N802 — ILAMB's method name
         """Keep soilbench's overall score (written by :meth:`confront`); see the module docstring."""

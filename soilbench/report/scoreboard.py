@@ -18,6 +18,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from soilbench.errors import SoilbenchError
+
 #: upper edges of the z-score bins; classes are z-3 … z+3 (z0 is "about average")
 Z_EDGES = (-1.5, -1.0, -0.5, 0.5, 1.0, 1.5)
 Z_CLASSES = ("z-3", "z-2", "z-1", "z0", "z+1", "z+2", "z+3")
@@ -26,14 +28,33 @@ Z_LABELS = ("≤ −1.5σ", "−1.5σ … −1σ", "−1σ … −0.5σ", "withi
 STD_FLOOR = 0.02
 
 
+#: the documented scoreboard row of every task (``docs/architecture.md``), as the ILAMB ctypes
+#: read it (``soilbench.ilamb.results.scalar_label``)
+OVERALL_ANALYSIS, OVERALL_NAME = "overall", "overall score"
+
+
 def overall_scores(scalars: pd.DataFrame) -> pd.DataFrame:
-    """Models × confrontations matrix of the overall score (rows ``analysis == "overall"``)."""
-    rows = scalars[(scalars["analysis"] == "overall") & (scalars["type"] == "score")]
+    """Models × confrontations matrix of the documented ``overall score`` row of each task.
+
+    Only that row counts (``analysis == "overall"``, ``name == "overall score"``, a score, region
+    ``global``): other rows of the ``overall`` analysis (partial scores such as ``global total
+    score``) are never averaged in. Two such rows for one task break the contract and raise,
+    rather than put an average nobody computed on the scoreboard.
+    """
+    names = scalars["name"].astype(str).str.strip().str.lower()
+    rows = scalars[(scalars["analysis"] == OVERALL_ANALYSIS) & (names == OVERALL_NAME)
+                   & (scalars["type"] == "score") & (scalars["region"] == "global")]
     if rows.empty:
         return pd.DataFrame(dtype=float)
-    global_rows = rows[rows["region"] == "global"]
-    rows = global_rows if not global_rows.empty else rows
-    return rows.pivot_table(index="model", columns="confrontation", values="value", aggfunc="mean")
+    repeated = rows[rows.duplicated(["model", "confrontation"], keep=False)]
+    if not repeated.empty:
+        first = repeated.iloc[0]
+        raise SoilbenchError(f"results of {first['confrontation']} / {first['model']}",
+                             f"{int((repeated['model'] == first['model']).sum())} '{OVERALL_NAME}' rows; "
+                             "a task has exactly one (docs/architecture.md)", OVERALL_NAME)
+    # one value per cell now; pivot_table (not pivot) keeps the matrix's shape rules: a model or a
+    # confrontation without any finite score is left out
+    return rows.pivot_table(index="model", columns="confrontation", values="value", aggfunc="first")
 
 
 def z_scores(matrix: pd.DataFrame, std_floor: float = STD_FLOOR) -> pd.DataFrame:

@@ -33,11 +33,6 @@ from soilbench.runner.tasks import Outcome, Task, clear_caches, iter_tasks, run_
 
 log = logging.getLogger("soilbench.runner")
 
-#: attributes a confrontation class may use to name registry datasets it reads besides its
-#: references (Köppen map, land fraction...), so that their hashes enter the fingerprint
-AUXILIARY_ATTRIBUTES = ("auxiliary_data", "auxiliary_references")
-#: references the loader derives from several registered files
-DERIVED_REFERENCES = {"hwsd-ncscd-soilc": ("hwsd-soilc", "ncscd-soilc")}
 
 
 def default_workers() -> int:
@@ -126,22 +121,38 @@ def data_ids(confrontation: Confrontation) -> list[str]:
 
     ids = []
     for reference in confrontation.references:
-        ids.extend(DERIVED_REFERENCES.get(reference, (reference,)))
-    for attribute in AUXILIARY_ATTRIBUTES:
-        ids.extend(str(item) for item in getattr(confrontation, attribute, ()) or ())
+        ids.extend(_registered_parts(reference))
+    ids.extend(str(item) for item in confrontation.auxiliary_data)
     entries = registry()
     for value in confrontation.options.values():
         ids.extend(item for item in _strings(value) if item in entries)
     return list(dict.fromkeys(ids))
 
 
-def _builtin_hash(dataset_id: str) -> str | None:
-    """sha256 of a table shipped in ``reference_data/`` (``literature-rh`` → literature_rh.csv)."""
-    from soilbench.data import sha256_of
-    from soilbench.load.series import LITERATURE_DIR
+def _registered_parts(reference_id: str) -> list[str]:
+    """The registered datasets a reference is read from: its catalog entry's ``combines`` (a
+    reference merged from several files, e.g. ``hwsd-ncscd-soilc``), else the id itself."""
+    from soilbench.load.reference import reference_entries
 
-    path = LITERATURE_DIR / f"{dataset_id.replace('-', '_')}.csv"
-    return sha256_of(path) if path.is_file() else None
+    entry = reference_entries().get(reference_id)
+    parts = entry.metadata.get("combines") if entry is not None else None
+    return [str(part) for part in parts] if parts else [reference_id]
+
+
+def _builtin_hash(dataset_id: str) -> str | None:
+    """sha256 of a reference shipped with soilbench: a catalog entry without a registry id whose
+    file is in the project (``literature-rh`` → ``reference_data/literature_rh.csv``)."""
+    from soilbench.data import sha256_of
+    from soilbench.load.reference import reference_entries
+
+    entry = reference_entries().get(dataset_id)
+    if entry is None or entry.registry_id:
+        return None
+    try:
+        paths = entry.paths(allow_download=False)
+    except SoilbenchError:
+        return None
+    return sha256_of(paths[0]) if len(paths) == 1 else None
 
 
 def reference_hashes(confrontation: Confrontation) -> dict[str, str]:

@@ -2,8 +2,8 @@
 
 Two kinds:
 
-- the confrontation types' own (a ``summarize_models(out_dir, confrontation_name[, task_dirs])``
-  class method, e.g. the turnover 2-box ensemble), written where the type decides;
+- the confrontation types' own (:meth:`Confrontation.summarize_models`, declared on the base
+  class, e.g. the turnover 2-box ensemble), written where the type decides;
 - the spread among models and among products (``soilbench.analysis.spread.spread_table``) of
   every confrontation whose model results carry a ``regional_totals`` table (the global-totals
   type): ``OUT/_summary/<confrontation>/regional_spread.csv``, which the report shows on that
@@ -17,7 +17,6 @@ A summary that fails is logged and never fails the run: the per-model results ar
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -88,15 +87,9 @@ def _spread(out: Path, name: str, task_dirs: list[Path]) -> list[str]:
 
 
 def _type_summary(out: Path, confrontation: Confrontation, task_dirs: list[Path]) -> None:
-    """The type's ``summarize_models``; given ``task_dirs`` (this run's ok model tasks) when it
-    accepts them, so that it reads exactly the current run's models."""
-    summarize = getattr(type(confrontation), "summarize_models", None)
-    if not callable(summarize):
-        return
+    """The type's :meth:`~soilbench.confrontations.base.Confrontation.summarize_models` over
+    ``task_dirs`` (this run's ok model tasks), so that it reads exactly the current run's models."""
     try:
-        if "task_dirs" in inspect.signature(summarize).parameters:
-            summarize(out, confrontation.name, task_dirs=task_dirs)
-        else:
-            summarize(out, confrontation.name)
+        type(confrontation).summarize_models(out, confrontation.name, task_dirs=task_dirs)
     except Exception as err:  # a summary is an extra; never lose the run over it
         log.warning("summary of %s failed: %s", confrontation.name, " ".join(str(err).split()))

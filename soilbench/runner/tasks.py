@@ -18,7 +18,6 @@ computed reductions.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import os
 import socket
@@ -247,10 +246,6 @@ def shared_reductions(tasks: list[Task], scheduler: str = "synchronous") -> dict
     return dict(zip(lazy, values))
 
 
-def _takes_reductions(confrontation: Confrontation) -> bool:
-    return "reductions" in inspect.signature(confrontation.confront).parameters
-
-
 def run_task(task: Task, scheduler: str = "synchronous", reductions: dict[Any, Any] | None = None) -> Outcome:
     """Run one task; never raises for problems of the data or the analysis.
 
@@ -258,7 +253,7 @@ def run_task(task: Task, scheduler: str = "synchronous", reductions: dict[Any, A
     single-threaded dask worker (nested scheduling there only costs), ``"threads"`` when the
     run is in this process, so decompression and reductions use the machine's cores.
     ``reductions`` are the model's computed reductions (:func:`shared_reductions`), passed to
-    confrontations that take them.
+    every confrontation (each takes the keys it declared).
     """
     outcome = Outcome(key=task.key, status="ok", worker=f"{socket.gethostname()}:{os.getpid()}")
     started = time.perf_counter()
@@ -289,10 +284,7 @@ def run_task(task: Task, scheduler: str = "synchronous", reductions: dict[Any, A
                     return outcome
                 step = "confronting"
                 mark = time.perf_counter()
-                if reductions and _takes_reductions(confrontation):
-                    result = confrontation.confront(model, reductions=reductions)
-                else:
-                    result = confrontation.confront(model)
+                result = confrontation.confront(model, reductions=reductions or None)
                 outcome.timings["confront_s"] = time.perf_counter() - mark
             if result is not None and not isinstance(result, ConfrontationResult):
                 raise TypeError(f"{type(confrontation).__name__} returned {type(result).__name__}, not a ConfrontationResult")
