@@ -318,6 +318,13 @@ class GlobalTotals(_Gridded):
     gridded_only = False
     builtin_references = ("literature-rh", "literature-rs")
 
+    def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
+        super().__init__(name, references, options, weight, data_dir, source)
+        # the shipped literature forms σ even when it is not a scored reference: it is an input
+        literature = f"literature-{self.quantity}"
+        if literature not in self.references:
+            self.auxiliary_data = [*self.auxiliary_data, literature]
+
     def _reference_kind(self, reference_id: str) -> str:
         if reference_id.startswith("literature-"):
             return "literature"
