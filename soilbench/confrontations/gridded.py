@@ -438,16 +438,17 @@ class GlobalTotals(_Gridded):
                          "point_estimate": counted and not bool(row["value_is_midpoint"])})
         return rows
 
-    def _spread(self, rows: list[dict[str, Any]], fallback: float) -> float:
-        """σ: sample SD of the independent point estimates of the global total, each counted once:
-        gridded products (own land), digitised series (means over the model's years) and the
-        shipped literature's data-driven best values (whether or not the literature is scored)."""
+    def _spread(self, rows: list[dict[str, Any]], fallback: float) -> tuple[float, float]:
+        """σ and the mean of the independent point estimates of the global total, each counted
+        once: gridded products (own land), digitised series (means over the model's years) and
+        the shipped literature's data-driven best values (whether or not the literature is scored)."""
         values = [r["value"] for r in rows if r["point_estimate"] and r["role"] == "reference"]
         literature = [r for r in rows if r["role"] == "literature"]
         if not literature:
             literature = self._literature_rows(self.spread_literature, "")
         values += [r["value"] for r in literature if r["point_estimate"]]
-        return totals.estimate_spread(values, fallback)
+        mean = float(np.mean(values)) if values else float(fallback)
+        return totals.estimate_spread(values, fallback), mean
 
     def _common_cell_totals(self, annual_map: xr.DataArray, ds: xr.Dataset, product: _Map
                             ) -> tuple[dict[str, tuple[float, float]], xr.Dataset]:
@@ -510,10 +511,9 @@ class GlobalTotals(_Gridded):
         notes += ref_notes
         for item in self.maps.values():
             notes += _overlap_note(ds, item.ds, item.label)
-        sigma = self._spread(ref_rows, fallback=model_total)
-        point_values = [r["value"] for r in ref_rows if r["point_estimate"]] or [model_total]
-        #: σ relative to the estimates' mean: transferred to totals over other areas (common cells, regions)
-        relative_spread = sigma / abs(float(np.mean(point_values))) if np.mean(point_values) else 1.0
+        sigma, mean_estimate = self._spread(ref_rows, fallback=model_total)
+        # σ relative to the estimates' mean: transferred to totals over other areas (common cells, regions)
+        relative_spread = sigma / abs(mean_estimate) if mean_estimate else 1.0
 
         scalars: list[dict[str, Any]] = [
             {"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "total",
