@@ -111,8 +111,10 @@ def test_controlled_models_pass_the_three_tests(references, tmp_path):
     import pandas as pd
 
     module = _module()
+    # every controlled model but the smoothed one (no test is about it), to keep the test short
+    names = set(controlled.controlled_models(references["cardamom-rh"], ["rh"], 20.0)) - {"smoothed"}
     suites = module.write_gridded_models(references["cardamom-rh"], references["hwsd-ncscd-soilc"],
-                                         tmp_path / "models", coarse_deg=20.0)
+                                         tmp_path / "models", coarse_deg=20.0, only=names)
     families = {f"{s.family}-{name}": s.family for s in suites for name in s.files}
     real = imperfect_models(references, tmp_path / "models")
     config = fast_config(module, tmp_path)
