@@ -107,6 +107,12 @@ def test_totals_against_a_product_use_the_land_both_have(realistic):
     assert scalar(result, "reference total", "prod-a") > r_common  # the product's own land, as information
     assert scalar(result, "total") == pytest.approx(m_common, rel=1e-9)
     assert scalar(result, "total score", "prod-a") < math.exp(-1)
+    # the share of the product's land compared: all but the 0–20° N strip
+    product = realistic["prod-a"]
+    area = (product["cell_area"] * product["land_fraction"]).where(product["rh"].notnull())
+    strip = (product["lat"] > 0) & (product["lat"] < 20)
+    expected_share = float(area.where(~strip).sum() / area.sum())
+    assert scalar(result, "common land share", "prod-a") == pytest.approx(expected_share, rel=1e-9)
 
 
 def test_a_region_without_model_data_scores_zero_and_is_reported(products):  # noqa: F811

@@ -463,6 +463,10 @@ class GlobalTotals(_Gridded):
         product_totals = totals.regional_rate_totals(theirs["value"].where(shared), weights, masks).compute()
         out = {str(region): (float(model_totals.sel(region=region)), float(product_totals.sel(region=region)))
                for region in model_totals["region"].values}
+        # how much of the product's own land the comparison covers (a model on a few cells
+        # can agree there and miss the rest: that shows here and in the regional scores)
+        own = integrate.land_area(product.ds).where(product.ds["value"].notnull()).sum()
+        out["_common_land_share"] = (float(weights.sum() / own) if float(own) > 0 else np.nan, np.nan)
         return out, target
 
     def _annual_mean_map(self, mean_map: xr.DataArray, annual: xr.DataArray | None,
@@ -547,6 +551,9 @@ class GlobalTotals(_Gridded):
                                                        relative_spread * abs(reference_common))
                 global_scores[reference_id] = score if np.isfinite(score) else 0.0
                 scalars += [
+                    {"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
+                     "name": "common land share", "type": "scalar", "units": "1",
+                     "value": common[reference_id][0]["_common_land_share"][0]},
                     {"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
                      "name": "model total on common cells", "type": "scalar", "units": FLUX_TOTAL_UNITS,
                      "value": model_common},
