@@ -534,7 +534,7 @@ class GlobalTotals(_Gridded):
             scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "trend",
                             "type": "scalar", "units": "Pg yr-2", "value": slope})
 
-        # gridded products: model and product on the land both have (docs/scores.md, "Land masks")
+        # gridded products: model and product on the land both have (docs/scores.md, "Land: totals on common cells")
         common = {reference_id: self._common_cell_totals(annual_map, ds, item)
                   for reference_id, item in self.maps.items()}
         missing_regions: list[str] = []
@@ -549,7 +549,10 @@ class GlobalTotals(_Gridded):
                 model_common, reference_common = common[reference_id][0][regions.GLOBAL]
                 score = totals.total_uncertainty_score(model_common, reference_common, 0.0,
                                                        relative_spread * abs(reference_common))
-                global_scores[reference_id] = score if np.isfinite(score) else 0.0
+                if not np.isfinite(score):
+                    score = 0.0  # no land in common with the product
+                    missing_regions.append(f"{regions.GLOBAL} ({reference_id})")
+                global_scores[reference_id] = score
                 scalars += [
                     {"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
                      "name": "common land share", "type": "scalar", "units": "1",
@@ -591,6 +594,8 @@ class GlobalTotals(_Gridded):
                               else np.nan)
                     region_sigma = (spread * abs(reference_value / reference_own) if np.isfinite(spread)
                                     else relative_spread * abs(reference_value))
+                    if not region_sigma > 0:  # no product flux on the common land: scale by its own total
+                        region_sigma = relative_spread * abs(reference_own)
                     score = totals.total_uncertainty_score(model_value, reference_value, 0.0, region_sigma)
                 regional_scores.append(score)
                 scalars += [
