@@ -190,3 +190,15 @@ def test_turnover_bias_ladder_falls_strictly(fake_references):  # noqa: F811
             "name == 'global tau score'")["reference"].iloc[0]), overall(result)))
     for (g0, o0), (g1, o1) in zip(ladder, ladder[1:]):
         assert g1 < g0 and o1 < o0
+
+
+@pytest.mark.parametrize("kind", ["global_totals", "zonal_means", "taylor"])
+def test_an_empty_model_scores_zero_not_nan(realistic, kind):
+    # no value anywhere: every component is missing, so the overall score is 0 (was NaN, or the
+    # literature's scores alone), with the reason in the notes
+    model = canonical(np.full_like(smooth_rh(4.0), np.nan), 4.0)
+    conf = make(kind, ["prod-a"])
+    conf.stage_data()
+    result = conf.confront(model)
+    assert overall(result) == 0.0
+    assert any(n.startswith("incomplete") for n in result.notes)
