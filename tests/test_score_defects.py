@@ -202,3 +202,18 @@ def test_an_empty_model_scores_zero_not_nan(realistic, kind):
     result = conf.confront(model)
     assert overall(result) == 0.0
     assert any(n.startswith("incomplete") for n in result.notes)
+
+
+def test_literature_summaries_of_listed_estimates_are_not_counted_again(realistic):
+    # Rs: the mean of the estimates published after 2010 and the range of all 23 include the
+    # individual estimates listed in the same table
+    conf = make("global_totals", ["literature-rs"], quantity="rs")
+    conf.stage_data()
+    model = canonical(smooth_rh(4.0, REALISTIC * 1.6), 4.0, name="rs")
+    result = conf.confront(model)
+    table = series.read_literature_table(series.literature_path("rs")).set_index("id")
+    independent = ["lu2021-rf-srdb5", "warner2019", "hashimoto2015", "jian2018", "published-before-2010"]
+    assert scalar(result, "spread of estimates") == pytest.approx(np.std(table.loc[independent, "value"], ddof=1))
+    bars = result.tables["global_totals"]
+    assert bars["label"].str.contains(r"after 2010.*\[counted as").sum() == 1
+    assert bars["label"].str.contains(r"23 published.*\[counted as").sum() == 1
