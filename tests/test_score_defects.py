@@ -5,7 +5,6 @@ import math
 import cftime
 import numpy as np
 import pytest
-import xarray as xr
 
 import soilbench.data
 import soilbench.load
