@@ -25,6 +25,12 @@ def sphere_area(lat: np.ndarray, lon: np.ndarray, res_deg: float) -> np.ndarray:
     return EARTH_RADIUS_M**2 * np.radians(res_deg) * np.outer(band, np.ones(lon.size))
 
 
+def smooth_field(res_deg: float) -> np.ndarray:
+    """An rh-like field: high in the tropics, low towards the poles, a zonal wave (g m-2 yr-1)."""
+    lat, lon = regular_grid(res_deg)
+    return 700 * np.cos(np.radians(lat))[:, None] ** 2 + 60 * np.sin(np.radians(2 * lon))[None, :] + 150
+
+
 def canonical(field: np.ndarray, res_deg: float, name: str = "rh", land_fraction=None,
               lat_range=(-90.0, 90.0), times=None, step_days=None) -> xr.Dataset:
     """A small canonical dataset (docs/architecture.md) on a regular grid."""
@@ -182,14 +188,31 @@ def test_zonal_averages_cells_within_a_band_and_uses_cells_valid_in_both():
     assert 0 < zonal.zonal_score(comp) < 1
 
 
-def test_zonal_band_score_is_absorbed_by_the_reference_interval():
-    lat, lon = regular_grid(5.0)
-    rng = np.random.default_rng(5)
-    ds = canonical(rng.uniform(100, 300, (36, 72)), 5.0)
-    comp = zonal.zonal_comparison(ds["rh"] + 1.0, ds["rh"], integrate.land_area(ds), 5.0)
+def test_zonal_band_score_is_not_absorbed_by_the_spread_of_cells_in_a_band():
+    # a model 27 % above the reference in every band once scored 1 in bands whose cells vary a
+    # lot: the t-interval of the band mean (spatial spread) was taken as the reference's uncertainty
+    ds = canonical(smooth_field(10.0) * np.random.default_rng(5).lognormal(0.0, 1.0, (18, 36)), 10.0)
+    comp = zonal.zonal_comparison(ds["rh"] * 1.27, ds["rh"], integrate.land_area(ds), 10.0)
     half = (comp["reference_upper"] - comp["reference_lower"]) / 2
-    assert bool((half > 1.0).all())
-    assert np.allclose(comp["score"], 1.0)
+    assert bool((half > 0.27 * comp["reference_mean"]).any())  # bands the old rule gave 1
+    bands = comp["score"].dropna("lat_band")
+    assert bool((bands < 0.9).all())
+    log_r = np.log(comp["reference_mean"]).where(comp["reference_area"] > 0)
+    w = comp["reference_area"].where(comp["reference_area"] > 0) / comp["reference_area"].sum()
+    contrast = float(np.sqrt((w * (log_r - (w * log_r).sum()) ** 2).sum()))
+    np.testing.assert_allclose(bands, math.exp(-math.log(1.27) / contrast))
+    assert zonal.zonal_score(comp) == pytest.approx(math.exp(-math.log(1.27) / contrast))
+
+
+def test_zonal_score_of_null_models():
+    ds = canonical(smooth_field(5.0), 5.0)
+    area = integrate.land_area(ds)
+    ref = ds["rh"]
+    constant = xr.full_like(ref, float((ref * area).sum() / area.where(ref.notnull()).sum())).where(ref.notnull())
+    assert zonal.zonal_score(zonal.zonal_comparison(constant, ref, area, 5.0)) <= math.exp(-1) + 1e-12
+    assert zonal.zonal_score(zonal.zonal_comparison(ref * 0.0, ref, area, 5.0)) < 0.01
+    ladder = [zonal.zonal_score(zonal.zonal_comparison(ref * f, ref, area, 5.0)) for f in (1.0, 1.1, 1.3, 2.0)]
+    assert ladder[0] == pytest.approx(1.0) and all(a > b for a, b in zip(ladder, ladder[1:]))
 
 
 # -- bias and RMSE maps --------------------------------------------------------------------------
@@ -198,9 +221,14 @@ def test_bias_and_rmse_score_maps():
     ref = xr.DataArray([[100.0, 200.0]], dims=("lat", "lon"))
     model = xr.DataArray([[150.0, np.nan]], dims=("lat", "lon"))
     s = bias.bias_score_map(model, ref)
-    assert float(s[0, 0]) == pytest.approx(math.exp(-0.5))
+    assert float(s[0, 0]) == pytest.approx(100 / 150)  # single-time reference: min/max
     assert np.isnan(float(s[0, 1]))
-    assert float(bias.bias_score_map(model, ref, uncertainty=50.0)[0, 0]) == 1.0
+    assert float(bias.ilamb_bias_score_map(model, ref)[0, 0]) == pytest.approx(math.exp(-0.5))
+    # a model without the flux scores 0, not ILAMB's e^-1
+    assert float(bias.bias_score_map(model * 0, ref)[0, 0]) == 0.0
+    assert float(bias.ilamb_bias_score_map(model * 0, ref)[0, 0]) == pytest.approx(math.exp(-1))
+    sigma = xr.DataArray([[10.0, 10.0]], dims=("lat", "lon"))
+    assert float(bias.bias_score_map(model, ref, sigma, uncertainty=50.0)[0, 0]) == 1.0
 
     t = np.arange(4)
     r = xr.DataArray(np.array([1.0, -1.0, 1.0, -1.0])[:, None, None] * np.ones((4, 1, 2)) + 10,

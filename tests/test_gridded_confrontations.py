@@ -70,7 +70,15 @@ def test_global_totals_against_products_and_literature(products, tmp_path):
     sigma = np.std(point + product_totals, ddof=1)
     assert s.query("name == 'spread of estimates'")["value"].iloc[0] == pytest.approx(sigma)
     score_a = s.query("reference == 'prod-a' and name == 'total score' and region == 'global'")["value"].iloc[0]
-    assert score_a == pytest.approx(math.exp(-abs(expected - product_totals[0]) / sigma))
+    # against a gridded product: both totals on the land both have (here all of it), σ relative
+    on_common = s.query("reference == 'prod-a' and region == 'global' and analysis == 'global total'")
+    model_common = on_common.query("name == 'model total on common cells'")["value"].iloc[0]
+    product_common = on_common.query("name == 'reference total on common cells'")["value"].iloc[0]
+    assert model_common == pytest.approx(expected, rel=1e-9)
+    # the product's 4° cell centred on 60°S is only half covered by the model's land
+    assert 0.99 * product_totals[0] < product_common < product_totals[0]
+    relative_sigma = sigma / np.mean(point + product_totals)
+    assert score_a == pytest.approx(math.exp(-abs(model_common - product_common) / (relative_sigma * product_common)))
     assert 0 < overall(result) <= 1
     bars = result.tables["global_totals"]
     assert {"label", "role", "value", "lower", "upper", "units"} <= set(bars.columns)

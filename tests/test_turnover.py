@@ -119,13 +119,15 @@ def test_attribution_is_an_exact_split_with_the_larger_term_dominating():
     assert tau.rh_dominated_share(got["attribution"], area) == pytest.approx(6 / 8)
 
 
-def test_bias_score_absorbs_the_observed_range():
-    assert tau.tau_bias_score(22.0, 25.0, 20.0, 30.0) == pytest.approx(1.0)
-    assert tau.tau_bias_score(35.0, 25.0, 20.0, 30.0) == pytest.approx(math.exp(-5 / 25))
-    assert tau.tau_bias_score(10.0, 25.0, 20.0, 30.0) == pytest.approx(math.exp(-10 / 25))
-    m = xr.DataArray([35.0, 10.0])
-    np.testing.assert_allclose(tau.tau_bias_score(m, xr.DataArray([25.0, 25.0]), 20.0, 30.0),
-                               [math.exp(-0.2), math.exp(-0.4)])
+def test_bias_score_is_the_ratio_of_turnover_times():
+    # a factor either way costs the same; no tolerance band flattens a bias ladder
+    assert tau.tau_bias_score(25.0, 25.0) == pytest.approx(1.0)
+    assert tau.tau_bias_score(50.0, 25.0) == pytest.approx(0.5)
+    assert tau.tau_bias_score(12.5, 25.0) == pytest.approx(0.5)
+    ladder = [tau.tau_bias_score(25.0 * f, 25.0) for f in (1.0, 1.1, 1.3, 2.0)]
+    assert all(a > b for a, b in zip(ladder, ladder[1:]))
+    m = xr.DataArray([35.0, 10.0, np.nan])
+    np.testing.assert_allclose(tau.tau_bias_score(m, xr.DataArray([25.0, 25.0, 25.0])), [25 / 35, 10 / 25, np.nan])
 
 
 def test_observed_combinations_and_their_global_values():

@@ -1,8 +1,11 @@
 """Per-cell bias and RMSE score maps, ILAMB conventions (methods.md §7).
 
-Bias score per cell: ``exp(-max(|m̄ − r̄| − u, 0) / σ_ref)`` where σ_ref is the reference's
-temporal standard deviation when it has a time axis and |r̄| (its mean) for a single-time
-reference; u is the reference's own uncertainty map when it has one (0 otherwise). RMSE score
+Bias score per cell: against a reference with a time axis, ILAMB's
+``exp(-max(|m̄ − r̄| − u, 0) / σ_ref)`` with σ_ref the reference's temporal standard deviation
+and u its own uncertainty map when it has one (0 otherwise). Against a single-time reference
+ILAMB's σ_ref is |r̄|, which gives a model without the flux e⁻¹ = 0.37; soilbench scores
+``min(m̄, r̄) / max(m̄, r̄)`` there instead (:func:`soilbench.analysis.scores.ratio_score`,
+``docs/scores.md``), and :func:`ilamb_bias_score_map` keeps ILAMB's number. RMSE score
 per cell: ``exp(-crmse / σ_ref)`` with the centred RMS difference over the common time steps;
 it needs time series on both sides. Regional scalars are area-weighted means of these maps
 (:func:`soilbench.analysis.scores.area_weighted_mean`).
@@ -26,11 +29,26 @@ def bias_map(model_mean: xr.DataArray, reference_mean: xr.DataArray) -> xr.DataA
 def bias_score_map(model_mean: xr.DataArray, reference_mean: xr.DataArray,
                    reference_sigma: xr.DataArray | None = None,
                    uncertainty: xr.DataArray | float = 0.0) -> xr.DataArray:
-    """ILAMB bias score per cell (see module docstring); NaN where either side is missing."""
-    sigma = abs(reference_mean) if reference_sigma is None else reference_sigma
-    score = scores.bias_score(model_mean, reference_mean, sigma, uncertainty)
+    """Bias score per cell (see module docstring); NaN where either side is missing.
+
+    Without ``reference_sigma`` (a single-time reference) the ratio score; with it, ILAMB's.
+    """
+    if reference_sigma is None:
+        if not (np.isscalar(uncertainty) and uncertainty == 0):
+            raise ValueError("an uncertainty needs reference_sigma: the ratio score has no tolerance band")
+        score = scores.ratio_score(model_mean, reference_mean)
+    else:
+        score = scores.bias_score(model_mean, reference_mean, reference_sigma, uncertainty)
     score = score.where(model_mean.notnull() & reference_mean.notnull())
     score.attrs = {"units": "1", "long_name": "bias score"}
+    return score
+
+
+def ilamb_bias_score_map(model_mean: xr.DataArray, reference_mean: xr.DataArray) -> xr.DataArray:
+    """ILAMB 2.x's bias score against a single-time reference, ``exp(-|m̄ − r̄| / |r̄|)``."""
+    score = scores.bias_score(model_mean, reference_mean, abs(reference_mean))
+    score = score.where(model_mean.notnull() & reference_mean.notnull())
+    score.attrs = {"units": "1", "long_name": "ILAMB bias score"}
     return score
 
 

@@ -30,8 +30,11 @@ def taylor_statistics(model: xr.DataArray, reference: xr.DataArray, weights: xr.
     dict
         ``correlation`` R, ``std_ratio`` σ̂ = σ_m/σ_r, ``crmse`` (units of the maps),
         ``crmse_normalised`` = crmse/σ_r, ``std_model``, ``std_reference``, ``mean_model``,
-        ``mean_reference``, ``bias`` (= mean_model − mean_reference), ``n_cells``, and ILAMB's
-        spatial-distribution ``score``. NaN when fewer than two valid cells.
+        ``mean_reference``, ``bias`` (= mean_model − mean_reference), ``n_cells``, the
+        spatial-distribution ``score`` soilbench scores with (Taylor 2001 eq. 5,
+        :data:`soilbench.analysis.scores.TAYLOR_POWER`) and ILAMB's (``score_ilamb``, eq. 4).
+        A uniform model (σ_m = 0) has no correlation and scores 0. NaN when fewer than two
+        valid cells.
     """
     model, reference = xr.align(model, reference, join="exact")
     weight = xr.zeros_like(model, dtype="float64") + weights
@@ -43,7 +46,7 @@ def taylor_statistics(model: xr.DataArray, reference: xr.DataArray, weights: xr.
     w, m, r = w[keep], m[keep], r[keep]
     if w.size < 2:
         return {k: float("nan") for k in ("correlation", "std_ratio", "crmse", "crmse_normalised", "std_model",
-                                          "std_reference", "mean_model", "mean_reference", "bias", "score")} | {
+                                          "std_reference", "mean_model", "mean_reference", "bias", "score", "score_ilamb")} | {
             "n_cells": float(w.size)}
     mean_m = np.average(m, weights=w)
     mean_r = np.average(r, weights=w)
@@ -65,5 +68,6 @@ def taylor_statistics(model: xr.DataArray, reference: xr.DataArray, weights: xr.
         "mean_reference": float(mean_r),
         "bias": float(mean_m - mean_r),
         "n_cells": float(w.size),
-        "score": float(scores.taylor_score(correlation, std_ratio)),
+        "score": float(scores.taylor_score(correlation, std_ratio, power=scores.TAYLOR_POWER)),
+        "score_ilamb": float(scores.taylor_score(correlation, std_ratio)),
     }

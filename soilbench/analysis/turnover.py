@@ -261,20 +261,13 @@ def rh_dominated_share(attribution: xr.DataArray, area_m2: xr.DataArray,
 def tau_bias_score(
     tau_model_yr: ArrayLikeXr,
     tau_obs_yr: ArrayLikeXr,
-    tau_obs_lower_yr: ArrayLikeXr,
-    tau_obs_upper_yr: ArrayLikeXr,
 ) -> ArrayLikeXr:
-    """ILAMB bias score of τ with the observed spread absorbing bias.
+    """Bias score of τ: ``min(τm, τo) / max(τm, τo)`` = ``exp(−|ln(τm/τo)|)``.
 
-    ``exp(−max(|τm − τo| − u, 0) / τo)``, where ``u`` is the distance from the central observed τ
-    to the edge of the observed range on the model's side: a model inside the range of stock ×
-    Rh combinations scores 1. The normaliser is τo itself, ILAMB's σ_ref for a reference without
-    a time dimension.
+    τ is a ratio, so its error is a factor: ×2 and ÷2 both score 0.5, ×1.1 scores 0.91 (ILAMB's
+    ``exp(−|τm − τo| / τo)`` gives 0.905 there, but e⁻¹ to a model with no stock and 0.61 to one
+    with half the turnover time). The spread of observed τ across stock × Rh combinations is
+    reported beside the score, not absorbed: a tolerance band would give every model inside it
+    the reference's own score, so a bias ladder could not fall (``docs/scores.md``).
     """
-    above = tau_model_yr > tau_obs_yr
-    if isinstance(tau_model_yr, xr.DataArray):
-        spread = xr.where(above, tau_obs_upper_yr - tau_obs_yr, tau_obs_yr - tau_obs_lower_yr)
-    else:
-        spread = np.where(above, np.subtract(tau_obs_upper_yr, tau_obs_yr), np.subtract(tau_obs_yr, tau_obs_lower_yr))
-    spread = np.maximum(spread, 0.0)
-    return scores.bias_score(tau_model_yr, tau_obs_yr, np.abs(tau_obs_yr), spread)
+    return scores.ratio_score(tau_model_yr, tau_obs_yr)

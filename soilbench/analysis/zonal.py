@@ -100,32 +100,36 @@ def zonal_statistics(field: xr.DataArray, area_m2: xr.DataArray, width_deg: floa
 
 def zonal_comparison(model: xr.DataArray, reference: xr.DataArray, area_m2: xr.DataArray,
                      width_deg: float = 5.0, confidence: float = 0.95) -> xr.Dataset:
-    """Band statistics of model and reference on the cells valid in both, and the band scores.
+    """Band statistics of model and reference on the cells valid in both, and the zonal score.
 
     Both fields must be on the same grid (see :func:`soilbench.analysis.regrid.regrid_field`).
-    The band score is ``exp(-max(|m_b − r_b| − u_b, 0) / |r_b|)``: ILAMB's relative error for a
-    single-time reference, where u_b, the half-width of the reference band mean's confidence
-    interval, absorbs differences the reference cannot resolve.
+    The zonal score is :func:`soilbench.analysis.scores.profile_log_score` of the band means,
+    weighted by the bands' valid land areas: ``exp(-RMS_b(ln m_b/r_b) / SD_b(ln r_b))``. The
+    latitudinal contrast SD_b(ln r_b) is the normaliser, so a model that gets only the global
+    mean right (any uniform field) scores at most e⁻¹. No uncertainty absorbs errors: the
+    confidence interval of a band mean describes the spread of cells within the band, not an
+    error of the reference (``docs/scores.md``). Per band, ``score`` is
+    ``exp(-|ln m_b/r_b| / SD_b(ln r_b))``, the band's part of the zonal score.
 
     Returns
     -------
     xr.Dataset
         Variables ``model_<stat>`` and ``reference_<stat>`` for every statistic of
-        :func:`zonal_statistics`, plus ``score`` per band.
+        :func:`zonal_statistics`, ``score`` per band, and ``attrs["zonal_score"]``.
     """
     both = model.notnull() & reference.notnull()
     m = zonal_statistics(model.where(both), area_m2, width_deg, confidence)
     r = zonal_statistics(reference.where(both), area_m2, width_deg, confidence)
     out = xr.merge([m.rename({k: f"model_{k}" for k in m.data_vars}),
                     r.rename({k: f"reference_{k}" for k in r.data_vars})])
-    uncertainty = ((r["upper"] - r["lower"]) / 2).fillna(0.0)
-    band_score = scores.relative_error_score(m["mean"] - r["mean"], abs(r["mean"]), uncertainty)
-    out["score"] = band_score.where(r["area"] > 0)
+    profile, band_scores = scores.profile_log_score(m["mean"].values, r["mean"].values, r["area"].values)
+    out["score"] = xr.DataArray(band_scores, dims="lat_band", coords={"lat_band": out["lat_band"]}).where(r["area"] > 0)
     out["score"].attrs = {"units": "1", "long_name": "band score"}
-    out.attrs = dict(m.attrs)
+    out.attrs = {**m.attrs, "zonal_score": profile}
     return out
 
 
 def zonal_score(comparison: xr.Dataset) -> float:
-    """Overall zonal score: band scores averaged with the bands' valid land areas as weights."""
-    return scores.area_weighted_mean(comparison["score"], comparison["reference_area"])
+    """The zonal score of :func:`zonal_comparison` (log-space RMS error of the band means over
+    the latitudinal contrast); NaN when the model has no band in common with the reference."""
+    return float(comparison.attrs["zonal_score"])

@@ -313,6 +313,13 @@ class GlobalTotals(_Gridded):
                                                 "literature_table": "literature"}
     reference_loaders: ClassVar[tuple[str, ...]] = tuple(KIND_OF_LOADER)
 
+    def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
+        super().__init__(name, references, options, weight, data_dir, source)
+        # the shipped literature forms σ even when it is not a scored reference: it is an input
+        literature = f"literature-{self.quantity}"
+        if literature not in self.references:
+            self.auxiliary_data = [*self.auxiliary_data, literature]
+
     def _reference_kind(self, reference_id: str) -> str:
         from soilbench.load.reference import reference_loader
 
@@ -351,6 +358,9 @@ class GlobalTotals(_Gridded):
                     raise ConfigError(self.source, f"confrontation '{self.name}' compares {self.quantity}; "
                                       f"reference '{reference_id}' is about {quantity}", "references")
                 self.literature[reference_id] = series.read_literature_table(entry.paths(self.data_dir)[0])
+        #: the shipped estimates of the global total: they form σ whether or not they are scored
+        self.spread_literature = series.read_literature_table(
+            find_entry(f"literature-{self.quantity}").paths(self.data_dir)[0])
         # reference totals (period means) and their regional breakdown, once
         self.gridded_totals: dict[str, float] = {}
         self.gridded_regional: dict[str, pd.Series] = {}
@@ -381,13 +391,8 @@ class GlobalTotals(_Gridded):
                          "value": float(used.mean()), "lower": float(used.min()), "upper": float(used.max()),
                          "reference": reference_id, "scored": True, "half_width": 0.0, "point_estimate": True})
         for reference_id, table in self.literature.items():
-            for _, row in table.iterrows():
-                data_driven = row["category"] == "data-driven"
-                rows.append({"label": f"{row['estimate']}" + ("" if data_driven else " [models]"),
-                             "role": "literature", "value": float(row["value"]),
-                             "lower": row["lower"], "upper": row["upper"], "reference": reference_id,
-                             "scored": data_driven, "half_width": float(row["half_width"]),
-                             "point_estimate": data_driven and not bool(row["value_is_midpoint"])})
+            for row in self._literature_rows(table, reference_id):
+                rows.append(row)
         for reference_id, table in self.ensembles.items():
             used = table
             if years is not None:
@@ -401,10 +406,77 @@ class GlobalTotals(_Gridded):
                          "half_width": 0.0, "point_estimate": False})
         return rows, notes
 
-    @staticmethod
-    def _spread(rows: list[dict[str, Any]], fallback: float) -> float:
-        """σ: sample SD of the independent point estimates (products, series, data-driven literature)."""
-        return totals.estimate_spread([r["value"] for r in rows if r["point_estimate"]], fallback)
+    def _counted_elsewhere(self, table: pd.DataFrame, row: pd.Series) -> str:
+        """The estimate(s) a literature row repeats that the confrontation already counts ("" if none).
+
+        ``same_as`` names digitised series (``hashimoto2015-rh``) or other rows of the table
+        (a range row spanning ``hashimoto2015;warner2019;tang2020``); such a row is drawn for
+        context, never scored and never part of σ, so each estimate counts once.
+        """
+        same_as = [x.strip() for x in str(row.get("same_as", "") or "").split(";") if x.strip() and x.strip() != "nan"]
+        present = set(self.series) | set(self.maps) | set(table["id"].astype(str))
+        return ", ".join(x for x in same_as if x in present)
+
+    def _literature_rows(self, table: pd.DataFrame, reference_id: str) -> list[dict[str, Any]]:
+        """Bars rows of a literature table: data-driven estimates not counted elsewhere are scored."""
+        rows = []
+        for _, row in table.iterrows():
+            data_driven = row["category"] == "data-driven"
+            repeats = self._counted_elsewhere(table, row)
+            counted = data_driven and not repeats
+            label = f"{row['estimate']}" + ("" if data_driven else " [models]") + (
+                f" [counted as {repeats}]" if repeats else "")
+            rows.append({"label": label, "role": "literature", "value": float(row["value"]),
+                         "lower": row["lower"], "upper": row["upper"], "reference": reference_id,
+                         "scored": counted, "half_width": float(row["half_width"]),
+                         "point_estimate": counted and not bool(row["value_is_midpoint"])})
+        return rows
+
+    def _spread(self, rows: list[dict[str, Any]], fallback: float) -> tuple[float, float]:
+        """σ and the mean of the independent point estimates of the global total, each counted
+        once: gridded products (own land), digitised series (means over the model's years) and
+        the shipped literature's data-driven best values (whether or not the literature is scored)."""
+        values = [r["value"] for r in rows if r["point_estimate"] and r["role"] == "reference"]
+        literature = [r for r in rows if r["role"] == "literature"]
+        if not literature:
+            literature = self._literature_rows(self.spread_literature, "")
+        values += [r["value"] for r in literature if r["point_estimate"]]
+        mean = float(np.mean(values)) if values else float(fallback)
+        return totals.estimate_spread(values, fallback), mean
+
+    def _common_cell_totals(self, annual_map: xr.DataArray, ds: xr.Dataset, product: _Map
+                            ) -> tuple[dict[str, tuple[float, float]], xr.Dataset]:
+        """Per region, the model's and the product's totals on the land both have (Pg yr-1),
+        on the coarser grid: each cell weighted by its area × the smaller land fraction."""
+        grid = ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]]
+        target, (mine, theirs) = _common_maps([_as_map(grid, annual_map, "model"), product])
+        weights = _pair_weights(mine, theirs)
+        masks = self._masks(target["lat"], target["lon"])
+        shared = weights > 0
+        model_totals = totals.regional_rate_totals(mine["value"].where(shared), weights, masks).compute()
+        product_totals = totals.regional_rate_totals(theirs["value"].where(shared), weights, masks).compute()
+        out = {str(region): (float(model_totals.sel(region=region)), float(product_totals.sel(region=region)))
+               for region in model_totals["region"].values}
+        # how much of the product's own land the comparison covers (a model on a few cells
+        # can agree there and miss the rest: that shows here and in the regional scores)
+        own = integrate.land_area(product.ds).where(product.ds["value"].notnull()).sum()
+        out["_common_land_share"] = (float(weights.sum() / own) if float(own) > 0 else np.nan, np.nan)
+        return out, target
+
+    def _annual_mean_map(self, mean_map: xr.DataArray, annual: xr.DataArray | None,
+                         sums: xr.Dataset | None) -> xr.DataArray:
+        """The map whose global total is the period total: per cell, the mean over complete
+        calendar years of the carbon emitted in each year (each step its real length, so a
+        360-day year holds 360 days of flux, as in the global total); a climatology's map as is."""
+        if sums is None:
+            return mean_map
+        complete = (annual["days_covered"] >= annual["days_in_year"] - 1e-6).values
+        if not complete.any():
+            complete[:] = True
+        amounts = reductions.annual_total_from_sums(sums.isel(year=np.flatnonzero(complete)), self.quantity)
+        out = amounts.mean("year", skipna=False)
+        out.attrs = {**mean_map.attrs, "units": FLUX_UNITS}
+        return out.compute()
 
     # -- confront ----------------------------------------------------------------------------------------
     def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
@@ -421,7 +493,10 @@ class GlobalTotals(_Gridded):
             mean_map, annual = mean_and_annual_totals(ds, q, sums, area)
         else:
             mean_map = integrate.period_mean(ds, q)
-        regional = totals.regional_rate_totals(mean_map, area, masks).compute().to_series()
+        # regional totals from the map whose global sum is the period total (complete years'
+        # emissions), so the regions add up to the global total in any calendar
+        annual_map = self._annual_mean_map(mean_map.compute(), annual, sums)
+        regional = totals.regional_rate_totals(annual_map, area, masks).compute().to_series()
         if annual is not None:
             mean_total, any_complete = integrate.complete_years_mean(annual)
             if not any_complete:
@@ -431,7 +506,9 @@ class GlobalTotals(_Gridded):
             model_total = float(regional[regions.GLOBAL])
         ref_rows, ref_notes = self._reference_rows(choice.compared)
         notes += ref_notes
-        sigma = self._spread(ref_rows, fallback=model_total)
+        sigma, mean_estimate = self._spread(ref_rows, fallback=model_total)
+        # σ relative to the estimates' mean: transferred to totals over other areas (common cells, regions)
+        relative_spread = sigma / abs(mean_estimate) if mean_estimate else 1.0
 
         scalars: list[dict[str, Any]] = [
             {"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "total",
@@ -448,14 +525,39 @@ class GlobalTotals(_Gridded):
             scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "trend",
                             "type": "scalar", "units": "Pg yr-2", "value": slope})
 
+        # gridded products: model and product on the land both have (docs/scores.md, "Land: totals on common cells")
+        common = {reference_id: self._common_cell_totals(annual_map, ds, item)
+                  for reference_id, item in self.maps.items()}
+        missing_regions: list[str] = []
+
         # one score per reference: the mean over its scored estimates
         global_scores: dict[str, float] = {}
         for reference_id in self.references:
             mine = [r for r in ref_rows if r["reference"] == reference_id and r["scored"]]
             if not mine:
                 continue
-            each = [totals.total_uncertainty_score(model_total, r["value"], r["half_width"], sigma) for r in mine]
-            global_scores[reference_id] = float(np.mean(each))
+            if reference_id in common:
+                model_common, reference_common = common[reference_id][0][regions.GLOBAL]
+                score = totals.total_uncertainty_score(model_common, reference_common, 0.0,
+                                                       relative_spread * abs(reference_common))
+                if not np.isfinite(score):
+                    score = 0.0  # no land in common with the product
+                    missing_regions.append(f"{regions.GLOBAL} ({reference_id})")
+                global_scores[reference_id] = score
+                scalars += [
+                    {"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
+                     "name": "common land share", "type": "scalar", "units": "1",
+                     "value": common[reference_id][0]["_common_land_share"][0]},
+                    {"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
+                     "name": "model total on common cells", "type": "scalar", "units": FLUX_TOTAL_UNITS,
+                     "value": model_common},
+                    {"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
+                     "name": "reference total on common cells", "type": "scalar", "units": FLUX_TOTAL_UNITS,
+                     "value": reference_common},
+                ]
+            else:
+                each = [totals.total_uncertainty_score(model_total, r["value"], r["half_width"], sigma) for r in mine]
+                global_scores[reference_id] = float(np.mean(each))
             reference_value = float(np.mean([r["value"] for r in mine])) if len(mine) == 1 else np.nan
             if np.isfinite(reference_value):
                 scalars.append({"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
@@ -464,33 +566,48 @@ class GlobalTotals(_Gridded):
             scalars.append({"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
                             "name": "total score", "type": "score", "units": "1", "value": global_scores[reference_id]})
 
-        # regional totals against gridded products (σ per region: the products' spread, else |r|)
+        # regional totals against gridded products on common cells; σ per region: the products'
+        # spread (own land) with two or more products, else the relative spread of the global estimates
         regional_scores: list[float] = []
         region_names = [r for r in regional.index if r != regions.GLOBAL]
         for region in region_names:
             product_values = [float(self.gridded_regional[r][region]) for r in self.maps]
             for reference_id in self.maps:
-                reference_value = float(self.gridded_regional[reference_id][region])
-                model_value = float(regional[region])
-                if not (np.isfinite(reference_value) and np.isfinite(model_value)):
-                    continue
-                region_sigma = totals.estimate_spread(product_values, fallback=reference_value)
-                score = totals.total_uncertainty_score(model_value, reference_value, 0.0, region_sigma)
+                reference_own = float(self.gridded_regional[reference_id][region])
+                if not (np.isfinite(reference_own) and reference_own != 0):
+                    continue  # the product has nothing there: nothing to score
+                model_value, reference_value = common[reference_id][0].get(region, (np.nan, np.nan))
+                if not (np.isfinite(model_value) and np.isfinite(reference_value)):
+                    score = 0.0  # the product has flux in the region, the model no value on its land
+                    missing_regions.append(f"{region} ({reference_id})")
+                else:
+                    spread = (totals.estimate_spread(product_values, fallback=np.nan) if len(product_values) > 1
+                              else np.nan)
+                    region_sigma = (spread * abs(reference_value / reference_own) if np.isfinite(spread)
+                                    else relative_spread * abs(reference_value))
+                    if not region_sigma > 0:  # no product flux on the common land: scale by its own total
+                        region_sigma = relative_spread * abs(reference_own)
+                    score = totals.total_uncertainty_score(model_value, reference_value, 0.0, region_sigma)
                 regional_scores.append(score)
                 scalars += [
                     {"reference": reference_id, "region": region, "analysis": "regional total",
-                     "name": "reference total", "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": reference_value},
+                     "name": "reference total", "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": reference_own},
+                    {"reference": reference_id, "region": region, "analysis": "regional total",
+                     "name": "model total on common cells", "type": "scalar", "units": FLUX_TOTAL_UNITS,
+                     "value": model_value},
+                    {"reference": reference_id, "region": region, "analysis": "regional total",
+                     "name": "reference total on common cells", "type": "scalar", "units": FLUX_TOTAL_UNITS,
+                     "value": reference_value},
                     {"reference": reference_id, "region": region, "analysis": "regional total",
                      "name": "total score", "type": "score", "units": "1", "value": score},
                 ]
-        parts = {"global total score": float(np.mean(list(global_scores.values()))) if global_scores else np.nan,
-                 "regional total score": float(np.mean(regional_scores)) if regional_scores else np.nan}
-        for name, value in parts.items():
-            scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": name,
-                            "type": "score", "units": "1", "value": value})
-        scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
-                        "type": "score", "units": "1", "value": scores.overall_score(parts)})
-
+        if missing_regions:
+            notes.append(f"incomplete: no model value in {len(missing_regions)} region(s) where the product has "
+                         f"flux ({', '.join(missing_regions)}); each scores 0")
+        parts = {"global total score": float(np.mean(list(global_scores.values()))) if global_scores else np.nan}
+        if self.maps and region_names:
+            parts["regional total score"] = float(np.mean(regional_scores)) if regional_scores else np.nan
+        scalars += _overall_rows(parts, notes)
         model_row = {"label": model_name, "role": "model", "value": model_total, "units": FLUX_TOTAL_UNITS,
                      "lower": float(annual.min()) if annual is not None else np.nan,
                      "upper": float(annual.max()) if annual is not None else np.nan}
@@ -566,6 +683,23 @@ class GlobalTotals(_Gridded):
 
 
 # ==============================================================================================
+def _overall_rows(parts: dict[str, float], notes: list[str], weights: dict[str, float] | None = None,
+                  with_parts: bool = True) -> list[dict[str, Any]]:
+    """The ``overall score`` row (with the component rows when ``with_parts``): every component is
+    expected, so a missing one counts as 0, is named in a note and counted in the scalar
+    ``missing components`` (``docs/scores.md``, "Missing components")."""
+    overall, missing = scores.overall_score_counting_missing(parts, weights)
+    common = {"reference": "", "region": regions.GLOBAL, "analysis": "overall", "units": "1"}
+    rows = [{**common, "name": name, "type": "score", "value": value} for name, value in parts.items()] if with_parts else []
+    if missing:
+        notes.append(f"incomplete: {', '.join(missing)} missing (no value on the cells or regions compared); "
+                     "counted as 0 in the overall score")
+    rows.append({**common, "analysis": "completeness", "name": "missing components", "type": "scalar",
+                 "value": float(len(missing))})
+    rows.append({**common, "name": "overall score", "type": "score", "value": overall})
+    return rows
+
+
 def _common_maps(items: list[_Map]) -> tuple[xr.Dataset, list[xr.Dataset]]:
     """All maps conservatively on the coarsest of their grids."""
     target = items[regrid.coarsest([i.ds for i in items])].ds
@@ -638,8 +772,7 @@ class ZonalMeans(_Gridded):
         for item in self.maps.values():
             notes += item.notes
         fields, rows, band_scores = self._compare(mine, list(self.maps.values()), "model")
-        rows.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
-                     "type": "score", "units": "1", "value": scores.overall_score(band_scores)})
+        rows += _overall_rows(band_scores, notes, with_parts=False)
         notes.append(f"compared on the coarsest grid ({fields.attrs['grid']}) after conservative regridding")
         return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), fields, notes=notes,
                                    comparison=self._comparison(choice), flags=self._flags(mine))
@@ -650,10 +783,10 @@ class ZonalMeans(_Gridded):
         if len(items) < 2:
             return None
         fields, rows, band_scores = self._compare(items[0], items[1:], "reference")
-        rows.append({"reference": items[0].label, "region": regions.GLOBAL, "analysis": "overall",
-                     "name": "overall score", "type": "score", "units": "1", "value": scores.overall_score(band_scores)})
+        notes = [f"products compared with {items[0].label}"]
+        rows += [{**row, "reference": items[0].label} for row in _overall_rows(band_scores, notes, with_parts=False)]
         return ConfrontationResult(scalar_rows(rows, model=REFERENCES_LABEL, confrontation=self.name), fields,
-                                   notes=[f"products compared with {items[0].label}"])
+                                   notes=notes)
 
 
 # ==============================================================================================
@@ -686,6 +819,9 @@ class TaylorStatistics(_Gridded):
             stats_ = taylor.taylor_statistics(model["value"], reference["value"], w)
             parts = {"bias score": scores.area_weighted_mean(score_map, w),
                      "spatial distribution score": stats_["score"]}
+            # ILAMB 2.x's numbers, for comparison with ILAMB runs (docs/scores.md): scalars, not scored
+            ilamb_parts = {"ILAMB bias score": scores.area_weighted_mean(bias.ilamb_bias_score_map(
+                model["value"], reference["value"]), w), "ILAMB spatial distribution score": stats_["score_ilamb"]}
             if rmse_score_map is not None:
                 parts["rmse score"] = scores.area_weighted_mean(rmse_score_map, w)
             common = {"reference": reference_id, "region": region, "analysis": "taylor"}
@@ -699,6 +835,8 @@ class TaylorStatistics(_Gridded):
                 {**common, "name": "bias", "type": "scalar", "units": FLUX_UNITS, "value": stats_["bias"]},
             ]
             rows += [{**common, "name": name, "type": "score", "units": "1", "value": value} for name, value in parts.items()]
+            rows += [{**common, "name": name, "type": "scalar", "units": "1", "value": value}
+                     for name, value in ilamb_parts.items()]
             if region == regions.GLOBAL:
                 global_parts = {**parts, "_stats": stats_}
         return rows, global_parts
@@ -760,7 +898,10 @@ class TaylorStatistics(_Gridded):
             region_rows, parts = self._region_stats(model_grid, ref, item.label, rmse_map)
             rows += region_rows
             stats_ = parts.pop("_stats")
-            overall_parts[item.label] = scores.overall_score(parts, TAYLOR_SCORE_WEIGHTS)
+            overall_parts[item.label], missing = scores.overall_score_counting_missing(parts, TAYLOR_SCORE_WEIGHTS)
+            if missing:
+                notes.append(f"incomplete against {item.label}: {', '.join(missing)} missing (no value on the "
+                             "cells compared); counted as 0")
             rows.append({"reference": item.label, "region": regions.GLOBAL, "analysis": "taylor",
                          "name": "mean-state score", "type": "score", "units": "1", "value": overall_parts[item.label]})
             slug = _slug(item.label)
@@ -781,8 +922,7 @@ class TaylorStatistics(_Gridded):
                                     "std_ratio": stats_["std_ratio"], "crmse": stats_["crmse_normalised"],
                                     "reference": primary})
         taylor_rows += self._taylor_rows(primary, refs_grid)
-        rows.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
-                     "type": "score", "units": "1", "value": scores.overall_score(overall_parts)})
+        rows += _overall_rows(overall_parts, notes, with_parts=False)
         notes.append(f"maps compared on the coarsest grid ({target.sizes['lat']}x{target.sizes['lon']}) after "
                      "conservative regridding; statistics area-weighted over land valid in both")
         table_meta = {"taylor": {"plot": "taylor", "title": f"{self.quantity} period-mean maps (normalised by {primary})"}}

@@ -213,7 +213,6 @@ class TurnoverConfrontation(Confrontation):
         tau_obs_all = observed["tau_soil"]
         tau_o = tau_obs_all.isel(combination=0, drop=True)
         common = tau_m.notnull() & tau_obs_all.notnull().all("combination") & (area_m2 > 0)
-        tau_lower, tau_upper = tau_obs_all.min("combination"), tau_obs_all.max("combination")
         central = observed.attrs["central"]
         stock0, flux0 = (str(observed["combination_stock"].values[0]), str(observed["combination_flux"].values[0]))
         csoil_o, rh_o = observed["csoil"].sel(stock=stock0, drop=True), observed["rh"].sel(flux=flux0, drop=True)
@@ -236,7 +235,7 @@ class TurnoverConfrontation(Confrontation):
             add("turnover", "tau observed (common cells)", obs_values[central], "yr", region=region)
             add("turnover", "tau observed lower", min(obs_values.values()), "yr", region=region)
             add("turnover", "tau observed upper", max(obs_values.values()), "yr", region=region)
-            score_map = tau.tau_bias_score(tau_m.where(sel), tau_o.where(sel), tau_lower, tau_upper)
+            score_map = tau.tau_bias_score(tau_m.where(sel), tau_o.where(sel))
             add("bias", "bias score", scores.area_weighted_mean(score_map, area_m2, sel), "1", "score", region)
             log_ratio_map = tau.log_ratio(tau_m, tau_o).where(sel)
             add("bias", "mean log tau ratio", scores.area_weighted_mean(log_ratio_map, area_m2, sel), "1", region=region)
@@ -245,7 +244,7 @@ class TurnoverConfrontation(Confrontation):
         obs_global = obs_global_by_region[GLOBAL]
         lower, upper = min(obs_global.values()), max(obs_global.values())
         add("bias", "log tau ratio (global)", float(np.log(tau_model_common / obs_global[central])), "1")
-        global_score = float(tau.tau_bias_score(tau_model_common, obs_global[central], lower, upper))
+        global_score = float(tau.tau_bias_score(tau_model_common, obs_global[central]))
         add("bias", "global tau score", global_score, "1", "score")
 
         # attribution: ln(τm/τo) = ln(Cm/Co) − ln(Rm/Ro)
@@ -273,7 +272,12 @@ class TurnoverConfrontation(Confrontation):
         taylor_rows += self._reference_taylor_rows(observed, common, area_m2)
 
         named = {r["name"]: r["value"] for r in rows if r["region"] == GLOBAL and r["type"] == "score"}
-        overall = scores.overall_score({k: named[k] for k in SCORE_NAMES})
+        # every component is expected: a missing one (no common cell with a turnover time) counts as 0
+        overall, missing = scores.overall_score_counting_missing({k: named[k] for k in SCORE_NAMES})
+        if missing:
+            notes.append(f"incomplete: {', '.join(missing)} missing (no cell where model and observations both "
+                         "have a turnover time); counted as 0 in the overall score")
+        add("completeness", "missing components", float(len(missing)), "1", reference="")
         add("overall", "overall score", overall, "1", "score")
 
         fields = self._fields(tau_m.where(common), tau_o.where(common), attribution, csoil_m, rh_m, observed,

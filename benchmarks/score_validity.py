@@ -1,0 +1,345 @@
+"""Score-validity suite: do soilbench's scores tell a good model from a bad one?
+
+Builds controlled models from each gridded reference (:mod:`soilbench.analysis.controlled`:
+the reference itself on its own grid and coarsened, bias ladders ×1.1, ×1.3, ×2 and ÷1.1, ÷1.3,
+÷2, a smoothed field, a constant field at the right global mean, a spatial shuffle of land cells,
+a latitude flip, zero, and seasonal shifts where there is a time axis) plus, for the site
+confrontations, a field that reproduces the sites' observed values at their cells and its
+ladders. Each is written as a NetCDF model file and run through the normal ``soilbench run``
+with ``benchmarks/score_validity.yaml`` (the CARDAMOM Rh, HWSD/NCSCD soil carbon, SRDB V5 and
+MGRhD references), beside the real testbed models. Then three tests (``docs/scores.md``):
+
+1. the reference itself (and its coarsened copy) scores ≥ 0.95 against the reference;
+2. scores fall strictly along every ladder;
+3. zero scores ≤ 0.1 everywhere; constant, shuffled and flipped score ≤ 0.5 in the zonal and
+   spatial scores and below every real model there.
+
+Usage::
+
+    python benchmarks/score_validity.py --work /tmp/sbv            # real data, writes the table
+    python benchmarks/score_validity.py --work /tmp/sbv --synthetic # the synthetic world, small grid
+    python benchmarks/score_validity.py --work /tmp/sbv --markdown docs/scores.md  # update the table
+
+Exit status 0 when every test holds, 1 otherwise (the failures are printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+HERE = Path(__file__).resolve().parent
+CONFIG = HERE / "score_validity.yaml"
+RH_SOURCE = "cardamom-rh"
+STOCK_SOURCE = "hwsd-ncscd-soilc"
+#: the real models shown alongside (catalog ids; with --synthetic the world's own models)
+REAL_MODELS = ("testbed-casacnp", "testbed-mimics")
+PERIOD_TITLE = "2001-2010 climatology"
+TABLE_START = "<!-- score-validity-table:start -->"
+TABLE_END = "<!-- score-validity-table:end -->"
+
+#: (column label, confrontation, score name, reference or None for "")
+COLUMNS = [
+    ("totals: total score", "rh-global-totals", "total score", RH_SOURCE),
+    ("totals: overall", "rh-global-totals", "overall score", None),
+    ("zonal: overall", "rh-zonal-means", "overall score", None),
+    ("taylor: bias", "rh-taylor", "bias score", RH_SOURCE),
+    ("taylor: spatial", "rh-taylor", "spatial distribution score", RH_SOURCE),
+    ("taylor: overall", "rh-taylor", "overall score", None),
+    ("tau: bias", "soil-turnover", "bias score", "central"),
+    ("tau: spatial", "soil-turnover", "spatial distribution score", "central"),
+    ("tau: global", "soil-turnover", "global tau score", "central"),
+    ("tau: overall", "soil-turnover", "overall score", None),
+    ("SRDB: overall", "rh-srdb-annual", "overall score", None),
+    ("MGRhD: overall", "rh-daily-mgrhd", "overall score", None),
+]
+#: the zonal and spatial scores, where null models must score ≤ 0.5 and below every real model
+PATTERN_COLUMNS = ("zonal: overall", "taylor: spatial", "tau: spatial")
+#: the overall scores of the confrontations that should detect null models: below every real model
+DETECTING_COLUMNS = PATTERN_COLUMNS + ("taylor: overall", "tau: overall")
+#: scores a bias ladder cannot move, by construction: the centred pattern of log τ is the same
+#: for k·τ (docs/scores.md); the bias and global τ scores carry the ladder
+LADDER_EXEMPT = ("tau: spatial",)
+#: the columns each family of controlled models is about (the others are shown, not tested)
+FAMILY_COLUMNS = {
+    "rh": [c[0] for c in COLUMNS if c[1].startswith("rh-") and c[1] not in ("rh-srdb-annual", "rh-daily-mgrhd")],
+    "tau": [c[0] for c in COLUMNS if c[1] == "soil-turnover"],
+    "sites": ["SRDB: overall", "MGRhD: overall"],
+}
+NULL_MODELS = ("constant", "shuffled", "flipped")
+#: the confrontations each family runs (the real models run them all); fewer tasks, same scores
+FAMILY_CONFRONTATIONS = {"rh": ("rh-global-totals", "rh-zonal-means", "rh-taylor"), "tau": ("soil-turnover",),
+                         "sites": ("rh-srdb-annual", "rh-daily-mgrhd")}
+
+
+@dataclass
+class Suite:
+    """One family of controlled models: their files and which quantities were transformed."""
+
+    family: str
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def _write(ds: xr.Dataset, path: Path) -> Path:
+    """A model file the loader reads as it reads any model: CMOR-like names, the period in the title."""
+    from soilbench import atomic
+
+    out = xr.Dataset(attrs={"title": PERIOD_TITLE, "comment": "soilbench score-validity controlled model"})
+    for q in ("rh", "csoil"):
+        if q in ds:
+            units = "g m-2 yr-1" if q == "rh" else "kg m-2"
+            name = "rh" if q == "rh" else "cSoil"
+            out[name] = ds[q].astype("float32").assign_attrs(units=units)
+    out["areacella"] = ds["cell_area"].assign_attrs(units="m2")
+    out["sftlf"] = ds["land_fraction"].fillna(0.0).assign_attrs(units="1")
+    out["lat"].attrs = {"units": "degrees_north", "standard_name": "latitude"}
+    out["lon"].attrs = {"units": "degrees_east", "standard_name": "longitude"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic.atomic_path(path) as tmp:
+        out.to_netcdf(tmp, encoding={v: {"zlib": True, "complevel": 1} for v in out.data_vars})
+    return path
+
+
+def _loaded(reference_id: str, quantity: str, data_dir: str | None) -> xr.Dataset:
+    from soilbench.load import load_reference
+
+    ds = load_reference(reference_id, data_dir=data_dir)
+    return ds[[quantity, "cell_area", "land_fraction"]].load()
+
+
+def build_gridded(models_dir: Path, data_dir: str | None, coarse_deg: float, only: set[str] | None = None
+                  ) -> list[Suite]:
+    """The Rh family (from CARDAMOM) and the soil-carbon/τ family (HWSD/NCSCD stock over CARDAMOM Rh)."""
+    return write_gridded_models(_loaded(RH_SOURCE, "rh", data_dir), _loaded(STOCK_SOURCE, "csoil", data_dir),
+                                models_dir, coarse_deg, only)
+
+
+def write_gridded_models(rh: xr.Dataset, stock: xr.Dataset, models_dir: Path, coarse_deg: float,
+                         only: set[str] | None = None) -> list[Suite]:
+    """Controlled models of an Rh product ``rh`` (family ``rh``) and of a soil carbon product
+    ``stock`` over that Rh (family ``tau``: the stock is transformed, so τ is), as model files."""
+    from soilbench.analysis import controlled, regrid
+
+    if not regrid.same_grid(stock, rh):
+        stock = regrid.regrid_field(stock, "csoil", rh).load()
+    both = rh.assign(csoil=stock["csoil"], land_fraction=np.minimum(rh["land_fraction"], stock["land_fraction"]))
+    suites = []
+    for family, ds, quantities, pattern in (("rh", rh, ["rh"], ["rh"]), ("tau", both, ["csoil"], ["csoil", "rh"])):
+        suite = Suite(family)
+        for name, build in controlled.controlled_models(ds, quantities, coarse_deg, pattern_quantities=pattern).items():
+            if only and name not in only:
+                continue
+            suite.files[name] = _write(build(), models_dir / f"{family}-{name}.nc")
+        suites.append(suite)
+    return suites
+
+
+def build_sites(models_dir: Path, data_dir: str | None, config: Path, only: set[str] | None = None) -> Suite:
+    """A field that reproduces the SRDB annual Rh at the sites' cells (the mean of the records in
+    each cell; CARDAMOM elsewhere) and its ladders. MGRhD's daily values are scored against the
+    same field: a climatology that is right at the SRDB sites."""
+    from soilbench.analysis import controlled
+    from soilbench.analysis.sites import locate_sites
+    from soilbench.config import load_benchmark
+
+    rh = _loaded(RH_SOURCE, "rh", data_dir)
+    srdb = next(c for c in load_benchmark(config).build(data_dir) if c.kind == "srdb_annual")
+    srdb.stage_data()
+    records = srdb.site_records.records
+    cells = locate_sites(rh["rh"].notnull(), records["lat"].to_numpy(), records["lon"].to_numpy(), None)
+    frame = pd.DataFrame({"ilat": cells["ilat"], "ilon": cells["ilon"], "observed": records["observed"].to_numpy()})
+    means = frame.groupby(["ilat", "ilon"])["observed"].mean()
+    values = rh["rh"].values.copy()
+    values[means.index.get_level_values(0), means.index.get_level_values(1)] = means.to_numpy()
+    site_field = rh.assign(rh=rh["rh"].copy(data=values))
+    suite = Suite("sites")
+    names = ["reference"] + [controlled.ladder_name(f) for f in controlled.LADDER_UP + controlled.LADDER_DOWN]
+    names += ["zero"]
+    for name in names:
+        if only and name not in only:
+            continue
+        factor = 1.0 if name == "reference" else 0.0 if name == "zero" else float(name[1:])
+        model = controlled.scaled(site_field, ["rh"], factor)
+        suite.files[name] = _write(model, models_dir / f"sites-{name}.nc")
+    return suite
+
+
+def family_config(config: Path, names: tuple[str, ...] | None, out: Path) -> Path:
+    """``config`` with only the confrontations ``names`` (all when None), written to ``out``."""
+    import yaml
+
+    definition = yaml.safe_load(config.read_text(encoding="utf-8"))
+    if names is not None:
+        definition["confrontations"] = [c for c in definition["confrontations"] if c["name"] in names]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(definition, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def run_soilbench(models: list[str], out: Path, data_dir: str | None, config: Path, workers: int) -> pd.DataFrame:
+    """``soilbench run`` on the models; the run's scalars."""
+    command = [sys.executable, "-m", "soilbench", "run", "--config", str(config), "--models", *models,
+               "--out", str(out), "--workers", str(workers), "--no-report", "--quiet"]
+    if data_dir:
+        command += ["--data-dir", data_dir]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"soilbench run failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    status = pd.read_csv(out / "status.csv")
+    failed = status[status["status"] == "error"]
+    if not failed.empty:
+        print(f"warning: {len(failed)} task(s) failed:\n{failed.to_string(index=False)}", file=sys.stderr)
+    return pd.read_csv(out / "scalars.csv")
+
+
+def score_table(scalars: pd.DataFrame, families: dict[str, str]) -> pd.DataFrame:
+    """Models × columns (COLUMNS) from a run's scalars; ``families`` maps model name → family."""
+    rows = {}
+    for model in families:
+        mine = scalars[scalars["model"] == model]
+        row = {}
+        for label, confrontation, name, reference in COLUMNS:
+            pick = mine[(mine["confrontation"] == confrontation) & (mine["name"] == name) & (mine["region"] == "global")]
+            if reference == "central":
+                pick = pick[pick["reference"].astype(str).str.contains("/")]
+            elif reference is not None:
+                pick = pick[pick["reference"] == reference]
+            row[label] = float(pick["value"].iloc[0]) if len(pick) else np.nan
+        rows[model] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def check(table: pd.DataFrame, families: dict[str, str], real: list[str]) -> list[str]:
+    """The three tests; the list of failures (empty when every test holds)."""
+    from soilbench.analysis import controlled
+
+    failures = []
+
+    def value(model: str, column: str) -> float:
+        return float(table.at[model, column]) if model in table.index else np.nan
+
+    for family, columns in FAMILY_COLUMNS.items():
+        members = {m.split("-", 1)[1]: m for m, f in families.items() if f == family}
+        if not members:
+            continue
+        for column in columns:
+            for name in ("reference", "coarsened"):
+                if name in members and not value(members[name], column) >= 0.95:
+                    failures.append(f"test 1: {members[name]} scores {value(members[name], column):.3f} < 0.95 in {column}")
+            for ladder in controlled.ladders() if column not in LADDER_EXEMPT else []:
+                steps = [members[n] for n in ladder if n in members]
+                scores_ = [value(m, column) for m in steps]
+                for (a, sa), (b, sb) in zip(zip(steps, scores_), zip(steps[1:], scores_[1:])):
+                    if not sb < sa:
+                        failures.append(f"test 2: {b} ({sb:.3f}) does not score below {a} ({sa:.3f}) in {column}")
+            # a missing component (NaN) counts as 0 in the overall score, which is tested too
+            zero = value(members["zero"], column) if "zero" in members else np.nan
+            if "zero" in members and not (zero <= 0.1 or np.isnan(zero)):
+                failures.append(f"test 3: {members['zero']} scores {zero:.3f} > 0.1 in {column}")
+            if column in DETECTING_COLUMNS:
+                floor = min([value(m, column) for m in real if np.isfinite(value(m, column))], default=np.nan)
+                for name in NULL_MODELS:
+                    if name not in members:
+                        continue
+                    v = value(members[name], column)
+                    if column in PATTERN_COLUMNS and not v <= 0.5:
+                        failures.append(f"test 3: {members[name]} scores {v:.3f} > 0.5 in {column}")
+                    if np.isfinite(floor) and not v < floor:
+                        failures.append(f"test 3: {members[name]} ({v:.3f}) is not below every real model "
+                                        f"({floor:.3f}) in {column}")
+    return failures
+
+
+def markdown(table: pd.DataFrame, families: dict[str, str]) -> str:
+    """The table as Markdown, each family's columns filled, others left blank."""
+    labels = [c[0] for c in COLUMNS]
+    lines = ["| model | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    for model, row in table.iterrows():
+        family = families[model]
+        shown = set(labels) if family == "real" else set(FAMILY_COLUMNS[family])
+        cells = [f"{row[c]:.3f}" if c in shown and np.isfinite(row[c]) else ("n/a" if c in shown else "")
+                 for c in labels]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_table(path: Path, table_md: str, header: str) -> None:
+    """Put the table between the markers of ``path`` (a Markdown document), atomically."""
+    from soilbench import atomic
+
+    text = path.read_text(encoding="utf-8")
+    if TABLE_START not in text or TABLE_END not in text:
+        raise SystemExit(f"{path}: no {TABLE_START} … {TABLE_END} block to fill")
+    before, rest = text.split(TABLE_START, 1)
+    _, after = rest.split(TABLE_END, 1)
+    with atomic.atomic_path(path) as tmp:
+        Path(tmp).write_text(f"{before}{TABLE_START}\n{header}\n\n{table_md}{TABLE_END}{after}", encoding="utf-8")
+
+
+def run_suite(work: Path, data_dir: str | None, *, synthetic: bool = False, coarse_deg: float = 2.0,
+              sites: bool = True, workers: int = 1, only: set[str] | None = None,
+              config: Path = CONFIG, real_models: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """Build the controlled models, run them with the real models, and test; (table, families, failures)."""
+    models_dir = work / "models"
+    suites = build_gridded(models_dir, data_dir, coarse_deg, only)
+    if sites:
+        suites.append(build_sites(models_dir, data_dir, config, only))
+    families = {f"{s.family}-{name}": s.family for s in suites for name in s.files}
+    real_models = list(real_models if real_models is not None else REAL_MODELS)
+    runs = [(s.family, [str(p) for p in s.files.values()], FAMILY_CONFRONTATIONS[s.family]) for s in suites]
+    runs.append(("real", real_models, None))
+    parts = []
+    for family, models, names in runs:
+        if models:
+            family_yaml = family_config(config, names, work / "configs" / f"{family}.yaml")
+            parts.append(run_soilbench(models, work / "out" / family, data_dir, family_yaml, workers))
+    scalars = pd.concat(parts, ignore_index=True)
+    real_names = sorted(set(scalars["model"]) - set(families) - {"references"})
+    families.update({m: "real" for m in real_names})
+    table = score_table(scalars, families)
+    return table, families, check(table, families, real_names)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, required=True, help="work directory (models, run output, table)")
+    parser.add_argument("--data-dir", help="soilbench data directory (default: soilbench's own resolution)")
+    parser.add_argument("--synthetic", action="store_true", help="use the synthetic world (no real data needed)")
+    parser.add_argument("--coarse", type=float, default=2.0, help="grid of the coarsened reference (degrees)")
+    parser.add_argument("--no-sites", action="store_true", help="skip the site-field models")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--markdown", type=Path, help="update the table block of this Markdown file")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    data_dir, real = args.data_dir, None
+    if args.synthetic:
+        from soilbench.synthetic import generate_world
+
+        world = generate_world(args.work / "world")
+        os.environ["SOILBENCH_SYNTHETIC_REGISTRY"] = str(world.registry)
+        data_dir, real = str(world.root), [str(p) for p in world.models.values()]
+    table, families, failures = run_suite(args.work, data_dir, synthetic=args.synthetic, coarse_deg=args.coarse,
+                                          sites=not args.no_sites, workers=args.workers, real_models=real)
+    table_md = markdown(table, families)
+    (args.work / "table.md").write_text(table_md, encoding="utf-8")
+    (args.work / "failures.json").write_text(json.dumps(failures, indent=1), encoding="utf-8")
+    print(table_md)
+    print("\n".join(failures) if failures else "every test holds")
+    if args.markdown:
+        source = "the synthetic world" if args.synthetic else "CARDAMOM, HWSD/NCSCD, SRDB V5 and MGRhD"
+        replace_table(args.markdown, table_md, f"Controlled models built from {source}; "
+                      f"`python benchmarks/score_validity.py --work DIR{' --synthetic' if args.synthetic else ''}`.")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
