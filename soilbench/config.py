@@ -269,17 +269,13 @@ def _parse_confrontation(entry: Any, where: str, source: str, known_ids: set[str
         if reference in builtin:
             continue
         table_kind = (user_tables or {}).get(reference)
-        if table_kind is not None:
-            if not (cls.reads_site_tables and table_kind in _site_table_kinds()):
-                # accepted here, it would fail in every task with "unknown dataset id"
-                raise ConfigError(
-                    source,
-                    f"reference {reference!r} is a {table_kind} entry of a catalog, not a registered file; type "
-                    f"{kind!r} cannot read it (a catalog's site table is a reference of the site types only)",
-                    f"{where_named}.references",
-                )
+        if table_kind is not None and cls.reads_site_tables and table_kind in _site_table_kinds():
             continue  # a user's own site table, read by the site types' loaders
         reason = unstageable_reason(cls, reference)
+        if reason and table_kind is not None and reason.endswith("(metadata loader)"):
+            # a user's table that declares no loader: say which types can read it
+            reason = (f"reference {reference!r} is a {table_kind} entry of a catalog, not a registered file; type "
+                      f"{kind!r} cannot read it (a catalog's site table is a reference of the site types only)")
         if reason:
             raise ConfigError(source, reason, f"{where_named}.references")
 
