@@ -32,6 +32,7 @@ Reductions = Mapping[ReductionKey, Any]
 # soilbench stays cheap.
 _MODULES = (
     "soilbench.confrontations.gridded",
+    "soilbench.confrontations.responses",
     "soilbench.confrontations.sites",
     "soilbench.confrontations.turnover",
 )
