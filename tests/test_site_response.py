@@ -209,6 +209,7 @@ def test_known_q10_per_study_observed_and_modelled(with_mgrhd):
     assert value["Mann-Whitney p"] < 0.01
     assert value["n score components missing"] == 0
     assert result.table_meta["q10_distribution"]["plot"] == "histogram"
+    assert result.table_meta["q10_distribution"]["columns"] == ["observed", "modelled"]
     # a model with the observed Q10 scores 1, one without any temperature response e⁻¹, zero Rh 0
     assert scores_of(with_mgrhd.confront(daily_model_with_tsl(OBSERVED_Q10)))["MGRhD Q10 score"] == pytest.approx(1.0)
     assert scores_of(with_mgrhd.confront(daily_model_with_tsl(1.0)))["MGRhD Q10 score"] == pytest.approx(np.exp(-1))
@@ -224,6 +225,7 @@ def test_model_without_soil_temperature_is_na_with_its_reason(with_mgrhd):
     assert value["n score components missing"] == 1
     assert any("MGRhD Q10 score: n/a" in note and "tsl" in note for note in result.notes)
     assert result.tables["study_q10"]["q10_observed"].notna().sum() == 6
+    assert result.table_meta["q10_distribution"]["columns"] == ["observed"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ ANNUAL_UNITS = "g m-2 yr-1"
 DAILY_UNITS = "g m-2 day-1"
 LABELS = {"rh": "Rh", "rs": "Rs"}
 #: the climate columns SRDB reports with each record, and how they are labelled
-DRIVERS = {"MAT": ("mean annual temperature", "degC"), "MAP": ("mean annual precipitation", "mm")}
+DRIVERS = {"MAT": ("mean annual temperature", "°C"), "MAP": ("mean annual precipitation", "mm")}
 #: MGRhD columns carried with each observation (soil temperature, its depth, soil water content)
 MGRHD_CLIMATE_COLUMNS = ("Tsoil", "TsDepth", "SWC")
 
@@ -282,7 +282,7 @@ class SiteResponse(Confrontation):
             notes.append(f"SRDB {label}: {len(paired)} of {len(records)} filtered records have a model value "
                          f"({int(paired['mat'].notna().sum())} with MAT, {int(paired['map'].notna().sum())} with MAP).")
             add(f"n {label} records", len(paired))
-            for driver, (driver_name, driver_units) in DRIVERS.items():
+            for driver, (_, driver_units) in DRIVERS.items():
                 x = paired[driver.lower()].to_numpy(float)
                 observed = response.binned_response(x, paired["observed"].to_numpy(), self.edges[driver])
                 simulated = response.binned_response(x, paired["modelled"].to_numpy(), self.edges[driver])
@@ -323,11 +323,13 @@ class SiteResponse(Confrontation):
             components["MGRhD Q10 score"] = q10_score
             tables["study_q10"] = study_table
             meta["study_q10"] = {"plot": "table", "title": "Apparent Q10 of daily Rh per MGRhD study"}
+            # the modelled series only when the model has one (an empty series would still get a legend entry)
+            sides = ["observed"] + (["modelled"] if study_table["q10_modelled"].notna().any() else [])
             distribution = pd.DataFrame({side: pd.Series(study_table[f"q10_{side}"].dropna().to_numpy())
-                                         for side in ("observed", "modelled")})
+                                         for side in sides})
             tables["q10_distribution"] = distribution
             meta["q10_distribution"] = {"plot": "histogram", "title": "Apparent Q10 per MGRhD study",
-                                        "columns": ["observed", "modelled"], "x_label": "Q10", "y_label": "studies"}
+                                        "columns": sides, "x_label": "Q10", "y_label": "studies"}
 
         tables["q10"] = pd.DataFrame(q10_rows, columns=["response", "side", "q10", "lower", "upper", "n",
                                                         "r_squared", "n_dropped_nonpositive"])
