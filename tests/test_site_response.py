@@ -287,3 +287,20 @@ def test_tsl_is_read_in_degc_from_its_top_layer(tmp_path):
                     coords={"lat": lat, "lon": lon})
     ds.to_netcdf(tmp_path / "testbed_2000-2010.nc")
     np.testing.assert_allclose(load_model(tmp_path / "testbed_2000-2010.nc")["tsl"].values, 12.5)
+
+
+def test_reductions_are_shared_with_the_site_confrontations_and_give_the_same_result(with_mgrhd, srdb,
+                                                                                       monkeypatch):
+    """A model with a time axis: the SRDB and MGRhD Rh series are the keys srdb_annual and daily_rh
+    ask for (one read in a run), and a result from the runner's reductions equals one computed alone."""
+    _, files = srdb
+    monkeypatch.setattr("soilbench.confrontations.sites._fetch", lambda dataset_id, data_dir: files[dataset_id])
+    model = daily_model_with_tsl(3.0)
+    mine = with_mgrhd.model_reductions(model)
+    for kind, reference in (("srdb_annual", "srdb-v5-data"), ("daily_rh", "mgrhd")):
+        theirs = confrontation_class(kind)("other", [reference], {"climate_map": None}).model_reductions(model)
+        assert theirs and set(theirs) <= set(mine), kind
+    assert any(key[0] == "series_at_cells" and key[1] == "tsl" for key in mine)
+    alone = with_mgrhd.confront(model)
+    shared = with_mgrhd.confront(model, reductions=with_mgrhd.reduced(model))
+    pd.testing.assert_frame_equal(alone.scalars, shared.scalars)
