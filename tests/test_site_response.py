@@ -228,6 +228,15 @@ def test_model_without_soil_temperature_is_na_with_its_reason(with_mgrhd):
     assert result.table_meta["q10_distribution"]["columns"] == ["observed"]
 
 
+def test_a_table_without_soil_temperature_has_no_q10_score_and_says_why(srdb, tmp_path):
+    _, files = srdb
+    files["mgrhd"] = write_csv(mgrhd_table().drop(columns=["Tsoil"]), tmp_path / "mgrhd-no-tsoil.csv")
+    conf = confrontation_class("site_response")("x", ["srdb-v5-data", "mgrhd"], {"responses": ["rh"]})
+    result = conf.confront(daily_model_with_tsl(3.0))
+    assert np.isnan(scores_of(result)["MGRhD Q10 score"])
+    assert any("MGRhD Q10 score: n/a, no MGRhD study" in note for note in result.notes)
+
+
 # ---------------------------------------------------------------------------------------------
 # real data: the testbed models
 

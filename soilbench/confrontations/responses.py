@@ -360,7 +360,7 @@ class SiteResponse(Confrontation):
         with_t = records[np.isfinite(records["tsoil"])]
         observed = response.q10_by_group(with_t, "study", "tsoil", "observed", min_points=o["min_q10_observations"],
                                          min_range=o["min_q10_range_degC"])
-        fitted = observed[np.isfinite(observed["q10"])]
+        fitted = observed[np.isfinite(observed["q10"].to_numpy(float))]
         depth = with_t.groupby("study")["tsdepth"].median()
         swc = with_t.groupby("study")["swc"].mean()
         table = pd.DataFrame({
@@ -377,6 +377,9 @@ class SiteResponse(Confrontation):
         add("n studies with observed Q10", len(table), analysis_name="MGRhD Q10")
 
         reason = self._model_q10_reason(model)
+        if not len(table):
+            reason = (f"no MGRhD study has ≥ {o['min_q10_observations']} observations with a soil temperature "
+                      f"(Tsoil) over ≥ {o['min_q10_range_degC']:g} °C, so there is no observed Q10")
         if reason is None:
             rh, _ = self._field(model, "rh")
             tsl, _ = self._field(model, "tsl")
