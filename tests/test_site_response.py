@@ -18,7 +18,7 @@ import xarray as xr
 
 from soilbench.analysis import responses as response
 from soilbench.confrontations.base import confrontation_class
-from soilbench.errors import ConfigError
+from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.results import load_result
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -139,6 +139,15 @@ def test_missing_rs_is_an_incomplete_overall(srdb):
     counts = result.scalars.set_index("name")["value"]
     assert counts["n score components missing"] == 2
     assert any(note.startswith("Overall score incomplete") for note in result.notes)
+
+
+def test_an_srdb_table_without_map_is_a_one_line_error_naming_file_and_column(srdb, tmp_path):
+    sites, files = srdb
+    files["srdb-v5-data"] = write_csv(sites.drop(columns=["ilat", "ilon", "MAP"]), tmp_path / "no-map.csv")
+    conf = confrontation_class("site_response")("x", ["srdb-v5-data"], {})
+    with pytest.raises(SoilbenchError, match="MAP") as err:
+        conf.confront(reproducing_model(sites))
+    assert "no-map.csv" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_options_are_checked():

@@ -370,10 +370,12 @@ class SiteResponse(Confrontation):
             "mean_swc": swc.reindex(fitted["study"]).to_numpy(),
             "q10_observed": fitted["q10"].to_numpy(), "q10_observed_lower": fitted["lower"].to_numpy(),
             "q10_observed_upper": fitted["upper"].to_numpy(), "q10_modelled": np.nan, "n_modelled": 0})
+        depths = table["tsoil_depth_cm"].to_numpy(float)
+        depth_text = (f" (median soil-temperature depth {np.nanmedian(depths):.0f} cm)"
+                      if np.isfinite(depths).any() else "")
         notes.append(f"MGRhD: {len(with_t)} of {len(records)} filtered observations carry a soil temperature; "
                      f"{len(table)} studies with ≥ {o['min_q10_observations']} of them over ≥ "
-                     f"{o['min_q10_range_degC']:g} °C give an observed Q10 (median soil-temperature depth "
-                     f"{np.nanmedian(table['tsoil_depth_cm']) if len(table) else np.nan:.0f} cm).")
+                     f"{o['min_q10_range_degC']:g} °C give an observed Q10{depth_text}.")
         add("n studies with observed Q10", len(table), analysis_name="MGRhD Q10")
 
         reason = self._model_q10_reason(model)
