@@ -322,3 +322,15 @@ def test_reductions_are_shared_with_the_site_confrontations_and_give_the_same_re
     alone = with_mgrhd.confront(model)
     shared = with_mgrhd.confront(model, reductions=with_mgrhd.reduced(model))
     pd.testing.assert_frame_equal(alone.scalars, shared.scalars)
+
+
+def test_the_report_draws_a_response_table(srdb):
+    """The `response` plot kind is chosen per model and drawn as a PNG (one panel per curve)."""
+    from soilbench.report import figure_choice
+
+    sites, _ = srdb
+    result = confrontation_class("site_response")("x", ["srdb-v5-data"], {}).confront(reproducing_model(sites))
+    choices = figure_choice.model_choices(figure_choice.ModelResult("oracle", None, result), {})
+    drawn = [c for c in choices if c.kind == "response"]
+    assert [c.name for c in drawn] == ["binned_responses"]
+    assert drawn[0].draw().startswith(b"\x89PNG")
