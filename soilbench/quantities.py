@@ -14,6 +14,7 @@ STOCK_UNITS = "kg m-2"
 FLUX_TOTAL_UNITS = "Pg yr-1"  # Pg C yr-1
 STOCK_TOTAL_UNITS = "Pg"  # Pg C
 TIME_UNITS = "yr"
+TEMPERATURE_UNITS = "degC"
 
 # Mass conversions for totals (carbon): one definition for every module that sums to Pg.
 G_PER_PG = 1.0e15
@@ -42,7 +43,7 @@ class PhysicalBounds:
 class Quantity:
     name: str
     long_name: str
-    kind: str  # "flux", "stock" or "time"
+    kind: str  # "flux", "stock", "time" or "temperature"
     units: str
 
     @property
@@ -61,6 +62,8 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity("clitter", "litter carbon", "stock", STOCK_UNITS),
         Quantity("cveg", "vegetation carbon", "stock", STOCK_UNITS),
         Quantity("tau_soil", "soil carbon turnover time, csoil / rh", "time", TIME_UNITS),
+        # the model's top soil layer (CMOR tsl, first layer); read only by the response confrontations
+        Quantity("tsl", "soil temperature of the top layer", "temperature", TEMPERATURE_UNITS),
     ]
 }
 

@@ -101,6 +101,45 @@ def response_score(reference: pd.DataFrame, model: pd.DataFrame, min_count: int 
     return float(np.exp(-log_error / np.log(2.0)))
 
 
+def response_scores(reference: pd.DataFrame, model: pd.DataFrame, min_count: int = 10) -> dict[str, float]:
+    """The binned curve's error split into its level and its shape, each scored; ``score`` their product.
+
+    Over the bins of :func:`scored_bins`, with ``d = ln(μ_model / μ_ref)`` per bin:
+
+    - ``level score`` ``exp(−|mean d| / ln 2)``: a model off by a factor of two in every bin
+      scores e⁻¹, high or low (as :func:`response_score`);
+    - ``shape score`` ``exp(−rms(d − mean d) / s_ref)`` with ``s_ref = rms(ln μ_ref − mean ln μ_ref)``,
+      the observed curve's own departure from flat. A flat curve at any level has exactly
+      ``rms(d − mean d) = s_ref`` and scores e⁻¹, however weak the observed response, so a model
+      without the response is told apart from one with it;
+    - ``score`` = level × shape: 1 only for the observed curve, falling along every bias ladder
+      (× and ÷ 1.1, 1.3, 2 change the level only), ≤ e⁻¹ for a flat curve, 0 for a zero one.
+
+    NaN scores when fewer than two bins qualify, an observed mean is not positive or the observed
+    curve is flat; zero scores when a model mean is not positive (its log error is infinite).
+    """
+    nan = float("nan")
+    out = {"level score": nan, "shape score": nan, "score": nan, "n bins": 0.0,
+           "mean log ratio": nan}
+    keep = scored_bins(reference, model, min_count)
+    out["n bins"] = float(keep.sum())
+    mu_ref = reference["mean"].to_numpy()[keep]
+    mu_model = model["mean"].to_numpy()[keep]
+    if keep.sum() < 2 or np.any(mu_ref <= 0):
+        return out
+    log_ref = np.log(mu_ref)
+    spread = float(np.sqrt(np.mean((log_ref - log_ref.mean()) ** 2)))
+    if not spread > 0:
+        return out
+    if np.any(mu_model <= 0):
+        return {**out, "level score": 0.0, "shape score": 0.0, "score": 0.0}
+    d = np.log(mu_model) - log_ref
+    level = float(np.exp(-abs(d.mean()) / np.log(2.0)))
+    shape = float(np.exp(-np.sqrt(np.mean((d - d.mean()) ** 2)) / spread))
+    return {**out, "level score": level, "shape score": shape, "score": level * shape,
+            "mean log ratio": float(d.mean())}
+
+
 @dataclass(frozen=True)
 class Q10Fit:
     """Apparent Q10 of R = a·exp(b·T) with its confidence interval."""
@@ -144,14 +183,59 @@ def fit_q10(temperature_degC: np.ndarray, rate: np.ndarray, confidence: float = 
 
 
 def q10_by_group(table: pd.DataFrame, group: str, temperature: str, rate: str,
-                 min_points: int = 5) -> pd.DataFrame:
-    """:func:`fit_q10` per group (e.g. per MGRhD study); one row per group with its fit."""
+                 min_points: int = 5, min_range: float = 0.0) -> pd.DataFrame:
+    """:func:`fit_q10` per group (e.g. per MGRhD study); one row per group with its fit.
+
+    ``temperature_range`` is the span of temperatures with a positive rate; groups spanning less
+    than ``min_range`` (°C) get a NaN fit: over a few degrees the slope is mostly noise.
+    """
     rows = []
     for key, part in table.groupby(group, sort=True):
-        fit = fit_q10(part[temperature].to_numpy(), part[rate].to_numpy(), min_points=min_points)
-        rows.append({group: key, **fit.__dict__})
-    columns = [group, *Q10Fit.__dataclass_fields__]
+        t, r = part[temperature].to_numpy(float), part[rate].to_numpy(float)
+        usable = np.isfinite(t) & np.isfinite(r) & (r > 0)
+        span = float(np.ptp(t[usable])) if usable.any() else float("nan")
+        fit = fit_q10(t, r, min_points=min_points)
+        if not span >= min_range:
+            fit = Q10Fit.missing(fit.n, fit.n_dropped_nonpositive)
+        rows.append({group: key, **fit.__dict__, "temperature_range": span})
+    columns = [group, *Q10Fit.__dataclass_fields__, "temperature_range"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def q10_score(model_q10: float, reference_q10: float) -> float:
+    """``exp(−|ln Q10_model − ln Q10_ref| / |ln Q10_ref|)``: the relative error of the temperature
+    sensitivity b = ln Q10 / 10, ILAMB's relative-error form.
+
+    A model without a temperature response (Q10 = 1) scores e⁻¹, and so does one twice as
+    sensitive as observed (Q10_ref²). NaN when either is not finite and positive, or when the
+    reference has no sensitivity (Q10_ref = 1).
+    """
+    if not (np.isfinite(model_q10) and np.isfinite(reference_q10) and model_q10 > 0 and reference_q10 > 0):
+        return float("nan")
+    b_ref = np.log(reference_q10)
+    if b_ref == 0:
+        return float("nan")
+    return float(np.exp(-abs(np.log(model_q10) - b_ref) / abs(b_ref)))
+
+
+def compare_q10_distributions(observed: np.ndarray, modelled: np.ndarray) -> dict[str, float]:
+    """Medians, a Mann–Whitney U test and a two-sample Kolmogorov–Smirnov test of two sets of Q10.
+
+    Two-sided tests from :mod:`scipy.stats` on the finite values; NaN statistics with fewer than
+    three values on either side.
+    """
+    o = np.asarray(observed, float)
+    m = np.asarray(modelled, float)
+    o, m = o[np.isfinite(o)], m[np.isfinite(m)]
+    out = {"n observed": float(o.size), "n modelled": float(m.size),
+           "observed median": float(np.median(o)) if o.size else float("nan"),
+           "modelled median": float(np.median(m)) if m.size else float("nan"),
+           "Mann-Whitney p": float("nan"), "KS statistic": float("nan"), "KS p": float("nan")}
+    if o.size >= 3 and m.size >= 3:
+        out["Mann-Whitney p"] = float(stats.mannwhitneyu(o, m, alternative="two-sided").pvalue)
+        ks = stats.ks_2samp(o, m)
+        out["KS statistic"], out["KS p"] = float(ks.statistic), float(ks.pvalue)
+    return out
 
 
 @dataclass(frozen=True)

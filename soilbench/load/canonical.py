@@ -217,6 +217,8 @@ def _quantities(raw: xr.Dataset, lat: str, lon: str, source: str, overrides) -> 
         for variable in recipe.variables:
             da = raw[variable]
             extra = [d for d in da.dims if d not in (*dims, "time")]
+            if len(extra) == 1 and QUANTITIES[quantity].kind == "temperature":
+                da, extra = _top_layer(da, extra[0]), []
             if extra or not set(dims) <= set(da.dims):
                 raise SoilbenchError(source, f"has dimensions {da.dims}; expected (time,) {dims[0]}, {dims[1]}", variable)
             parts.append(units.to_canonical(da, quantity, source, variable))
@@ -237,6 +239,15 @@ def _quantities(raw: xr.Dataset, lat: str, lon: str, source: str, overrides) -> 
         total.name = quantity
         fields[quantity] = total.transpose(*[d for d in total.dims if d not in dims], *dims)
     return fields
+
+
+def _top_layer(da: xr.DataArray, depth_dim: str) -> xr.DataArray:
+    """The shallowest layer of a layered variable (CMOR ``tsl``): the smallest depth, else index 0."""
+    depth = da[depth_dim] if depth_dim in da.coords else None
+    first = int(np.abs(depth.values).argmin()) if depth is not None and depth.dtype.kind in "fi" else 0
+    top = da.isel({depth_dim: first}, drop=True)
+    top.attrs = dict(da.attrs)
+    return top
 
 
 def _missing_mask(raw: xr.Dataset, source: str) -> xr.DataArray | None:

@@ -382,8 +382,12 @@ def load_mgrhd(
     exclude_methods: Sequence[str] | None = DEFAULT_EXCLUDED_METHODS,
     drop_negative: bool = True,
     min_study_observations: int = 6,
+    extra_columns: Sequence[str] = (),
 ) -> SiteRecords:
     """MGRhD daily heterotrophic respiration (``Rh_Norm``, g C m-2 day-1), filtered.
+
+    ``extra_columns`` (e.g. ``Tsoil``, ``TsDepth``, ``SWC``) are carried into ``records`` as
+    numbers under their lower-case names, NaN where the file lacks the column or the value.
 
     Steps, in order (counted in ``filter_counts``): rows with ``Rh_Norm``; coordinates (in
     range); a date (year and day of year or month); a possible date (no DOY 0 or 367, Feb 30…;
@@ -401,7 +405,7 @@ def load_mgrhd(
     """
     needed = ["Study_number", "Site_ID", "Meas_Year", "Meas_Month", "Meas_DOY", "Latitude", "Longitude",
               "Manipulation", "Meas_method", "Rh_Norm"]
-    frame = read_site_csv(path, needed, optional_columns=["Meas_Day"])
+    frame = read_site_csv(path, needed, optional_columns=["Meas_Day", *extra_columns])
     for column in ("Meas_Year", "Meas_Month", "Meas_DOY", "Latitude", "Longitude", "Rh_Norm"):
         frame[column] = _numeric(frame, column)
     day = _numeric(frame, "Meas_Day") if "Meas_Day" in frame.columns else None
@@ -438,4 +442,7 @@ def load_mgrhd(
         "observed": kept["Rh_Norm"].to_numpy(float),
         "date_from": kept["_date_from"].to_numpy(),
     })
+    for column in extra_columns:
+        records[column.lower()] = (_numeric(kept, column).to_numpy(float) if column in kept.columns
+                                   else np.full(len(kept), np.nan))
     return SiteRecords(records.reset_index(drop=True), flog.table(), str(path))

@@ -29,7 +29,7 @@ logging.getLogger("pint.util").setLevel(logging.ERROR)
 from cf_xarray.units import units as ureg  # noqa: E402
 
 from soilbench.errors import SoilbenchError
-from soilbench.quantities import FLUX_UNITS, QUANTITIES, STOCK_UNITS
+from soilbench.quantities import FLUX_UNITS, QUANTITIES, STOCK_UNITS, TEMPERATURE_UNITS
 
 #: pint's name for the 365-day year soilbench means by "yr"
 YEAR_UNIT = "common_year"
@@ -40,12 +40,14 @@ _DIMENSIONALITY = {
     "stock": "[mass] / [length] ** 2",
     "fraction": "[]",
     "area": "[length] ** 2",
+    "temperature": "[temperature]",
 }
 _KIND_WORDS = {
     "flux": "mass per area per time (e.g. kg m-2 s-1)",
     "stock": "mass per area (e.g. kg m-2)",
     "fraction": "a fraction (1 or %)",
     "area": "an area (e.g. m2, km^2)",
+    "temperature": "a temperature (e.g. K, degC)",
 }
 
 # Unit spellings meaning "no unit" that pint does not know.
@@ -53,6 +55,8 @@ _DIMENSIONLESS_WORDS = {"", "1", "fraction", "unitless", "none", "dimensionless"
 
 _CARBON = re.compile(r"(?<![A-Za-z])([kMGTPm]?g|t)\s?C(?![A-Za-z])")  # gC, g C, kgC, PgC, MgC, tC
 _KG_CAPITALISED = re.compile(r"(?<![A-Za-z])(Kg|KG)(?![A-Za-z])")
+#: "degrees C" (the testbed) would be read as degree (angle) times coulomb
+_CELSIUS = re.compile(r"^(degrees?|deg)[\s_]?(C|Celsius)$", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![A-Za-z_])(yr|year|years|yrs)(?![A-Za-z_])")
 
 
@@ -74,6 +78,8 @@ def normalise_unit_string(text: str) -> str:
     cleaned = " ".join(str(text).split())
     if cleaned.lower() in _DIMENSIONLESS_WORDS:
         return "1"
+    if _CELSIUS.match(cleaned):
+        return "degC"
     cleaned = _KG_CAPITALISED.sub("kg", cleaned)
     cleaned = _CARBON.sub(r"\1", cleaned)
     cleaned = _YEAR.sub(YEAR_UNIT, cleaned)
@@ -140,7 +146,7 @@ def to_canonical(da: xr.DataArray, quantity: str, source: str | PathLike | None 
                  variable: str | None = None) -> xr.DataArray:
     """Convert one variable to the canonical units of a soilbench quantity (see quantities.py)."""
     kind = QUANTITIES[quantity].kind
-    target = {"flux": FLUX_UNITS, "stock": STOCK_UNITS}[kind]
+    target = {"flux": FLUX_UNITS, "stock": STOCK_UNITS, "temperature": TEMPERATURE_UNITS}[kind]
     return convert(da, target, kind, source, variable or str(da.name))
 
 

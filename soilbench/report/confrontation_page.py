@@ -38,7 +38,7 @@ MAX_TABLE_ROWS = 500  # longer tables are linked as CSV only; a page must stay f
 #: tables longer than this start collapsed (``<details>``): the page stays a page, not a data dump
 COLLAPSE_ROWS = 50
 #: figures drawn across the page's whole width (many panels: unreadable at half width)
-WIDE_KINDS = ("seasonal_cycle",)
+WIDE_KINDS = ("seasonal_cycle", "response")
 
 
 class ConfrontationPage:

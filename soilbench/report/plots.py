@@ -513,6 +513,46 @@ def _panel_title(rows: pd.DataFrame, group: str, meta: dict[str, Any]) -> str:
     return group + (f"  ({', '.join(stats)})" if stats else "")
 
 
+def response_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color: str) -> bytes:
+    """Binned response curves, one panel per ``group`` (e.g. "Rh vs MAT"): the observed bin means
+    with their CI as error bars, the modelled means as a line. Bins not scored (``scored`` False:
+    too few records) are drawn faded. The x axis of each panel is its rows' ``x_label``."""
+    groups = list(dict.fromkeys(table["group"].astype(str)))
+    ncols = 2 if len(groups) > 1 else 1
+    nrows = int(np.ceil(len(groups) / ncols)) or 1
+    fig = Figure(figsize=(4.6 * ncols + 0.6, 2.9 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax, group in zip(axes.ravel(), groups):
+        rows = table[table["group"].astype(str) == group].sort_values("x")
+        x = pd.to_numeric(rows["x"], errors="coerce").to_numpy(float)
+        obs = pd.to_numeric(rows["observed"], errors="coerce").to_numpy(float)
+        scored = rows["scored"].astype(str).str.lower().isin(["true", "1"]).to_numpy() if "scored" in rows \
+            else np.ones(x.size, bool)
+        for keep, alpha, label in ((scored, 1.0, "observed mean, 95 % CI"), (~scored, 0.35, "observed (not scored)")):
+            if not keep.any():
+                continue
+            lower = pd.to_numeric(rows["observed_lower"], errors="coerce").to_numpy(float)[keep]
+            upper = pd.to_numeric(rows["observed_upper"], errors="coerce").to_numpy(float)[keep]
+            err = np.vstack([np.nan_to_num(obs[keep] - lower), np.nan_to_num(upper - obs[keep])]).clip(min=0)
+            ax.errorbar(x[keep], obs[keep], yerr=err, fmt="o", color=REFERENCE_COLOR, alpha=alpha, markersize=4,
+                        capsize=2, linewidth=1, label=label)
+        ax.plot(x, pd.to_numeric(rows["modelled"], errors="coerce"), color=color, linewidth=1.8, marker="s",
+                markersize=3, label="modelled mean")
+        x_label = str(rows["x_label"].iloc[0]) if "x_label" in rows and len(rows) else str(meta.get("x_label", ""))
+        ax.set_xlabel(x_label, fontsize=8)
+        ax.set_title(group, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(groups):]:
+        ax.set_axis_off()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    legend_below(fig, handles, labels)
+    y_label = str(meta.get("y_label") or "")
+    fig.supylabel(with_units(y_label, meta.get("units")) if y_label else display_units(meta.get("units")), fontsize=9)
+    fig.suptitle(wrap(title, 90), fontsize=11)
+    return _png(fig)
+
+
 def histogram_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color: str) -> bytes:
     """Overlaid step histograms of a table's series (one column each), e.g. bootstrap means.
 

@@ -138,6 +138,9 @@ def srdb_annual(root: Path, truth: Truth, rng: np.random.Generator, relative: st
         "Rs_annual": np.round(rs_obs, 1),
         "Rh_annual": np.where(has_rh, np.round(rh_obs, 1), np.nan),
         "Ra_annual": np.where(has_rh, np.round(rs_obs - rh_obs, 1), np.nan),
+        # the site climate SRDB reports with each record (the truth's, without drawing from rng)
+        "MAT": np.round(np.diag(truth.temperature(lat, lon)), 1),
+        "MAP": np.round(200.0 + 2800.0 * np.diag(truth.wetness(lat, lon)), 0),
     })
     write_csv(table, root / relative)
     return relative
@@ -154,6 +157,9 @@ def mgrhd_daily(root: Path, truth: Truth, rng: np.random.Generator, relative: st
         month = pd.to_datetime([f"{year}-{d:03d}" for d in doy], format="%Y-%j").month.to_numpy()
         factor = truth.seasonal_factor(np.array([lat[study]]), month - 1)[:, 0]
         daily = rh[study] * factor / 365.0 * np.exp(0.1 * rng.standard_normal(n_obs))
+        # soil temperature in phase with the seasonal cycle of Rh, about the site's mean temperature
+        phase = 2.0 * np.pi * (month + 0.5 - truth.peak_month(np.array([lat[study]]))[0]) / 12.0
+        tsoil = float(np.diag(truth.temperature(lat[study:study + 1], lon[study:study + 1]))[0]) + 10.0 * np.cos(phase)
         for k in range(n_obs):
             rows.append({
                 "Study_number": 5000 + study, "Site_ID": f"SYND-{study:03d}",
@@ -163,6 +169,7 @@ def mgrhd_daily(root: Path, truth: Truth, rng: np.random.Generator, relative: st
                 "Rh_Norm": round(float(daily[k]), 4),
                 "Rs_Norm": round(float(daily[k] / (1 - ROOT_SHARE)), 4),
                 "Ra_Norm": round(float(daily[k] * ROOT_SHARE / (1 - ROOT_SHARE)), 4),
+                "Tsoil": round(float(tsoil[k]), 2), "TsDepth": 5,
             })
     write_csv(pd.DataFrame(rows), root / relative)
     return relative
