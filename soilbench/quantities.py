@@ -89,6 +89,9 @@ PHYSICAL_BOUNDS: dict[str, PhysicalBounds] = {
     "csoil": PhysicalBounds(-_STOCK_NOISE, 5.0e3, "a carbon stock cannot be negative"),
     "clitter": PhysicalBounds(-_STOCK_NOISE, 5.0e3, "a carbon stock cannot be negative"),
     "cveg": PhysicalBounds(-_STOCK_NOISE, 5.0e3, "a carbon stock cannot be negative"),
+    # the coldest and hottest soil surfaces measured (Antarctic plateau, desert sand) with margin;
+    # a temperature in K read as °C (300 °C) or an undeclared fill falls outside
+    "tsl": PhysicalBounds(-100.0, 100.0, "soil temperature in °C on Earth"),
     # gridded reference auxiliaries (root-contribution map): fractions
     "rc": PhysicalBounds(0.0, 1.0, "a fraction of soil respiration"),
     "rc_sd": PhysicalBounds(0.0, 1.0, "a standard deviation of a fraction"),

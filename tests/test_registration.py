@@ -8,7 +8,9 @@ errors for a broken or conflicting declaration.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib
 import inspect
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -20,8 +22,9 @@ from soilbench.errors import ConfigError
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+; 3.10 has only the installed metadata
 ROOT = Path(__file__).resolve().parent.parent
-BUILTIN_MODULES = ("soilbench.confrontations.gridded", "soilbench.confrontations.sites",
-                   "soilbench.confrontations.turnover")
+#: every module of soilbench.confrontations (a new type's module is found without editing this test)
+BUILTIN_MODULES = tuple(f"soilbench.confrontations.{m.name}" for m in pkgutil.iter_modules(
+    importlib.import_module("soilbench.confrontations").__path__) if m.name != "base")
 
 
 def _declared_in_pyproject() -> dict[str, str]:

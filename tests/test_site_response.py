@@ -294,7 +294,7 @@ def test_tsl_is_read_in_degc_from_its_top_layer(tmp_path):
     depth = np.array([0.5, 0.05, 1.5])  # unsorted on purpose: the top layer is the smallest depth
     tsl = np.stack([np.full((2, 2), 283.15), np.full((2, 2), 293.15), np.full((2, 2), 273.15)])
     ds = xr.Dataset({"tsl": (("depth", "lat", "lon"), tsl, {"units": "K"}),
-                     "rh": (("lat", "lon"), np.ones((2, 2)), {"units": "kg m-2 s-1"})},
+                     "rh": (("lat", "lon"), np.full((2, 2), 1e-8), {"units": "kg m-2 s-1"})},
                     coords={"depth": depth, "lat": lat, "lon": lon})
     ds.to_netcdf(tmp_path / "cmor_2000-2010.nc")
     model = load_model(tmp_path / "cmor_2000-2010.nc")

@@ -273,9 +273,9 @@ class ConfSoilbenchRh(SoilbenchConfrontation):
 
 
 class ConfSoilbenchSites(SoilbenchConfrontation):
-    """Site observations: SRDB annual fluxes and MGRhD daily Rh."""
+    """Site observations: SRDB annual fluxes, MGRhD daily Rh, and their climate responses."""
 
-    kinds = ("srdb_annual", "daily_rh")
+    kinds = ("srdb_annual", "daily_rh", "site_response")
 
 
 class ConfSoilbenchTurnover(SoilbenchConfrontation):
