@@ -257,7 +257,10 @@ def test_literature_counts_each_estimate_once_and_ncscd_not_in_the_spread(monkey
     assert {1281, 1308, 1469, 1507, 1376, 475, 1563} == set(literature.astype(int))
     assert any("permafrost" in label for label in literature.index)
     result = confrontation.confront(canonical(central, STEP_DEG, "m"))
-    assert "total score" not in set(result.scalars.loc[result.scalars["reference"] == "ncscd-soilc", "name"])
+    # a regional product: its total is compared on the shared cells, shown as information (not central)
+    ncscd = result.scalars[result.scalars["reference"] == "ncscd-soilc"]
+    assert set(ncscd.loc[ncscd["name"].str.endswith("score"), "type"]) == {"scalar"}
+    assert (result.scalars.loc[result.scalars["type"] == "score", "reference"].isin(["hwsd-soilc", ""])).all()
     bars = result.tables["global_stock"]
     assert set(bars["role"]) == {"model", "reference", "literature"}
 

@@ -37,7 +37,7 @@ GLOBAL_SCOPE = "global"
 #: the cross-model summary: ``OUT/_summary/<confrontation>/<MATRIX_SUMMARY>.csv``
 MATRIX_SUMMARY = "log_soc_correlations"
 MATRIX_PREFIX = "matrix_csoil_"
-SCORE_WEIGHTS = {"global total score": 1.0, "zonal score": 1.0, "spatial distribution score": 1.0}
+SCORE_WEIGHTS = {"total score": 1.0, "zonal score": 1.0, "spatial distribution score": 1.0}
 
 
 #: what is compared in depth, for every model (the task's own note also names the model's variables)
@@ -231,14 +231,16 @@ class SoilCarbonStocks(Confrontation):
             add("global stock", "reference total (common cells)", r_total, STOCK_TOTAL_UNITS, reference=ref_id)
             add("global stock", "reference total (own land)", self._own_totals[ref_id], STOCK_TOTAL_UNITS,
                 reference=ref_id)
-            if self._scope(ref_id) == GLOBAL_SCOPE:
-                total_score = float(soc.log_ratio_score(m_total, r_total, sigma)) if r_total > 0 else float("nan")
-                add("global stock", "total score", total_score, "1", "score", ref_id)
+            # only the central product's scores are scores; the others' are shown as information
+            kind = "score" if central else "scalar"
+            # on shared cells: for NCSCD that is its permafrost region (its scope only keeps it out of σ)
+            total_score = float(soc.log_ratio_score(m_total, r_total, sigma)) if r_total > 0 else float("nan")
+            add("global stock", "total score", total_score, "1", kind, ref_id)
             # the reference's own land decides what counts: its cells the model lacks are counted as wrong
             area_ref = target["cell_area"] * r_on["land_fraction"]
             zonal = soc.zonal_log_comparison(m_on["csoil"], r_on["csoil"], area_ref, band)
             zonal_score = soc.zonal_log_score(zonal)
-            add("zonal means", "zonal score", zonal_score, "1", "score", ref_id)
+            add("zonal means", "zonal score", zonal_score, "1", kind, ref_id)
             stats = soc.log_taylor(m_on["csoil"], r_on["csoil"], area_ref)
             for key, label, unit in (("correlation", "correlation of ln SOC", "1"),
                                      ("std_ratio", "normalised standard deviation of ln SOC", "1"),
@@ -246,21 +248,19 @@ class SoilCarbonStocks(Confrontation):
                                      ("bias", "mean of ln(model / reference)", "1"),
                                      ("coverage", "coverage of the reference's carbon-bearing land", "1")):
                 add("taylor (ln SOC)", label, stats[key], unit, reference=ref_id)
-            add("taylor (ln SOC)", "spatial distribution score", stats["score"], "1", "score", ref_id)
+            add("taylor (ln SOC)", "spatial distribution score", stats["score"], "1", kind, ref_id)
             if central:
                 taylor_rows.append({"label": name, "role": "model", "correlation": stats["correlation"],
                                     "std_ratio": stats["std_ratio"], "crmse": stats["crmse_normalised"],
                                     "reference": ref_id})
-                parts = {"global total score": total_score if self._scope(ref_id) == GLOBAL_SCOPE else float("nan"),
-                         "zonal score": zonal_score, "spatial distribution score": stats["score"]}
+                parts = {"total score": total_score, "zonal score": zonal_score,
+                         "spatial distribution score": stats["score"]}
                 fields.update(self._maps(name, ref_id, m_on["csoil"], r_on["csoil"]))
                 fields.update(self._zonal_fields(name, ref_id, zonal))
                 notes.append(f"{name}: {own_total:,.0f} Pg C on its own land; on the cells shared with {ref_id} "
                              f"{m_total:,.0f} against {r_total:,.0f} Pg C ({ref_id} on its own land: "
                              f"{self._own_totals[ref_id]:,.0f}); compared on the coarser grid "
                              f"({target.sizes['lat']}x{target.sizes['lon']})")
-        for key, value in parts.items():
-            add("overall", key, value, "1", "score", self.central)
         missing = [key for key, value in parts.items() if not np.isfinite(value)]
         if missing:
             notes.append(f"overall score incomplete: {', '.join(missing)} missing (counted as 0)")
@@ -298,11 +298,12 @@ class SoilCarbonStocks(Confrontation):
         """ln SOC of model and central product and their difference ln(model / product), per the plot conventions."""
         log_m, log_r = soc.log_field(model_kg_m2), soc.log_field(reference_kg_m2)
         units = "ln(kg m-2)"
+        # one colour range for model and product (e^-1 to e^4.5, 0.4-90 kg m-2), so the two maps compare
+        shared = {"plot": "map", "colormap": "sequential", "units": units, "vmin": -1.0, "vmax": 4.5}
         return {
-            "log_csoil_model": log_m.assign_attrs(plot="map", role="model", colormap="sequential", units=units,
-                                                  long_name=f"ln soil carbon, {model_name}"),
-            f"log_csoil_{_slug(ref_id)}": log_r.assign_attrs(plot="map", role="reference", colormap="sequential",
-                                                             units=units, long_name=f"ln soil carbon, {ref_id}"),
+            "log_csoil_model": log_m.assign_attrs(shared, role="model", long_name=f"ln soil carbon, {model_name}"),
+            f"log_csoil_{_slug(ref_id)}": log_r.assign_attrs(shared, role="reference",
+                                                             long_name=f"ln soil carbon, {ref_id}"),
             "log_csoil_difference": (log_m - log_r).assign_attrs(
                 plot="map", role="difference", colormap="diverging", units="1", vmin=-2.0, vmax=2.0,
                 long_name=f"ln({model_name} / {ref_id})"),
@@ -312,9 +313,9 @@ class SoilCarbonStocks(Confrontation):
         ref_var = f"zonal_csoil_{_slug(ref_id)}"
         return {
             "zonal_csoil_model": zonal["model_mean"].assign_attrs(
-                plot="zonal", role="model", units=STOCK_UNITS, long_name=f"zonal mean soil carbon, {model_name}"),
+                plot="zonal", role="model", units=STOCK_UNITS, long_name=f"soil carbon, {model_name}"),
             ref_var: zonal["reference_mean"].assign_attrs(
-                plot="zonal", role="reference", units=STOCK_UNITS, long_name=f"zonal mean soil carbon, {ref_id}",
+                plot="zonal", role="reference", units=STOCK_UNITS, long_name=f"soil carbon, {ref_id}",
                 lower=f"{ref_var}_lower", upper=f"{ref_var}_upper"),
             f"{ref_var}_lower": zonal["reference_lower"].assign_attrs(units=STOCK_UNITS,
                                                                       long_name="lower 95% limit of the band mean"),

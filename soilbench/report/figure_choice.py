@@ -3,7 +3,7 @@
 Figures are chosen from the saved data's plot conventions only (``docs/architecture.md``):
 ``fields.nc`` variables by their ``plot`` attribute (``map``, ``zonal``, ``series``) and tables by
 ``meta["tables"][name]["plot"]`` (``taylor``, ``bars``, ``site_map``, ``scatter``,
-``seasonal_cycle``, ``histogram``, ``table``). Profiles (zonal, series) and tables that compare
+``seasonal_cycle``, ``histogram``, ``matrix``, ``table``). Profiles (zonal, series) and tables that compare
 models (Taylor, bars) are combined across models; maps, site maps, scatter plots, seasonal cycles
 and histograms are drawn per model. The drawing itself is :mod:`soilbench.report.plots`.
 
@@ -29,7 +29,7 @@ from soilbench.report.units import display_units
 from soilbench.results import ConfrontationResult
 
 COMBINED_TABLE_KINDS = ("taylor", "bars")
-PER_MODEL_TABLE_KINDS = ("site_map", "scatter", "seasonal_cycle", "histogram")
+PER_MODEL_TABLE_KINDS = ("site_map", "scatter", "seasonal_cycle", "histogram", "matrix")
 ROLE_ORDER = {"model": 0, "reference": 1, "difference": 2, "ratio": 3, "attribution": 4}
 #: each profile kind's own dimension (docs/architecture.md): zonal curves live on `lat_band`
 PROFILE_DIMS = {"series": "year", "zonal": "lat_band"}
@@ -126,6 +126,8 @@ def _per_model_table_draw(table: pd.DataFrame, meta: dict[str, Any], title: str,
         return lambda: plots.seasonal_figure(table, title, meta, color or DEFAULT_COLOR)
     if kind == "histogram" and (meta.get("columns") or plots.histogram_columns(table)):
         return lambda: plots.histogram_figure(table, title, meta, color or DEFAULT_COLOR)
+    if kind == "matrix" and plots.matrix_labels(table):
+        return lambda: plots.matrix_figure(table, title, meta)
     return None
 
 
