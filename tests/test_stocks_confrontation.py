@@ -176,6 +176,11 @@ def test_outputs_follow_the_plot_conventions(products):
     assert float(diff.mean()) == pytest.approx(np.log(1.2))
     zonal_vars = [v for v in fields.data_vars if fields[v].attrs.get("plot") == "zonal"]
     assert zonal_vars and all(fields[v].dims == ("lat_band",) for v in zonal_vars)
+    central = fields["zonal_csoil_ref_soilc"]  # shaded between the two products' band means
+    lower, upper = fields[central.attrs["lower"]], fields[central.attrs["upper"]]
+    north = central["lat_band"] > 50
+    assert np.allclose(upper.where(north, drop=True), 1.3 * central.where(north, drop=True), equal_nan=True)
+    assert np.allclose(lower, central, equal_nan=True)
     assert result.table_meta["taylor_log_soc"]["plot"] == "taylor"
     assert result.table_meta["global_stock"]["plot"] == "bars"
     matrix = result.tables["log_soc_correlations"]

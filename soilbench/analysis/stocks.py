@@ -140,7 +140,6 @@ def zonal_log_comparison(model_kg_m2: xr.DataArray, reference_kg_m2: xr.DataArra
                               coords=reference["mean"].coords, dims=reference["mean"].dims)
     out = xr.Dataset({
         "model_mean": model["mean"], "reference_mean": reference["mean"],
-        "reference_lower": reference["lower"], "reference_upper": reference["upper"],
         "reference_area": reference["area"], "coverage": band_coverage.fillna(0.0).where(reference["area"] > 0),
         "score": (band_score * band_coverage.fillna(0.0)).where(reference["area"] > 0),
     })

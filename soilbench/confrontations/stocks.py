@@ -215,6 +215,7 @@ class SoilCarbonStocks(Confrontation):
         band = float(self.options["zonal_band_deg"])
         fields: dict[str, xr.DataArray] = {}
         parts: dict[str, float] = {}
+        product_bands: dict[str, xr.DataArray] = {}
         taylor_rows = []
         for ref_id, product in self._products.items():
             central = ref_id == self.central
@@ -239,6 +240,8 @@ class SoilCarbonStocks(Confrontation):
             # the reference's own land decides what counts: its cells the model lacks are counted as wrong
             area_ref = target["cell_area"] * r_on["land_fraction"]
             zonal = soc.zonal_log_comparison(m_on["csoil"], r_on["csoil"], area_ref, band)
+            if self._scope(ref_id) == GLOBAL_SCOPE:
+                product_bands[ref_id] = zonal["reference_mean"]
             zonal_score = soc.zonal_log_score(zonal)
             add("zonal means", "zonal score", zonal_score, "1", kind, ref_id)
             stats = soc.log_taylor(m_on["csoil"], r_on["csoil"], area_ref)
@@ -256,11 +259,12 @@ class SoilCarbonStocks(Confrontation):
                 parts = {"total score": total_score, "zonal score": zonal_score,
                          "spatial distribution score": stats["score"]}
                 fields.update(self._maps(name, ref_id, m_on["csoil"], r_on["csoil"]))
-                fields.update(self._zonal_fields(name, ref_id, zonal))
+                central_zonal = zonal
                 notes.append(f"{name}: {own_total:,.0f} Pg C on its own land; on the cells shared with {ref_id} "
                              f"{m_total:,.0f} against {r_total:,.0f} Pg C ({ref_id} on its own land: "
                              f"{self._own_totals[ref_id]:,.0f}); compared on the coarser grid "
                              f"({target.sizes['lat']}x{target.sizes['lon']})")
+        fields.update(self._zonal_fields(name, self.central, central_zonal, product_bands))
         missing = [key for key, value in parts.items() if not np.isfinite(value)]
         if missing:
             notes.append(f"overall score incomplete: {', '.join(missing)} missing (counted as 0)")
@@ -309,20 +313,28 @@ class SoilCarbonStocks(Confrontation):
                 long_name=f"ln({model_name} / {ref_id})"),
         }
 
-    def _zonal_fields(self, model_name: str, ref_id: str, zonal: xr.Dataset) -> dict[str, xr.DataArray]:
+    def _zonal_fields(self, model_name: str, ref_id: str, zonal: xr.Dataset,
+                      product_bands: dict[str, xr.DataArray]) -> dict[str, xr.DataArray]:
+        """Zonal curves over ``lat_band``; the central product's band is the range of the global
+        products' band means (their spread, not the spread of cells within a band)."""
         ref_var = f"zonal_csoil_{_slug(ref_id)}"
-        return {
+        reference = zonal["reference_mean"].assign_attrs(plot="zonal", role="reference", units=STOCK_UNITS,
+                                                         long_name=f"soil carbon, {ref_id}")
+        out = {
             "zonal_csoil_model": zonal["model_mean"].assign_attrs(
                 plot="zonal", role="model", units=STOCK_UNITS, long_name=f"soil carbon, {model_name}"),
-            ref_var: zonal["reference_mean"].assign_attrs(
-                plot="zonal", role="reference", units=STOCK_UNITS, long_name=f"soil carbon, {ref_id}",
-                lower=f"{ref_var}_lower", upper=f"{ref_var}_upper"),
-            f"{ref_var}_lower": zonal["reference_lower"].assign_attrs(units=STOCK_UNITS,
-                                                                      long_name="lower 95% limit of the band mean"),
-            f"{ref_var}_upper": zonal["reference_upper"].assign_attrs(units=STOCK_UNITS,
-                                                                      long_name="upper 95% limit of the band mean"),
+            ref_var: reference,
             "zonal_score": zonal["score"].assign_attrs(units="1", long_name=f"band score against {ref_id}"),
         }
+        if len(product_bands) >= 2:
+            stacked = xr.concat(list(product_bands.values()), dim="product")
+            reference.attrs.update(lower=f"{ref_var}_lower", upper=f"{ref_var}_upper")
+            names = ", ".join(product_bands)
+            out[f"{ref_var}_lower"] = stacked.min("product").assign_attrs(
+                units=STOCK_UNITS, long_name=f"lowest band mean of {names}")
+            out[f"{ref_var}_upper"] = stacked.max("product").assign_attrs(
+                units=STOCK_UNITS, long_name=f"highest band mean of {names}")
+        return out
 
     def _matrix_fields(self, stocks_on_grid: dict[str, xr.DataArray]) -> dict[str, xr.DataArray]:
         """The stocks on the fixed matrix grid (no ``plot``: read by :meth:`summarize_models`)."""
