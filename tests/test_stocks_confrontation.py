@@ -55,6 +55,7 @@ def synthetic_products():
 def products(monkeypatch):
     found = synthetic_products()
     monkeypatch.setattr("soilbench.load.load_reference", lambda ref_id, data_dir=None: found[ref_id])
+    monkeypatch.setattr("soilbench.load.REFERENCE_IDS", tuple(found))
     return found
 
 
@@ -198,6 +199,7 @@ def validity():
     found = synthetic_products()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("soilbench.load.load_reference", lambda ref_id, data_dir=None: found[ref_id])
+        patch.setattr("soilbench.load.REFERENCE_IDS", tuple(found))
         confrontation = make(matrix_resolution_deg=10.0)
         models = controlled_models(found["ref-soilc"])
         models["coarsened"] = coarsened(found["ref-soilc"])
@@ -241,6 +243,8 @@ def test_options_are_checked():
         make(zonal_band_deg=7.0)
     with pytest.raises(ConfigError, match="needs a gridded soil carbon product"):
         make(references=["literature-soilc"])
+    with pytest.raises(ConfigError, match=r"not one of them: \['literature-rh'\]"):
+        make(references=["hwsd-soilc", "literature-rh"])
 
 
 # -- literature ------------------------------------------------------------------------------------

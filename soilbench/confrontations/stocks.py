@@ -80,6 +80,13 @@ class SoilCarbonStocks(Confrontation):
         if not self.products:
             raise ConfigError(self.source, f"confrontation '{self.name}' needs a gridded soil carbon product "
                                            f"(e.g. hwsd-soilc) besides {LITERATURE}", "references")
+        from soilbench.load import REFERENCE_IDS
+
+        not_gridded = [r for r in self.products if r not in REFERENCE_IDS]
+        if not_gridded:
+            raise ConfigError(self.source, f"confrontation '{self.name}' ({self.kind}) compares gridded soil carbon "
+                                           f"products ({', '.join(r for r in REFERENCE_IDS if 'soilc' in r)}) and "
+                                           f"{LITERATURE}; not one of them: {not_gridded}", "references")
         self.auxiliary_data = list(MERGED_STOCK_FILES) if MERGED_STOCK in self.references else []
 
     def _check_options(self) -> None:
