@@ -333,3 +333,14 @@ def test_testbed_models_against_hwsd():
     # the models' ln-SOC patterns resemble HWSD's more than chance does, MIMICS more than CASA-CNP
     r = {m: scalar(res, "correlation of ln SOC", "hwsd-soilc") for m, res in results.items()}
     assert 0.3 < r["testbed-casacnp"] < r["testbed-mimics"] < 0.95
+
+
+def test_literature_soilc_catalog_entry_reads_the_shipped_table():
+    from soilbench import catalogs
+    from soilbench.load import series
+
+    table = catalogs.find_entry("literature-soilc").read()
+    assert table["id"].is_unique and table["source"].notna().all()
+    assert set(table["scope"]) == {"global", "northern permafrost region"}
+    parsed = series.read_literature_table(series.literature_path("soilc"))
+    assert list(parsed["value"]) == [1281, 1308, 1469, 1507, 1376, 475, 1563]
