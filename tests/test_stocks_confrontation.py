@@ -11,7 +11,6 @@ import xarray as xr
 
 from soilbench.analysis import stocks as soc
 from soilbench.confrontations import confrontation_class
-from soilbench.results import load_result
 
 R_EARTH_M = 6371229.0
 STEP_DEG = 5.0
@@ -298,7 +297,8 @@ def test_cross_model_matrix_from_saved_results(products, tmp_path):
     from soilbench.analysis import regrid
 
     target = soc.regular_grid(10.0)
-    on = {name: regrid.regrid_field(canonical(v, STEP_DEG, name), "csoil", target)["csoil"] for name, v in models.items()}
+    on = {name: regrid.regrid_field(canonical(v, STEP_DEG, name), "csoil", target)["csoil"]
+          for name, v in models.items()}
     weights = np.cos(np.deg2rad(target["lat"])) * xr.ones_like(target["lon"])
     expected = soc.log_pattern_correlations(on, weights)
     assert table.loc["A", "B"] == pytest.approx(expected.loc["A", "B"], abs=1e-6)
