@@ -84,7 +84,7 @@ class Confrontation(ABC):
     kind: ClassVar[str]
     #: canonical quantities the model must provide (see :mod:`soilbench.quantities`)
     quantities: ClassVar[tuple[str, ...]] = ()
-    #: the group on the scoreboard: "Rh", "SR", "τ" or "Soil C"
+    #: the group on the scoreboard: "Rh", "SR" or "τ"
     group: ClassVar[str] = ""
     #: allowed options and their defaults
     option_defaults: ClassVar[dict[str, Any]] = {}
