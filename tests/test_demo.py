@@ -57,7 +57,10 @@ def test_demo_synthetic_end_to_end_then_everything_reused(tmp_path, capsys):
     assert run["synthetic"] is True and not run["failures"]
     assert {m["name"] for m in run["models"]} == {"perfect", "rh-plus-20pct", "shifted-season", "short-tau"}
     status = pd.read_csv(results / "status.csv")
-    assert (status["status"] == "ok").all() and status["confrontation"].nunique() == 9
+    from soilbench.config import DEFAULT_CONFIG, load_benchmark
+
+    assert (status["status"] == "ok").all()
+    assert status["confrontation"].nunique() == len(load_benchmark(DEFAULT_CONFIG).confrontations)
     assert (out / "c" / "rh-global-totals" / "index.html").is_file()
 
     assert cli.main(["demo", "--synthetic", "--out", str(out), "--workers", "0", "--quiet", "--no-report"]) == 0

@@ -284,8 +284,10 @@ class Confrontation(ABC):
 
         ``task_dirs`` are this run's ok model task directories of the confrontation (never
         directories an earlier run into the same ``OUT/`` left behind). Write under
-        ``OUT/<confrontation_name>/`` with :mod:`soilbench.atomic`; the return value is not used.
-        A failing summary is logged and never fails the run.
+        ``OUT/<confrontation_name>/`` or ``OUT/_summary/<confrontation_name>/`` with
+        :mod:`soilbench.atomic`. Return the list of files written under ``OUT/_summary/<confrontation_name>/``
+        that the report should show (other return values are ignored). A failing summary is
+        logged and never fails the run.
         """
         return None
 

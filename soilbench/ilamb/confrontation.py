@@ -284,4 +284,11 @@ class ConfSoilbenchTurnover(SoilbenchConfrontation):
     kinds = ("turnover",)
 
 
-__all__ = ["ConfSoilbenchRh", "ConfSoilbenchSites", "ConfSoilbenchTurnover", "SoilbenchConfrontation"]
+class ConfSoilbenchStocks(SoilbenchConfrontation):
+    """Soil carbon stocks (global stock, zonal means, ln-SOC patterns) against HWSD, NCSCD and their merge."""
+
+    kinds = ("soil_carbon",)
+
+
+__all__ = ["ConfSoilbenchRh", "ConfSoilbenchSites", "ConfSoilbenchStocks", "ConfSoilbenchTurnover",
+           "SoilbenchConfrontation"]

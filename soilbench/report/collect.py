@@ -26,7 +26,7 @@ from soilbench.results import (
 
 log = logging.getLogger(__name__)
 
-GROUP_ORDER = ("Rh", "SR", "τ")
+GROUP_ORDER = ("Rh", "SR", "τ", "Soil C")
 
 
 @dataclass
@@ -273,7 +273,7 @@ def _weight(value: Any) -> float:
 
 
 def _ordered(confrontations: dict[str, Confrontation]) -> dict[str, Confrontation]:
-    """Group order Rh, SR, τ (others after), then by name: the scoreboard's column order."""
+    """Group order Rh, SR, τ, Soil C (others after), then by name: the scoreboard's column order."""
     def key(conf: Confrontation) -> tuple[int, str, str]:
         rank = GROUP_ORDER.index(conf.group) if conf.group in GROUP_ORDER else len(GROUP_ORDER)
         return rank, conf.group, conf.name

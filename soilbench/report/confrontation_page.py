@@ -33,6 +33,12 @@ SUMMARY_TEXT = {
         "Computed after the run from every model's saved regional totals: sample standard deviation over |mean| "
         "(cv_ratio = cv_models / cv_products); products are the gridded references, each counted once.",
     ),
+    "log_soc_correlations": (
+        "Correlation of ln soil carbon between models and products",
+        "Computed after the run from every model's saved stock on a common regular grid: area-weighted Pearson r "
+        "of ln SOC over cells where both stocks are positive ([004]: r = -0.026 between two structurally different "
+        "models before data assimilation, 0.51 after).",
+    ),
 }
 MAX_TABLE_ROWS = 500  # longer tables are linked as CSV only; a page must stay fast
 #: tables longer than this start collapsed (``<details>``): the page stays a page, not a data dump
@@ -154,6 +160,9 @@ class ConfrontationPage:
                                          f"summary_{safe_name(name)}")
                 if figure:
                     figure["wide"] = True  # one bar pair per region: too small at half width
+            elif plots.matrix_labels(table):  # the matrix layout of docs/architecture.md
+                figure = self._safe_plot(title, lambda t=table, ti=title: plots.matrix_figure(t, ti),
+                                         f"summary_{safe_name(name)}")
             html = self._html_table(name, table, {"title": title}, "summary")
             html["id"] = f"summary-{safe_name(name)}"
             sections.append({"title": title, "note": note, "table": html, "figure": figure})

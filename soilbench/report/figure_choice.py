@@ -3,7 +3,7 @@
 Figures are chosen from the saved data's plot conventions only (``docs/architecture.md``):
 ``fields.nc`` variables by their ``plot`` attribute (``map``, ``zonal``, ``series``) and tables by
 ``meta["tables"][name]["plot"]`` (``taylor``, ``bars``, ``site_map``, ``scatter``,
-``seasonal_cycle``, ``response``, ``histogram``, ``table``). Profiles (zonal, series) and tables that compare
+``seasonal_cycle``, ``response``, ``histogram``, ``matrix``, ``table``). Profiles (zonal, series) and tables that compare
 models (Taylor, bars) are combined across models; maps, site maps, scatter plots, seasonal cycles
 and histograms are drawn per model. The drawing itself is :mod:`soilbench.report.plots`.
 
@@ -126,6 +126,8 @@ def _per_model_table_draw(table: pd.DataFrame, meta: dict[str, Any], title: str,
         return lambda: plots.response_figure(table, title, meta, color or DEFAULT_COLOR)
     if kind == "histogram" and (meta.get("columns") or plots.histogram_columns(table)):
         return lambda: plots.histogram_figure(table, title, meta, color or DEFAULT_COLOR)
+    if kind == "matrix" and plots.matrix_labels(table):
+        return lambda: plots.matrix_figure(table, title, meta)
     return None
 
 

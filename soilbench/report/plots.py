@@ -589,3 +589,38 @@ def histogram_columns(table: pd.DataFrame) -> list[str]:
     """A histogram table's series when ``columns`` is not given: numeric columns but a sample index."""
     return [str(c) for c in table.columns if str(c).lower() not in ("sample", "index", "id")
             and pd.api.types.is_numeric_dtype(table[c])]
+
+
+def matrix_labels(table: pd.DataFrame) -> list[str] | None:
+    """The labels of a ``matrix`` table (column ``label``, then one column per label), else None."""
+    if "label" not in table.columns or table.empty:
+        return None
+    labels = [str(label) for label in table["label"]]
+    return labels if [str(c) for c in table.columns if c != "label"] == labels else None
+
+
+def matrix_figure(table: pd.DataFrame, title: str, meta: dict[str, Any] | None = None) -> bytes:
+    """A ``matrix`` table as a heat map with every value printed (e.g. pattern correlations)."""
+    meta = meta or {}
+    labels = matrix_labels(table)
+    if labels is None:
+        raise ValueError("a matrix table needs a 'label' column and one column per label")
+    values = table[labels].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    vmin, vmax = float(meta.get("vmin", -1.0)), float(meta.get("vmax", 1.0))
+    size = max(3.6, 0.7 * len(labels) + 2.2)
+    fig = Figure(figsize=(size + 1.0, size), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="RdBu_r", vmin=vmin, vmax=vmax)
+    short = [wrap(label, 18) for label in labels]
+    ax.set_xticks(range(len(labels)), short, rotation=40, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), short, fontsize=8)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            value = values[i, j]
+            text = f"{value:.2f}" if np.isfinite(value) else "n/a"
+            dark = np.isfinite(value) and abs(value - (vmin + vmax) / 2) > 0.3 * (vmax - vmin)
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    units = display_units(str(meta.get("units") or ""))
+    fig.colorbar(image, ax=ax, shrink=0.8, label=units if units and units != "1" else None)
+    ax.set_title(wrap(title, 60), fontsize=10)
+    return _png(fig)

@@ -67,7 +67,7 @@ def write_summaries(out: Path, confrontations: list[Confrontation], rows: list[d
     for confrontation in confrontations:
         task_dirs = model_task_dirs(out, rows, confrontation.name)
         written += _spread(out, confrontation.name, task_dirs)
-        _type_summary(out, confrontation, task_dirs)
+        written += _type_summary(out, confrontation, task_dirs)
     return written
 
 
@@ -86,10 +86,16 @@ def _spread(out: Path, name: str, task_dirs: list[Path]) -> list[str]:
     return [path.relative_to(out).as_posix()]
 
 
-def _type_summary(out: Path, confrontation: Confrontation, task_dirs: list[Path]) -> None:
+def _type_summary(out: Path, confrontation: Confrontation, task_dirs: list[Path]) -> list[str]:
     """The type's :meth:`~soilbench.confrontations.base.Confrontation.summarize_models` over
-    ``task_dirs`` (this run's ok model tasks), so that it reads exactly the current run's models."""
+    ``task_dirs`` (this run's ok model tasks), so that it reads exactly the current run's models.
+    Returns the files it reports writing under ``OUT/_summary/<confrontation>/`` (a list of
+    paths), which the report then shows."""
     try:
-        type(confrontation).summarize_models(out, confrontation.name, task_dirs=task_dirs)
+        result = type(confrontation).summarize_models(out, confrontation.name, task_dirs=task_dirs)
     except Exception as err:  # a summary is an extra; never lose the run over it
         log.warning("summary of %s failed: %s", confrontation.name, " ".join(str(err).split()))
+        return []
+    base = (out / SUMMARY_DIR / confrontation.name).resolve()
+    return [Path(p).resolve().relative_to(out.resolve()).as_posix() for p in result
+            if isinstance(p, Path) and Path(p).resolve().parent == base] if isinstance(result, list) else []
