@@ -449,13 +449,16 @@ def test_guard_adds_no_read_and_keeps_values(tmp_path):
 
 def test_reference_with_undeclared_fill_is_refused(tmp_path, monkeypatch):
     """load_reference goes through the same checks (here: cardamom-rh with −9999 over the sea)."""
-    from soilbench.load import load_reference, sources
+    from soilbench.load import load_reference
 
     ds = _rh(units="kg m-2 yr-1").isel(time=0, drop=True).drop_vars("time_bnds")
     ds["rh"] = ds["rh"].fillna(-9999.0)
     path = tmp_path / "cardamom.nc"
     ds.to_netcdf(path)
-    monkeypatch.setattr(sources, "dataset_path", lambda dataset_id, data_dir=None: path)
+    from soilbench.catalogs import CatalogEntry
+
+    # a reference is read through its catalog entry: point every entry at the corrupt file
+    monkeypatch.setattr(CatalogEntry, "paths", lambda self, data_dir=None, **kwargs: [path])
     with pytest.raises(SoilbenchError) as info:
         load_reference("cardamom-rh")
     message = str(info.value)
