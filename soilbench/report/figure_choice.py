@@ -29,7 +29,7 @@ from soilbench.report.units import display_units
 from soilbench.results import ConfrontationResult
 
 COMBINED_TABLE_KINDS = ("taylor", "bars")
-PER_MODEL_TABLE_KINDS = ("site_map", "scatter", "seasonal_cycle", "response", "histogram")
+PER_MODEL_TABLE_KINDS = ("site_map", "scatter", "seasonal_cycle", "response", "histogram", "matrix")
 ROLE_ORDER = {"model": 0, "reference": 1, "difference": 2, "ratio": 3, "attribution": 4}
 #: each profile kind's own dimension (docs/architecture.md): zonal curves live on `lat_band`
 PROFILE_DIMS = {"series": "year", "zonal": "lat_band"}
