@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import pooch
 import yaml
 
 from soilbench.errors import DataNotAvailable, SoilbenchError
@@ -171,6 +170,8 @@ def entry(dataset_id: str) -> dict[str, Any]:
 
 def user_cache_dir() -> Path:
     """The per-user download cache (honours ``XDG_CACHE_HOME`` on Linux)."""
+    import pooch  # imported when needed: pooch brings requests, which ``soilbench --help`` does not need
+
     return Path(pooch.os_cache("soilbench"))
 
 
@@ -342,6 +343,8 @@ def fetch(
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s from %s", dataset_id, url)
+    import pooch
+
     try:
         pooch.retrieve(
             url,
