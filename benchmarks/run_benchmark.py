@@ -85,6 +85,9 @@ class Measurement:
     report_peak_rss_tree_bytes: int = 0
     report_peak_rss_process_bytes: int = 0
     run_duration_s: float | None = None  # run.json's duration_s: the tasks, without start-up and scorecard
+    #: user + system CPU seconds of the whole process tree: unlike wall time, hardly changed by other
+    #: work on the machine, so parallel runs can be compared on a busy machine
+    cpu_s: float | None = None
     timed_out: bool = False
     log: str = ""
     notes: list[str] = field(default_factory=list)
@@ -94,8 +97,9 @@ class Measurement:
         return self.returncode == 0 and not self.timed_out
 
 
-def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
-    """(sum, max, count) of the RSS of ``root`` and all its descendants now."""
+def _tree_rss(root: psutil.Process, cpu: dict[int, float] | None = None) -> tuple[int, int, int]:
+    """(sum, max, count) of the RSS of ``root`` and all its descendants now; each process's CPU
+    seconds so far into ``cpu`` (by pid)."""
     total = largest = count = 0
     try:
         processes = [root, *root.children(recursive=True)]
@@ -104,6 +108,9 @@ def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
     for proc in processes:
         try:
             rss = proc.memory_info().rss
+            if cpu is not None:
+                times = proc.cpu_times()
+                cpu[proc.pid] = times.user + times.system
         except psutil.Error:
             continue
         total += rss
@@ -121,6 +128,7 @@ def measure(case: str, command: list[str], env: dict[str, str], cwd: Path, log_p
     """
     result = Measurement(case=case, command=command, log=str(log_path))
     marked_at: float | None = None
+    cpu: dict[int, float] = {}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         started = time.perf_counter()
@@ -128,7 +136,7 @@ def measure(case: str, command: list[str], env: dict[str, str], cwd: Path, log_p
                                 start_new_session=True)
         root = psutil.Process(proc.pid)
         while proc.poll() is None:
-            total, largest, count = _tree_rss(root)
+            total, largest, count = _tree_rss(root, cpu)
             result.peak_rss_tree_bytes = max(result.peak_rss_tree_bytes, total)
             result.peak_rss_process_bytes = max(result.peak_rss_process_bytes, largest)
             result.peak_processes = max(result.peak_processes, count)
@@ -147,6 +155,7 @@ def measure(case: str, command: list[str], env: dict[str, str], cwd: Path, log_p
             time.sleep(interval_s)
         ended = time.perf_counter()
         result.wall_s = round(ended - started, 2)
+        result.cpu_s = round(sum(cpu.values()), 1)  # up to one poll interval of each process is missed
         result.returncode = proc.returncode
         if marked_at is not None:
             result.report_s = round(ended - marked_at, 2)
@@ -311,6 +320,7 @@ def scaling(results: dict[str, Measurement]) -> list[dict]:
         rows.append({
             "models": n,
             "wall_s": {w: m.wall_s for w, m in sorted(by_workers.items())},
+            "cpu_s": {w: m.cpu_s for w, m in sorted(by_workers.items())},
             "run_s": {w: m.run_duration_s for w, m in sorted(by_workers.items())},
             "scorecard_s": {w: m.report_s for w, m in sorted(by_workers.items())},
             "floor_s": floor.wall_s if floor is not None and floor.ok else None,
@@ -333,11 +343,11 @@ def markdown(report: dict) -> str:
         f"({report['campaign']['years']}); one model's rh = {report['summary']['rh_field_uncompressed_mib']} MiB "
         "uncompressed.", "",
         f"Command: `{report['command']}`", "",
-        "| case | ok | wall (s) | peak RSS tree (MiB) | largest process (MiB) | processes |",
-        "|---|---|---:|---:|---:|---:|",
+        "| case | ok | wall (s) | CPU (s) | peak RSS tree (MiB) | largest process (MiB) | processes |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for m in report["measurements"]:
-        lines.append(f"| {m['case']} | {'yes' if m['ok'] else 'NO'} | {m['wall_s']} | "
+        lines.append(f"| {m['case']} | {'yes' if m['ok'] else 'NO'} | {m['wall_s']} | {m.get('cpu_s')} | "
                      f"{round(m['peak_rss_tree_bytes'] / MIB)} | {round(m['peak_rss_process_bytes'] / MIB)} | "
                      f"{m['peak_processes']} |")
     lines += ["", "| soilbench case | speed-up vs ILAMB (aim ≥ 5) | × floor (aim ≤ 2) | peak RSS MiB (aim ≤ 1024) |",
