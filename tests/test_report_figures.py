@@ -163,3 +163,23 @@ def test_map_colours_follow_the_bounds_not_the_centres():
     assert filled[:, 1].min() == 90 and filled[:, 1].max() == 129
     assert filled[:, 0].min() == 45 and filled[:, 0].max() == 89
     assert plots.map_figure(field, "t", edges=edges)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
+def test_drawing_processes_are_forked_only_beside_idle_threads():
+    import threading
+
+    from tqdm import tqdm
+
+    from soilbench.report.figures import _context
+
+    with tqdm(total=1, disable=True):  # tqdm starts its monitor thread for every bar
+        assert _context().get_start_method() == "fork"
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, name="some-other-work")
+    busy.start()
+    try:
+        assert _context().get_start_method() == "forkserver"
+    finally:
+        stop.set()
+        busy.join()

@@ -14,8 +14,8 @@ could be drawn.
 - **Once per content.** Figures with the same key in one build (the same reference map shown for
   several models) are drawn once and written to every place that shows them.
 - **In parallel.** The figures left to draw go to a pool of worker processes (``workers > 1``):
-  forked when this process runs no other thread, else from a fork server that has imported the
-  drawing modules once. A figure that cannot be drawn is logged and left off its page.
+  forked when this process runs no other thread (idle ones aside, :data:`IDLE_THREADS`), else
+  from a fork server that has imported the drawing modules once. A figure that cannot be drawn is logged and left off its page.
 """
 
 from __future__ import annotations
@@ -214,11 +214,17 @@ class FigureBook:
                 finish(futures[future], None if error else future.result(), error)
 
 
+#: threads that only sleep and touch nothing the drawing code uses: forking beside them is safe
+#: (tqdm starts its monitor for every progress bar, shown or not)
+IDLE_THREADS = ("tqdm_monitor",)
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """Fork when this process runs no other thread (cheapest: the drawing modules are loaded);
     else a fork server, since forking a process with threads can copy a held lock."""
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.name not in IDLE_THREADS]
+    if "fork" in methods and not others:
         return multiprocessing.get_context("fork")
     if "forkserver" not in methods:  # Windows: every drawing process imports the modules itself
         return multiprocessing.get_context("spawn")
