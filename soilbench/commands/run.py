@@ -85,8 +85,14 @@ def main(args: argparse.Namespace) -> int:
         return _run(args)
 
 
+def load_benchmark(path: Path):
+    """:func:`soilbench.config.load_benchmark`, imported when the command runs (not for ``--help``)."""
+    from soilbench.config import load_benchmark as load
+
+    return load(path)
+
+
 def _run(args: argparse.Namespace) -> int:
-    from soilbench.config import load_benchmark
     from soilbench.runner import RunOptions, dumps_summary, resolve_models, run_benchmark
 
     if args.workers is not None and args.workers < 0:
