@@ -30,6 +30,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -79,6 +80,14 @@ class Measurement:
     peak_rss_tree_bytes: int = 0      # peak of the sum over the process tree
     peak_rss_process_bytes: int = 0   # largest single process
     peak_processes: int = 0
+    #: after ``marker`` appeared (run.json: the scorecard is being built), when a marker is given
+    report_s: float | None = None
+    report_peak_rss_tree_bytes: int = 0
+    report_peak_rss_process_bytes: int = 0
+    run_duration_s: float | None = None  # run.json's duration_s: the tasks, without start-up and scorecard
+    #: user + system CPU seconds of the whole process tree: unlike wall time, hardly changed by other
+    #: work on the machine, so parallel runs can be compared on a busy machine
+    cpu_s: float | None = None
     timed_out: bool = False
     log: str = ""
     notes: list[str] = field(default_factory=list)
@@ -88,8 +97,9 @@ class Measurement:
         return self.returncode == 0 and not self.timed_out
 
 
-def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
-    """(sum, max, count) of the RSS of ``root`` and all its descendants now."""
+def _tree_rss(root: psutil.Process, cpu: dict[int, float] | None = None) -> tuple[int, int, int]:
+    """(sum, max, count) of the RSS of ``root`` and all its descendants now; each process's CPU
+    seconds so far into ``cpu`` (by pid)."""
     total = largest = count = 0
     try:
         processes = [root, *root.children(recursive=True)]
@@ -98,6 +108,9 @@ def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
     for proc in processes:
         try:
             rss = proc.memory_info().rss
+            if cpu is not None:
+                times = proc.cpu_times()
+                cpu[proc.pid] = times.user + times.system
         except psutil.Error:
             continue
         total += rss
@@ -107,9 +120,15 @@ def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
 
 
 def measure(case: str, command: list[str], env: dict[str, str], cwd: Path, log_path: Path,
-            timeout_s: float, interval_s: float = 0.05) -> Measurement:
-    """Run ``command`` and poll its process tree's memory until it exits (or times out)."""
+            timeout_s: float, interval_s: float = 0.05, marker: Path | None = None) -> Measurement:
+    """Run ``command`` and poll its process tree's memory until it exits (or times out).
+
+    With ``marker`` (a file the command writes part-way, e.g. ``run.json`` before the scorecard),
+    the time and peak memory after it appeared are reported apart (``report_*``).
+    """
     result = Measurement(case=case, command=command, log=str(log_path))
+    marked_at: float | None = None
+    cpu: dict[int, float] = {}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         started = time.perf_counter()
@@ -117,10 +136,15 @@ def measure(case: str, command: list[str], env: dict[str, str], cwd: Path, log_p
                                 start_new_session=True)
         root = psutil.Process(proc.pid)
         while proc.poll() is None:
-            total, largest, count = _tree_rss(root)
+            total, largest, count = _tree_rss(root, cpu)
             result.peak_rss_tree_bytes = max(result.peak_rss_tree_bytes, total)
             result.peak_rss_process_bytes = max(result.peak_rss_process_bytes, largest)
             result.peak_processes = max(result.peak_processes, count)
+            if marker is not None and marked_at is None and marker.exists():
+                marked_at = time.perf_counter()
+            if marked_at is not None:
+                result.report_peak_rss_tree_bytes = max(result.report_peak_rss_tree_bytes, total)
+                result.report_peak_rss_process_bytes = max(result.report_peak_rss_process_bytes, largest)
             if time.perf_counter() - started > timeout_s:
                 result.timed_out = True
                 for child in root.children(recursive=True):
@@ -129,8 +153,12 @@ def measure(case: str, command: list[str], env: dict[str, str], cwd: Path, log_p
                 proc.wait()
                 break
             time.sleep(interval_s)
-        result.wall_s = round(time.perf_counter() - started, 2)
+        ended = time.perf_counter()
+        result.wall_s = round(ended - started, 2)
+        result.cpu_s = round(sum(cpu.values()), 1)  # up to one poll interval of each process is missed
         result.returncode = proc.returncode
+        if marked_at is not None:
+            result.report_s = round(ended - marked_at, 2)
     return result
 
 
@@ -174,11 +202,11 @@ def model_dirs(mode: str, manifest: dict) -> list[str]:
     return list(manifest["models"].values())
 
 
-def floor_case(mode: str, manifest: dict, args: argparse.Namespace) -> Measurement:
-    command = [sys.executable, str(HERE / "read_floor.py"), *model_dirs(mode, manifest),
+def floor_case(mode: str, manifest: dict, args: argparse.Namespace, n_models: int | None = None) -> Measurement:
+    case = f"floor-{mode}" if n_models is None else f"floor-{mode}-n{n_models}"
+    command = [sys.executable, str(HERE / "read_floor.py"), *model_dirs(mode, manifest)[:n_models],
                "--variables", *FLOOR_VARIABLES[mode]]
-    return measure(f"floor-{mode}", command, base_env(), args.work, args.work / "logs" / f"floor-{mode}.log",
-                   args.timeout)
+    return measure(case, command, base_env(), args.work, args.work / "logs" / f"{case}.log", args.timeout)
 
 
 def natural_earth_dir(work: Path) -> Path:
@@ -206,19 +234,27 @@ def ilamb_case(manifest: dict, args: argparse.Namespace) -> Measurement:
     return result
 
 
-def soilbench_case(mode: str, workers: int, manifest: dict, args: argparse.Namespace) -> Measurement:
-    out = args.work / f"out-{mode}-w{workers}"
+def soilbench_case(mode: str, workers: int, manifest: dict, args: argparse.Namespace,
+                   n_models: int | None = None) -> Measurement:
+    """``soilbench run`` of one mode; with ``n_models``, on the campaign's first N models only
+    (a point of the scaling series)."""
+    case = f"soilbench-{mode}-w{workers}" if n_models is None else f"soilbench-{mode}-n{n_models}-w{workers}"
+    out = args.work / f"out-{case.removeprefix('soilbench-')}"
     if out.exists():
         shutil.rmtree(out)
     env = base_env()
     env["SOILBENCH_SYNTHETIC_REGISTRY"] = manifest["registry"]
     command = [sys.executable, "-m", "soilbench", "run", "--config", str(CONFIGS[mode]),
-               "--models", *model_dirs(mode, manifest), "--out", str(out), "--data-dir", manifest["data_dir"],
-               "--workers", str(workers), "--quiet", "--force"]
+               "--models", *model_dirs(mode, manifest)[:n_models], "--out", str(out), "--data-dir",
+               manifest["data_dir"], "--workers", str(workers), "--quiet", "--force"]
     if args.no_html:
         command.append("--no-report")
-    result = measure(f"soilbench-{mode}-w{workers}", command, env, args.work,
-                     args.work / "logs" / f"soilbench-{mode}-w{workers}.log", args.timeout)
+    result = measure(case, command, env, args.work, args.work / "logs" / f"{case}.log", args.timeout,
+                     marker=out / "run.json")
+    try:
+        result.run_duration_s = json.loads((out / "run.json").read_text())["duration_s"]
+    except (OSError, ValueError, KeyError):
+        pass
     status = out / "status.csv"
     if status.is_file():
         import csv
@@ -247,7 +283,8 @@ def summarise(results: dict[str, Measurement], manifest: dict) -> dict:
         if not case.startswith("soilbench-"):
             continue
         mode = case.split("-")[1]
-        floor = results.get(f"floor-{mode}")
+        series = re.fullmatch(r"soilbench-(\w+)-n(\d+)-w\d+", case)
+        floor = results.get(f"floor-{mode}" if series is None else f"floor-{mode}-n{series.group(2)}")
         speedup = _ratio(ilamb.wall_s, m.wall_s) if (mode == "rh" and ilamb and ilamb.ok and m.ok) else None
         floor_ratio = _ratio(m.wall_s, floor.wall_s) if (floor and floor.ok and m.ok) else None
         rows.append({
@@ -255,13 +292,45 @@ def summarise(results: dict[str, Measurement], manifest: dict) -> dict:
             "speedup_vs_ilamb": speedup, "times_floor": floor_ratio,
             "peak_rss_tree_mib": round(m.peak_rss_tree_bytes / MIB),
             "peak_rss_process_mib": round(m.peak_rss_process_bytes / MIB),
+            "run_s": m.run_duration_s, "scorecard_s": m.report_s,
+            "scorecard_share": _ratio(m.report_s, m.wall_s),
+            "scorecard_peak_rss_process_mib": round(m.report_peak_rss_process_bytes / MIB),
             "aims": {
                 "speedup_ge_5": None if speedup is None else speedup >= AIM_SPEEDUP,
                 "within_2x_floor": None if floor_ratio is None else floor_ratio <= AIM_FLOOR_RATIO,
                 "peak_rss_le_1gib": m.peak_rss_tree_bytes <= AIM_RSS_BYTES,
             },
         })
-    return {"rh_field_uncompressed_mib": round(field_bytes / MIB, 1), "soilbench": rows}
+    return {"rh_field_uncompressed_mib": round(field_bytes / MIB, 1), "soilbench": rows,
+            "scaling": scaling(results)}
+
+
+def scaling(results: dict[str, Measurement]) -> list[dict]:
+    """The scaling series (cases ``soilbench-rh-n<N>-w<W>``): per N, wall time per worker count,
+    the speed-up of the largest worker count over 1 worker, seconds per model, and memory."""
+    points: dict[int, dict[int, Measurement]] = {}
+    for case, m in results.items():
+        match = re.fullmatch(r"soilbench-\w+-n(\d+)-w(\d+)", case)
+        if match and m.ok:
+            points.setdefault(int(match.group(1)), {})[int(match.group(2))] = m
+    rows = []
+    for n, by_workers in sorted(points.items()):
+        one, most = by_workers.get(1), by_workers[max(by_workers)]
+        floor = results.get(next((c for c in results if re.fullmatch(rf"floor-\w+-n{n}", c)), ""))
+        rows.append({
+            "models": n,
+            "wall_s": {w: m.wall_s for w, m in sorted(by_workers.items())},
+            "cpu_s": {w: m.cpu_s for w, m in sorted(by_workers.items())},
+            "run_s": {w: m.run_duration_s for w, m in sorted(by_workers.items())},
+            "scorecard_s": {w: m.report_s for w, m in sorted(by_workers.items())},
+            "floor_s": floor.wall_s if floor is not None and floor.ok else None,
+            "speedup_most_workers": _ratio(one.wall_s, most.wall_s) if one is not None and most is not one else None,
+            "s_per_model": {w: round(m.wall_s / n, 2) for w, m in sorted(by_workers.items())},
+            "peak_rss_process_mib": {w: round(m.peak_rss_process_bytes / MIB) for w, m in sorted(by_workers.items())},
+            "scorecard_peak_rss_process_mib": {w: round(m.report_peak_rss_process_bytes / MIB)
+                                               for w, m in sorted(by_workers.items())},
+        })
+    return rows
 
 
 def markdown(report: dict) -> str:
@@ -274,11 +343,11 @@ def markdown(report: dict) -> str:
         f"({report['campaign']['years']}); one model's rh = {report['summary']['rh_field_uncompressed_mib']} MiB "
         "uncompressed.", "",
         f"Command: `{report['command']}`", "",
-        "| case | ok | wall (s) | peak RSS tree (MiB) | largest process (MiB) | processes |",
-        "|---|---|---:|---:|---:|---:|",
+        "| case | ok | wall (s) | CPU (s) | peak RSS tree (MiB) | largest process (MiB) | processes |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for m in report["measurements"]:
-        lines.append(f"| {m['case']} | {'yes' if m['ok'] else 'NO'} | {m['wall_s']} | "
+        lines.append(f"| {m['case']} | {'yes' if m['ok'] else 'NO'} | {m['wall_s']} | {m.get('cpu_s')} | "
                      f"{round(m['peak_rss_tree_bytes'] / MIB)} | {round(m['peak_rss_process_bytes'] / MIB)} | "
                      f"{m['peak_processes']} |")
     lines += ["", "| soilbench case | speed-up vs ILAMB (aim ≥ 5) | × floor (aim ≤ 2) | peak RSS MiB (aim ≤ 1024) |",
@@ -294,6 +363,17 @@ def markdown(report: dict) -> str:
         lines.append(f"| {row['case']} | {mark(row['speedup_vs_ilamb'], aims['speedup_ge_5'])} | "
                      f"{mark(row['times_floor'], aims['within_2x_floor'])} | "
                      f"{mark(row['peak_rss_tree_mib'], aims['peak_rss_le_1gib'])} |")
+    if report["summary"].get("scaling"):
+        lines += ["", "Scaling series (rh confrontations, first N models of the campaign):", "",
+                  "| N | workers | wall (s) | run.json (s) | scorecard (s) | s per model | largest process (MiB) "
+                  "| scorecard process (MiB) | floor (s) |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in report["summary"]["scaling"]:
+            for w, wall in row["wall_s"].items():
+                lines.append(f"| {row['models']} | {w} | {wall} | {row['run_s'][w]} | {row['scorecard_s'][w]} | "
+                             f"{row['s_per_model'][w]} | {row['peak_rss_process_mib'][w]} | "
+                             f"{row['scorecard_peak_rss_process_mib'][w]} | {row['floor_s']} |")
+        lines += ["", "| N | speed-up, most workers vs 1 (aim ≥ 1.7 at 12 and 24) |", "|---:|---:|"]
+        lines += [f"| {row['models']} | {row['speedup_most_workers']} |" for row in report["summary"]["scaling"]]
     notes = [f"- {m['case']}: {n}" for m in report["measurements"] for n in m["notes"]]
     if notes:
         lines += ["", "Notes:", *notes]
@@ -329,25 +409,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-html", action="store_true", help="soilbench without its HTML scorecard")
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds per case")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the campaign")
+    parser.add_argument("--scaling", nargs="+", type=int, metavar="N",
+                        help="run the scaling series instead: rh confrontations on the first N models for each N "
+                             "(the campaign gets max(N) models), each with every --workers count, and the floor")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.scaling:
+        args.models = max(args.models, *args.scaling)
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
     manifest = campaign(args)
     warm_s = warm_page_cache(args.work / "campaign")
 
     results: dict[str, Measurement] = {}
-    for mode in args.modes:
-        results[f"floor-{mode}"] = floor_case(mode, manifest, args)
-    if "rh" in args.modes and not args.skip_ilamb:
-        results["ilamb-rh"] = ilamb_case(manifest, args)
-    for mode in args.modes:
-        for workers in args.workers:
-            m = soilbench_case(mode, workers, manifest, args)
-            results[m.case] = m
+    if args.scaling:
+        for n in sorted(set(args.scaling)):
+            results[f"floor-rh-n{n}"] = floor_case("rh", manifest, args, n)
+            for workers in args.workers:
+                m = soilbench_case("rh", workers, manifest, args, n)
+                results[m.case] = m
+    else:
+        for mode in args.modes:
+            results[f"floor-{mode}"] = floor_case(mode, manifest, args)
+        if "rh" in args.modes and not args.skip_ilamb:
+            results["ilamb-rh"] = ilamb_case(manifest, args)
+        for mode in args.modes:
+            for workers in args.workers:
+                m = soilbench_case(mode, workers, manifest, args)
+                results[m.case] = m
     for m in results.values():
         print(f"{m.case}: {'ok' if m.ok else 'FAILED'} in {m.wall_s} s (log {m.log})", file=sys.stderr)
 

@@ -35,7 +35,6 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import pooch
 import yaml
 
 from soilbench import yamlsafe
@@ -175,6 +174,8 @@ def entry(dataset_id: str) -> dict[str, Any]:
 
 def user_cache_dir() -> Path:
     """The per-user download cache (honours ``XDG_CACHE_HOME`` on Linux)."""
+    import pooch  # imported when needed: pooch brings requests, which ``soilbench --help`` does not need
+
     return Path(pooch.os_cache("soilbench"))
 
 
@@ -348,6 +349,8 @@ def fetch(
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s from %s", dataset_id, url)
+    import pooch
+
     # The download goes to a file of soilbench's own beside the target; a file already at the
     # target (someone's own copy, edited or corrupt) is never overwritten or deleted: it is moved
     # aside only once a verified download is there to replace it.

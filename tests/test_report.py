@@ -295,7 +295,6 @@ def test_z_scores_and_weighted_overall():
 
 def test_coastlines_are_drawn_with_network_off(monkeypatch):
     import cartopy.io
-    import shapely
 
     def no_network(*args, **kwargs):
         raise AssertionError("the report tried to use the network")
@@ -306,7 +305,9 @@ def test_coastlines_are_drawn_with_network_off(monkeypatch):
     empty = xr.DataArray(np.full((lat.size, lon.size), np.nan), coords={"lat": lat, "lon": lon}, dims=("lat", "lon"),
                          attrs={"plot": "map", "colormap": "sequential", "units": "yr", "vmin": 0, "vmax": 1})
     with_coast = plots.map_figure(empty, "t")
-    monkeypatch.setattr(plots, "coastlines", lambda: shapely.MultiLineString([]))
+    from soilbench.report import projection
+
+    monkeypatch.setattr(projection, "coastline_segments", lambda name: ())
     without = plots.map_figure(empty, "t")
     from matplotlib.image import imread
 

@@ -16,8 +16,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from soilbench.commands.run import add_execution_arguments, quiet_loaders
-from soilbench.config import DEFAULT_CONFIG, load_benchmark, resolve_config
+from soilbench.commands.run import add_execution_arguments, config_path, quiet_loaders
 from soilbench.errors import SoilbenchError
 
 log = logging.getLogger("soilbench.demo")
@@ -38,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                         help=f"demo directory: scorecard DIR/index.html, results DIR/{RESULTS_DIR}/ (default ./{DEFAULT_OUT})")
     parser.add_argument("--synthetic", action="store_true", help="use the built-in synthetic world even if real data exist")
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="FILE", help="benchmark definition (default: default)")
+    parser.add_argument("--config", default=None, metavar="FILE", help="benchmark definition (default: default)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the synthetic world")
     parser.add_argument("--force", action="store_true", help="recompute results even when unchanged")
     parser.add_argument("--no-report", action="store_true", help="do not build the HTML scorecard")
@@ -48,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def missing_real_data(config: Path, data_dir: str | None) -> list[str]:
     """Registry ids the real demo needs that are not verified in the data directory (no network)."""
+    from soilbench.config import load_benchmark
     from soilbench.data import registry, status
     from soilbench.runner.core import data_ids
 
@@ -64,6 +64,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from soilbench import data
+    from soilbench.config import load_benchmark
     from soilbench.runner import ModelSpec, RunOptions, dumps_summary, resolve_models, run_benchmark
     from soilbench.synthetic import DEFAULT_SEED, generate_world
 
@@ -72,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
     from soilbench.atomic import writable_directory
 
     out = writable_directory(args.out, "--out")
-    config = resolve_config(args.config)
+    config = config_path(args.config)
     options = RunOptions(out=out / RESULTS_DIR, scheduler=args.scheduler, force=args.force, progress=not args.quiet,
                          report=not args.no_report, report_dir=out)
     if args.workers is not None:

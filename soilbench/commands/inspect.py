@@ -12,15 +12,12 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xarray as xr
-
-from soilbench.analysis import integrate
 from soilbench.errors import SoilbenchError
-from soilbench.load import load_model, load_reference, sources
-from soilbench.load.reference import gridded_reference_ids
-from soilbench.quantities import QUANTITIES
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,6 +54,9 @@ def _targets(paths: list[str]) -> list[Any]:
 
 
 def _load(target: Any, period, data_dir) -> xr.Dataset:
+    from soilbench.load import load_model, load_reference, sources
+    from soilbench.load.reference import gridded_reference_ids
+
     if isinstance(target, list) or Path(target).exists():
         return load_model(target, period=period)
     if target in gridded_reference_ids():
@@ -78,6 +78,9 @@ def _number(value: float) -> float | None:
 
 def describe(ds: xr.Dataset, target: Any) -> dict[str, Any]:
     """The facts ``inspect`` shows about one canonical dataset, as plain JSON-able values."""
+    from soilbench.analysis import integrate
+    from soilbench.quantities import QUANTITIES
+
     quantities = []
     for name in ds.data_vars:
         da = ds[name]

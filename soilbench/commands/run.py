@@ -13,7 +13,6 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from soilbench.config import DEFAULT_CONFIG, load_benchmark, resolve_config
 from soilbench.errors import SoilbenchError
 
 log = logging.getLogger("soilbench.run")
@@ -21,12 +20,10 @@ log = logging.getLogger("soilbench.run")
 
 def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``run`` and ``demo``: where tasks run and where data comes from."""
-    from soilbench.runner import default_workers
-
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers", type=int, default=None, metavar="N",
-        help=f"worker processes of a local dask cluster (default {default_workers()}); 0 or 1 runs in this process",
+        help="worker processes of a local dask cluster (default: one per core, at most 4); 0 or 1 runs in this process",
     )
     where.add_argument("--scheduler", metavar="ADDRESS", help="use a running dask scheduler, e.g. tcp://127.0.0.1:8786")
     parser.add_argument("--data-dir", metavar="DIR", help="data directory with the reference files")
@@ -68,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Unchanged results of an earlier run are reused. Exits 1 if any task failed.",
     )
     parser.add_argument(
-        "--config", default=str(DEFAULT_CONFIG), metavar="FILE",
+        "--config", default=None, metavar="FILE",
         help="benchmark definition (a file, or the name of one in confrontations/; default: default)",
     )
     parser.add_argument(
@@ -94,6 +91,13 @@ def main(args: argparse.Namespace) -> int:
         return _run(args)
 
 
+def load_benchmark(path: Path):
+    """:func:`soilbench.config.load_benchmark`, imported when the command runs (not for ``--help``)."""
+    from soilbench.config import load_benchmark as load
+
+    return load(path)
+
+
 def _run(args: argparse.Namespace) -> int:
     from soilbench.runner import RunOptions, dumps_summary, resolve_models, run_benchmark
 
@@ -102,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     from soilbench.atomic import writable_directory
 
     writable_directory(args.out, "--out")
-    benchmark = load_benchmark(resolve_config(args.config))
+    benchmark = load_benchmark(config_path(args.config))
     models = resolve_models(args.models, data_dir=args.data_dir, period=parse_period(args.period),
                             select=getattr(args, "select", None))
     options = RunOptions(
@@ -117,6 +121,14 @@ def _run(args: argparse.Namespace) -> int:
     if summary.report is not None:
         print(f"scorecard: {summary.report}")
     return 0 if summary.ok else 1
+
+
+def config_path(name_or_path: str | None) -> Path:
+    """The ``--config`` file, the project's default benchmark when none is given (resolved here, not
+    when the parser is built, so that ``--help`` does not import the confrontations)."""
+    from soilbench.config import DEFAULT_CONFIG, resolve_config
+
+    return DEFAULT_CONFIG if name_or_path is None else resolve_config(name_or_path)
 
 
 def parse_period(text: str | None) -> tuple[int, int] | None:

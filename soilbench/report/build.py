@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from soilbench.errors import SoilbenchError
 from soilbench.report.collect import Run, load_run
 from soilbench.report.confrontation_page import ConfrontationPage
+from soilbench.report.figures import FigureBook
 from soilbench.report.scoreboard import (
     STD_FLOOR, Z_CLASSES, Z_LABELS, overall_scores, weighted_overall, z_class, z_scores,
 )
@@ -30,7 +32,8 @@ log = logging.getLogger(__name__)
 DEFAULT_SUBDIR = "_report"  # underscore: can never clash with a confrontation name ([a-z0-9-])
 
 
-def build_report(results_dir: str | Path, out_dir: str | Path | None = None, progress: bool = True) -> Path:
+def build_report(results_dir: str | Path, out_dir: str | Path | None = None, progress: bool = True,
+                 workers: int | None = None) -> Path:
     """Build the scorecard of the run saved in ``results_dir``; return the path of ``index.html``.
 
     Parameters
@@ -40,7 +43,11 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, pro
     out_dir
         Where the site goes; ``<results_dir>/_report`` by default.
     progress
-        Show a progress bar (per confrontation and model) on stderr.
+        Show a progress bar (per confrontation and model, then per figure) on stderr.
+    workers
+        Processes drawing the figures (:mod:`soilbench.report.figures`); one per core, at most 4,
+        when None; 1 draws them in this process. Figures unchanged since the last build of the
+        same site are not drawn again.
     """
     run = load_run(results_dir)
     if not any(conf.tasks or conf.reference_task for conf in run.confrontations.values()):
@@ -51,19 +58,30 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, pro
     site.copy_static()
     common = _common(run)
     total = sum(len(conf.tasks) + 1 for conf in run.confrontations.values()) + 2
-    with tqdm(total=total, desc="report", unit="page", file=sys.stderr, disable=not progress, leave=False) as bar:
+    figures = FigureBook(site)
+    with tqdm(total=total, desc="report", unit="step", file=sys.stderr, disable=not progress, leave=False) as bar:
         def tick(what: str) -> None:
             bar.set_postfix_str(_printable(what)[:60], refresh=False)
             bar.update()
 
-        for conf in run.confrontations.values():
-            ConfrontationPage(site, run, conf, tick, common).build()
+        pages = [ConfrontationPage(site, run, conf, tick, common, figures) for conf in run.confrontations.values()]
+        for page in pages:
+            page.prepare()
+        bar.total += len(figures.jobs)
+        figures.draw(_drawing_processes(workers), on_figure=tick)
+        for page in pages:
+            page.render()
         index = write_index(site, run)
         tick("index")
         write_data_page(site, run)
         tick("data")
     log.info("report written to %s", index)
     return index
+
+
+def _drawing_processes(workers: int | None) -> int:
+    """As many as asked, else as many as the runner's default workers (one per core, at most 4)."""
+    return max(1, workers) if workers is not None else max(1, min(os.cpu_count() or 1, 4))
 
 
 def _printable(text: str) -> str:

@@ -9,6 +9,7 @@ shown as a sortable table, collapsed under its title when long (:data:`COLLAPSE_
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from soilbench.report import figure_choice as choice
 from soilbench.report import plots, summary_figures
 from soilbench.report.collect import Confrontation, Run, Task, years_text
 from soilbench.report.figure_choice import ModelResult
+from soilbench.report.figures import FigureBook
 from soilbench.report.scoreboard import z_class, z_scores
 from soilbench.report.site import Site, safe_name
 from soilbench.report.units import display_units
@@ -48,33 +50,50 @@ WIDE_KINDS = ("seasonal_cycle", "response")
 
 
 class ConfrontationPage:
-    """Builds ``c/<name>/index.html`` and its images and CSV files."""
+    """Builds ``c/<name>/index.html`` and its images and CSV files.
+
+    :meth:`prepare` writes the CSV files and adds the page's figures to ``figures``; once they
+    are drawn (:meth:`FigureBook.draw`, for every page at once), :meth:`render` writes the page
+    with the figures that could be drawn. :meth:`build` does all three for this page alone.
+    """
 
     def __init__(self, site: Site, run: Run, conf: Confrontation, tick: Callable[[str], None],
-                 common: dict[str, Any]):
+                 common: dict[str, Any], figures: FigureBook | None = None):
         self.site, self.run, self.conf, self.tick, self.common = site, run, conf, tick, common
+        self.figures = figures if figures is not None else FigureBook(site)
         self.dir = f"c/{safe_name(conf.name)}"
         self.colors = {model: plots.model_color(i) for i, model in enumerate(run.models)}
+        self._context: dict[str, Any] | None = None
 
     @property
     def href(self) -> str:
         return f"{self.dir}/index.html"
 
-    def _image(self, name: str, png: bytes) -> str:
-        """Write an image next to the page; return its page-relative href."""
-        self.site.write_bytes(f"{self.dir}/{name}.png", png)
-        return f"{name}.png"
-
     def _safe_plot(self, description: str, make: Callable[[], bytes], name: str) -> dict[str, Any] | None:
-        """One figure; a figure that cannot be drawn is logged and left out, never fatal."""
-        try:
-            return {"title": description, "src": self._image(name, make()), "csv": None, "wide": False}
-        except Exception as err:  # noqa: BLE001 - bad data in one table must not lose the whole report
-            log.warning("report: %s: cannot draw %s: %s", self.conf.name, description, " ".join(str(err).split()))
-            return None
+        """One figure, drawn later with the others; one that cannot be drawn is left off the page
+        (:meth:`render`), never fatal."""
+        job = self.figures.add(f"{self.dir}/{name}.png", make, f"{self.conf.name}: {description}")
+        return {"title": description, "src": f"{name}.png", "csv": None, "wide": False, "job": job}
 
     # -- page ----------------------------------------------------------------------------
-    def build(self) -> None:
+    def build(self, workers: int = 1) -> None:
+        self.prepare()
+        self.figures.draw(workers)
+        self.render()
+
+    def render(self) -> None:
+        """Write the page prepared by :meth:`prepare`, without the figures that failed to draw."""
+        context, self._context = self._context, None
+        if context is None:
+            raise RuntimeError("render() before prepare()")
+        context["combined"] = _drawn(context["combined"])
+        for summary in context["summaries"]:
+            summary["figure"] = (_drawn([summary["figure"]]) or [None])[0] if summary["figure"] else None
+        for section in context["models"]:
+            section["figures"] = _drawn(section["figures"])
+        self.site.render(f"{self.dir}/index.html", "confrontation.html", **context)
+
+    def prepare(self) -> None:
         conf = self.conf
         scalars = self.run.scalars[self.run.scalars["confrontation"] == conf.name]
         if conf.reference_task is not None and conf.reference_task.ok:
@@ -86,8 +105,7 @@ class ConfrontationPage:
         summaries = self._summaries()
         limits = choice.map_limits(item.result for item in items)  # shared per map variable: the maps compare
         models = [self._model_section(model, task, limits) for model, task in conf.tasks.items()]
-        self.site.render(
-            f"{self.dir}/index.html", "confrontation.html",
+        self._context = dict(
             title=conf.name, conf=conf, combined=combined, summaries=summaries, models=models,
             score_table=self._score_table(scalars), scalars=scalars.to_dict("records"),
             scalar_columns=SCALAR_COLUMNS, notes=self._notes(), **self.common,
@@ -156,12 +174,12 @@ class ConfrontationPage:
             title, note = SUMMARY_TEXT.get(name, (name.replace("_", " "), "Computed after the run from every model's saved results."))
             figure = None
             if name == "regional_spread" and {"region", "cv_models", "cv_products"} <= set(table.columns):
-                figure = self._safe_plot(title, lambda t=table, ti=title: summary_figures.spread_figure(t, ti),
+                figure = self._safe_plot(title, functools.partial(summary_figures.spread_figure, table, title),
                                          f"summary_{safe_name(name)}")
                 if figure:
                     figure["wide"] = True  # one bar pair per region: too small at half width
             elif plots.matrix_labels(table):  # the matrix layout of docs/architecture.md
-                figure = self._safe_plot(title, lambda t=table, ti=title: plots.matrix_figure(t, ti),
+                figure = self._safe_plot(title, functools.partial(plots.matrix_figure, table, title),
                                          f"summary_{safe_name(name)}")
             html = self._html_table(name, table, {"title": title}, "summary")
             html["id"] = f"summary-{safe_name(name)}"
@@ -216,3 +234,8 @@ class ConfrontationPage:
                 "numeric": numeric, "rows": shown.itertuples(index=False, name=None),
                 "truncated": len(table) > MAX_TABLE_ROWS, "n_rows": len(table), "shown": len(shown),
                 "collapsed": len(table) > COLLAPSE_ROWS}
+
+
+def _drawn(figures: list[dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """The figures whose PNG is in place, without their drawing jobs."""
+    return [{k: v for k, v in f.items() if k != "job"} for f in figures if f and f["job"].ok]

@@ -14,17 +14,18 @@ each model's own reference curve) shows in both; they differ only in file names 
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import re
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from soilbench.report import plots
+from soilbench.report.projection import cell_edges
 from soilbench.report.units import display_units
 from soilbench.results import ConfrontationResult
 
@@ -59,7 +60,10 @@ class Choice:
 
     ``kind`` is the plot kind (``map``, a table's kind, ``series``/``zonal``); ``name`` the
     variable, table or units it is drawn from, for the caller's file name; ``title`` the caption
-    (without the model name for per-model figures: the figure itself carries it).
+    (without the model name for per-model figures: the figure itself carries it). ``draw`` is a
+    ``functools.partial`` of a :mod:`~soilbench.report.plots` function and the data it draws, so
+    that it can be pickled: drawn in another process and keyed by its content
+    (:mod:`soilbench.report.figures`).
     """
 
     kind: str
@@ -101,7 +105,9 @@ def model_choices(item: ModelResult, limits: dict[str, tuple[float, float]]) -> 
         data = fields[var]
         title = f"{data.attrs.get('long_name', var)} ({data.attrs.get('role', 'map')})"
         # the model's name is the heading of its section: the figure's title stays short
-        choices.append(Choice("map", var, title, lambda d=data, t=title, v=var: plots.map_figure(d, t, limits.get(v))))
+        edges = (cell_edges(data, "lat", fields), cell_edges(data, "lon", fields))  # the saved bounds, if any
+        choices.append(Choice("map", var, title, functools.partial(plots.map_figure, data, title, limits.get(var),
+                                                                    edges=edges)))
     tables = []
     for name, table in item.result.tables.items():
         meta = item.result.table_meta.get(name, {})
@@ -117,17 +123,17 @@ def _per_model_table_draw(table: pd.DataFrame, meta: dict[str, Any], title: str,
     """How to draw a per-model table; None when it is not one or lacks the columns its kind needs."""
     kind, columns = meta.get("plot", "table"), set(table.columns)
     if kind == "site_map" and {"lat", "lon"} <= columns:
-        return lambda: plots.site_map_figure(table, title, units=str(meta.get("units") or ""))
+        return functools.partial(plots.site_map_figure, table, title, units=str(meta.get("units") or ""))
     if kind == "scatter" and {"observed", "modelled"} <= columns:
-        return lambda: plots.scatter_figure(table, title, meta)
+        return functools.partial(plots.scatter_figure, table, title, meta)
     if kind == "seasonal_cycle" and {"group", "doy", "observed", "modelled"} <= columns:
-        return lambda: plots.seasonal_figure(table, title, meta, color or DEFAULT_COLOR)
+        return functools.partial(plots.seasonal_figure, table, title, meta, color or DEFAULT_COLOR)
     if kind == "response" and {"group", "x", "observed", "modelled"} <= columns:
-        return lambda: plots.response_figure(table, title, meta, color or DEFAULT_COLOR)
+        return functools.partial(plots.response_figure, table, title, meta, color or DEFAULT_COLOR)
     if kind == "histogram" and (meta.get("columns") or plots.histogram_columns(table)):
-        return lambda: plots.histogram_figure(table, title, meta, color or DEFAULT_COLOR)
+        return functools.partial(plots.histogram_figure, table, title, meta, color or DEFAULT_COLOR)
     if kind == "matrix" and plots.matrix_labels(table):
-        return lambda: plots.matrix_figure(table, title, meta)
+        return functools.partial(plots.matrix_figure, table, title, meta)
     return None
 
 
@@ -202,7 +208,7 @@ def profile_choices(items: Sequence[ModelResult]) -> list[Choice]:
                 curves = curves + period_means(items, units)
             title = profile_title(items, kind, units, curves)
             curves = _without_shared_name(curves, [i.model for i in items])
-            choices.append(Choice(kind, units, title, lambda c=curves, t=title, d=x_dim: plots.profile_figure(c, d, t)))
+            choices.append(Choice(kind, units, title, functools.partial(plots.profile_figure, curves, x_dim, title)))
     return choices
 
 
@@ -339,13 +345,13 @@ def combined_table_draw(rows: pd.DataFrame, meta: dict[str, Any], title: str) ->
     literature, products, models (so the observations are read first)."""
     if meta.get("plot") == "taylor":
         ordered = rows.sort_values("role", key=lambda r: r != "model", kind="stable")
-        return lambda: plots.taylor_figure(ordered, title)
+        return functools.partial(plots.taylor_figure, ordered, title)
     units = str(meta.get("units") or (rows["units"].dropna().iloc[0]
                                       if "units" in rows and rows["units"].notna().any() else ""))
     if "role" in rows:
         order = rows["role"].map(lambda r: 0 if r == "literature" else 1 if r != "model" else 2)
         rows = rows.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
-    return lambda: plots.bars_figure(rows, title, units)
+    return functools.partial(plots.bars_figure, rows, title, units)
 
 
 def combined_table_choices(items: Sequence[ModelResult],

@@ -25,7 +25,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from soilbench.report.coastlines import coastlines
 from soilbench.report.units import display_units, with_units
 
 DPI = 100
@@ -116,39 +115,40 @@ def map_limits(arrays: Sequence[xr.DataArray]) -> tuple[float, float]:
     return float(low), float(high if high > low else low + 1)
 
 
-def _projection(name: str):
-    import cartopy.crs as ccrs  # heavy import, only when a map is drawn
-
-    return ccrs.Robinson() if name == "robinson" else ccrs.PlateCarree()
-
-
 def map_figure(field: xr.DataArray, title: str, limits: tuple[float, float] | None = None,
-               projection: str = "robinson") -> bytes:
-    """A lat×lon field on a global map with coastlines and a colour bar (or category legend)."""
-    import cartopy.crs as ccrs
+               projection: str = "robinson", edges: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """A lat×lon field on a global map with coastlines and a colour bar (or category legend).
+
+    Each cell covers its bounds: ``edges`` (latitude, longitude: ``n + 1`` each, e.g. from the
+    saved dataset's CF bounds, :func:`soilbench.report.projection.cell_edges`), else the field's
+    own bounds coordinates or edges half-way between centres. The map is an image in the
+    projection's coordinates, sampled once per grid (:mod:`soilbench.report.projection`).
+    """
+    from soilbench.report import projection as proj
 
     attrs = field.attrs
     data = field.transpose("lat", "lon")
-    lat = np.asarray(data["lat"].values, dtype=float)
-    lon = np.asarray(data["lon"].values, dtype=float)
-    values = np.ma.masked_invalid(np.asarray(data.values, dtype=float))
+    values = np.asarray(data.values, dtype=float)
     fig = Figure(figsize=(6.0, 3.6))
-    ax = fig.add_axes((0.02, 0.22, 0.96, 0.70), projection=_projection(projection))
+    box = (0.02, 0.22, 0.96, 0.70)
+    ax = fig.add_axes(box, projection=proj.projection(projection))
     ax.set_global()
     ax.set_facecolor("#eef2f5")
+    shape = proj.image_shape(projection, box[2] * fig.get_figwidth() * DPI, box[3] * fig.get_figheight() * DPI)
+    lat_edges, lon_edges = edges if edges is not None else (proj.cell_edges(data, "lat"), proj.cell_edges(data, "lon"))
+    index, extent = proj.raster_index(projection, lat_edges, lon_edges, shape)
     colormap = attrs.get("colormap", "sequential")
     legend_handles = None
     if colormap == "categorical":
         categories = parse_categories(attrs.get("categories", "")) or {
-            int(v): str(int(v)) for v in np.unique(values.compressed())}
+            int(v): str(int(v)) for v in np.unique(values[np.isfinite(values)])}
         codes = sorted(categories)
         cmap = mcolors.ListedColormap([CATEGORY_COLORS[i % len(CATEGORY_COLORS)] for i in range(len(codes))])
-        index = np.ma.masked_invalid(np.full(values.shape, np.nan))
+        positions = np.full(values.shape, np.nan)
         for position, code in enumerate(codes):
-            index = np.ma.where(values == code, position, index)
+            positions[values == code] = position
         norm = mcolors.BoundaryNorm(np.arange(len(codes) + 1) - 0.5, cmap.N)
-        mesh = ax.pcolormesh(lon, lat, np.ma.masked_invalid(index.filled(np.nan)), cmap=cmap, norm=norm,
-                             transform=ccrs.PlateCarree(), shading="nearest", rasterized=True)
+        image = proj.raster(positions, index)
         legend_handles = [Patch(color=cmap(i), label=wrap(categories[c], 34)) for i, c in enumerate(codes)]
     else:
         vmin, vmax = limits or map_limits([field])
@@ -158,10 +158,11 @@ def map_figure(field: xr.DataArray, title: str, limits: tuple[float, float] | No
             norm, cmap = mcolors.Normalize(vmin, vmax), "RdBu_r"
         else:
             norm, cmap = mcolors.Normalize(vmin, vmax), "viridis"
-        mesh = ax.pcolormesh(lon, lat, values, cmap=cmap, norm=norm, transform=ccrs.PlateCarree(),
-                             shading="nearest", rasterized=True)
-    ax.add_geometries([coastlines()], crs=ccrs.PlateCarree(), facecolor="none", edgecolor="#333333",
-                      linewidth=0.5)
+        image = proj.raster(values, index)
+    mesh = ax.imshow(np.ma.masked_invalid(image), origin="lower", extent=extent, transform=ax.projection,
+                     cmap=cmap, norm=norm, interpolation="nearest")
+    ax.set_global()  # imshow sets the limits to the image's extent; the globe's outline is the frame
+    proj.add_coastlines(ax, projection, "#333333", 0.5)
     ax.set_title(wrap(title, 64), fontsize=10)
     if legend_handles is not None:
         fig.legend(handles=legend_handles, loc="upper center", bbox_to_anchor=(0.5, 0.2),
@@ -379,12 +380,13 @@ def site_map_figure(table: pd.DataFrame, title: str, projection: str = "robinson
     """Sites on a map, coloured by category (e.g. Wilcoxon class) or by value."""
     import cartopy.crs as ccrs
 
+    from soilbench.report import projection as proj
+
     fig = Figure(figsize=(6.0, 3.6))
-    ax = fig.add_axes((0.02, 0.2, 0.96, 0.72), projection=_projection(projection))
+    ax = fig.add_axes((0.02, 0.2, 0.96, 0.72), projection=proj.projection(projection))
     ax.set_global()
     ax.set_facecolor("#f4f6f8")
-    ax.add_geometries([coastlines()], crs=ccrs.PlateCarree(), facecolor="none", edgecolor="#555555",
-                      linewidth=0.5)
+    proj.add_coastlines(ax, projection, "#555555", 0.5)
     lon = pd.to_numeric(table["lon"], errors="coerce")
     lat = pd.to_numeric(table["lat"], errors="coerce")
     if "category" in table:

@@ -377,7 +377,7 @@ def run_benchmark(
     written = summaries.write_summaries(out, confrontations, rows)
     outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started, written))
     if options.report:
-        summary.report = _build_report(out, options.progress, options.report_dir)
+        summary.report = _build_report(out, options.progress, options.report_dir, _report_workers(options))
     outputs.write_cmec(out, summary.report)
     return summary
 
@@ -443,7 +443,14 @@ def _provenance(benchmark: Benchmark, confrontations: list[Confrontation], model
     }
 
 
-def _build_report(out: Path, progress: bool, report_dir: Path | None = None) -> Path | None:
+def _report_workers(options: RunOptions) -> int | None:
+    """Processes drawing the scorecard's figures: as many as the run's local workers (one, in this
+    process, for a run in this process); with a scheduler the figures are drawn on this machine,
+    one process per core (None)."""
+    return None if options.scheduler else max(1, options.workers)
+
+
+def _build_report(out: Path, progress: bool, report_dir: Path | None = None, workers: int | None = None) -> Path | None:
     try:
         from soilbench.report import build_report
     except ModuleNotFoundError as err:
@@ -454,7 +461,7 @@ def _build_report(out: Path, progress: bool, report_dir: Path | None = None) -> 
     except ImportError as err:
         log.warning("the report could not be imported (%s); results are in %s", err, out)
         return None
-    return build_report(out, report_dir, progress=progress)
+    return build_report(out, report_dir, progress=progress, workers=workers)
 
 
 def dumps_summary(summary: RunSummary) -> str:
