@@ -593,3 +593,22 @@ def test_options_are_validated():
     with pytest.raises(ConfigError, match="test_method"):
         confrontation_class("daily_rh")("x", ["mgrhd"], {"test_method": "t-test"})
     assert confrontation_class("srdb_annual")("x", ["srdb-v5-data"], {"quantity": "rs"}).group == "SR"
+
+
+def test_srdb_site_scores_count_records_out_of_reach_as_zero(site_files):
+    """A model without land north of 30° N reaches 2 of the 5 SRDB records: it must not be scored
+    as if those two were all the sites (its scores used to be those of the two alone)."""
+    model = daily_model("noleap")
+    north = model["lat"] > 30
+    model["rh"] = model["rh"].where(~north)
+    model["land_fraction"] = model["land_fraction"].where(~north, 0.0)
+    conf = confrontation_class("srdb_annual")("rh-srdb", ["srdb-v5-data"], {"climate_map": None})
+    result = conf.confront(model)
+    value = result.scalars[result.scalars["region"] == "global"].set_index(["analysis", "name"])["value"]
+    assert value[("site statistics", "share of records compared")] == pytest.approx(2 / 5)
+    sites = result.tables["sites"]
+    compared = sites[np.isfinite(sites["modelled"])]
+    assert len(compared) == 2
+    alone = np.mean(np.minimum(compared["modelled"], compared["observed"])
+                    / np.maximum(compared["modelled"], compared["observed"]))
+    assert value[("site statistics", "bias score")] == pytest.approx(2 / 5 * alone)
