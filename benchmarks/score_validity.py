@@ -1,24 +1,28 @@
 """Score-validity suite: do soilbench's scores tell a good model from a bad one?
 
-Builds controlled models from each gridded reference (:mod:`soilbench.analysis.controlled`:
-the reference itself on its own grid and coarsened, bias ladders ×1.1, ×1.3, ×2 and ÷1.1, ÷1.3,
-÷2, a smoothed field, a constant field at the right global mean, a spatial shuffle of land cells,
-a latitude flip, zero, and seasonal shifts where there is a time axis) plus, for the site
-confrontations, a field that reproduces the sites' observed values at their cells and its
-ladders. Each is written as a NetCDF model file and run through the normal ``soilbench run``
-with ``benchmarks/score_validity.yaml`` (the CARDAMOM Rh, HWSD/NCSCD soil carbon, SRDB V5 and
-MGRhD references), beside the real testbed models. Then three tests (``docs/scores.md``):
+Builds controlled models from each gridded reference (:mod:`soilbench.analysis.controlled`: the
+reference itself on its own grid and coarsened, bias ladders ×1.1, ×1.3, ×2 and ÷1.1, ÷1.3, ÷2, a
+smoothed field, a constant field at the right global mean, a spatial shuffle of land cells, a
+latitude flip, zero, and seasonal shifts where there is a time axis) plus, for each site
+confrontation (families ``srdb`` and ``mgrhd``), a climatology holding the mean of the
+observations in each site's model cell, with its ladders, constant, shuffled, flipped and zero.
+Each is written as a NetCDF model file (in a directory of its own: one model) and run through the
+normal ``soilbench run`` with ``benchmarks/score_validity.yaml`` (the CARDAMOM Rh, HWSD/NCSCD soil
+carbon, SRDB V5 and MGRhD references), beside the real testbed models. Then three tests
+(``docs/scores.md``):
 
 1. the reference itself (and its coarsened copy) scores ≥ 0.95 against the reference;
 2. scores fall strictly along every ladder;
 3. zero scores ≤ 0.1 everywhere; constant, shuffled and flipped score ≤ 0.5 in the zonal and
-   spatial scores and below every real model there.
+   spatial scores (gridded and at sites) and below every real model there and in the Taylor and
+   turnover overall scores.
 
 Usage::
 
     python benchmarks/score_validity.py --work /tmp/sbv            # real data, writes the table
     python benchmarks/score_validity.py --work /tmp/sbv --synthetic # the synthetic world, small grid
     python benchmarks/score_validity.py --work /tmp/sbv --markdown docs/scores.md  # update the table
+    python benchmarks/score_validity.py --work /tmp/sbv --families srdb mgrhd     # some families only
 
 Exit status 0 when every test holds, 1 otherwise (the failures are printed).
 """
@@ -191,9 +195,9 @@ def write_site_models(rh: xr.Dataset, confrontations: list, models_dir: Path, on
                                            confrontation.options["max_distance_km"], *cell_edges(rh))
         # MGRhD's daily rates (g m-2 day-1) are held by the model as annual rates (g m-2 yr-1)
         per_year = site_analysis.DAYS_PER_CANONICAL_YEAR if family == "mgrhd" else 1.0
-        located = cells[cells["located"]]
-        means = site_analysis.cell_means(located.assign(observed=records["observed"].to_numpy()[cells["located"].to_numpy()] * per_year,
-                                                        modelled=0.0))
+        reached = cells["located"].to_numpy()
+        observed = records["observed"].to_numpy()[reached] * per_year
+        means = site_analysis.cell_means(cells[reached].assign(observed=observed, modelled=0.0))
         values = rh["rh"].values.copy()
         values[means["ilat"].to_numpy(), means["ilon"].to_numpy()] = means["observed"].to_numpy()
         site_field = rh.assign(rh=rh["rh"].copy(data=values))

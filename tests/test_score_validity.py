@@ -100,14 +100,16 @@ def site_tables(rh: xr.Dataset, directory: Path) -> dict[str, Path]:
                            "Longitude": round(lon[j[c]] + rng.uniform(-4, 4), 2),
                            "Study_midyear": int(rng.integers(2001, 2011)) + 0.5, "YearsOfData": 1,
                            "Manipulation": "None", "Meas_method": "IRGA", "Rs_annual": "NA",
-                           "Rh_annual": round(float(rh["rh"].values[i[c], j[c]] * np.exp(0.25 * rng.standard_normal())), 1)})
+                           "Rh_annual": round(float(rh["rh"].values[i[c], j[c]]
+                                                    * np.exp(0.25 * rng.standard_normal())), 1)})
     daily = []
     for study, c in enumerate(cells[:14]):
         year = int(rng.integers(2001, 2011))
         for doy in np.sort(rng.choice(np.arange(1, 366), size=10, replace=False)):
             cycle = 1 + 0.4 * np.cos(2 * np.pi * (doy - 200) / 365) * np.sign(lat[i[c]])
             value = rh["rh"].values[i[c], j[c]] / 365 * cycle * np.exp(0.2 * rng.standard_normal())
-            daily.append({"Study_number": 500 + study, "Site_ID": f"D{study}", "Meas_Year": year, "Meas_Month": "NA", "Meas_DOY": int(doy),
+            daily.append({"Study_number": 500 + study, "Site_ID": f"D{study}", "Meas_Year": year,
+                          "Meas_Month": "NA", "Meas_DOY": int(doy),
                           "Latitude": round(lat[i[c]] + 1.0, 2), "Longitude": round(lon[j[c]] - 1.0, 2),
                           "Manipulation": "None", "Meas_method": "IRGA", "Rh_Norm": round(float(value), 4)})
     directory.mkdir(parents=True, exist_ok=True)
