@@ -131,8 +131,11 @@ def catalog_only_references() -> dict[str, str]:
     from soilbench.data import registry
 
     registered = registry()
+    # an entry declaring its loader (a merged product, the literature table) is read through it
+    # and checked by unstageable_reason, like a registered file
     return {entry_id: entry.kind for entry_id, entry in all_entries().items()
-            if entry.kind != "model" and entry_id not in registered and not entry.registry_id}
+            if entry.kind != "model" and entry_id not in registered and not entry.registry_id
+            and not entry.metadata.get("loader")}
 
 
 def known_references(extra: Iterable[str] = ()) -> set[str]:

@@ -89,3 +89,15 @@ def test_yaml_tags_are_never_executed(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_benchmark(tmp_path / "absent.yaml")
+
+
+def test_the_shipped_definitions_parse():
+    """The merged stock and the literature tables are catalog entries with a declared loader, not
+    a user's site tables: the default benchmark and the score-validity suite were refused."""
+    from pathlib import Path
+
+    from soilbench.config import load_benchmark
+
+    root = Path(__file__).resolve().parent.parent
+    for path in (root / "confrontations" / "default.yaml", root / "benchmarks" / "score_validity.yaml"):
+        assert load_benchmark(path).confrontations

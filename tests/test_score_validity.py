@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import yaml
@@ -18,6 +19,7 @@ import yaml
 import soilbench.load
 from soilbench import cli
 from soilbench.analysis import controlled
+from soilbench.config import load_benchmark
 from soilbench.load.grid import cell_bounds, sphere_cell_area
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,21 +85,60 @@ def imperfect_models(products: dict[str, xr.Dataset], models_dir: Path) -> list[
     return [str(module._write(a, models_dir / "model-a.nc")), str(module._write(b, models_dir / "model-b.nc"))]
 
 
+def site_tables(rh: xr.Dataset, directory: Path) -> dict[str, Path]:
+    """SRDB-like annual and MGRhD-like daily Rh at land cells of the world: several records per
+    cell that differ (site noise, different years), as in the real tables."""
+    rng = np.random.default_rng(5)
+    lat, lon = rh["lat"].values, rh["lon"].values
+    i, j = np.nonzero(np.isfinite(rh["rh"].values))
+    cells = rng.choice(i.size, size=30, replace=False)
+    annual = []
+    for k, c in enumerate(cells):
+        for r in range(int(rng.integers(1, 4))):
+            annual.append({"Record_number": len(annual) + 1, "Study_number": 100 + k, "Site_ID": f"S{k}-{r}",
+                           "Latitude": round(lat[i[c]] + rng.uniform(-4, 4), 2),
+                           "Longitude": round(lon[j[c]] + rng.uniform(-4, 4), 2),
+                           "Study_midyear": int(rng.integers(2001, 2011)) + 0.5, "YearsOfData": 1,
+                           "Manipulation": "None", "Meas_method": "IRGA", "Rs_annual": "NA",
+                           "Rh_annual": round(float(rh["rh"].values[i[c], j[c]]
+                                                    * np.exp(0.25 * rng.standard_normal())), 1)})
+    daily = []
+    for study, c in enumerate(cells[:14]):
+        year = int(rng.integers(2001, 2011))
+        for doy in np.sort(rng.choice(np.arange(1, 366), size=10, replace=False)):
+            cycle = 1 + 0.4 * np.cos(2 * np.pi * (doy - 200) / 365) * np.sign(lat[i[c]])
+            value = rh["rh"].values[i[c], j[c]] / 365 * cycle * np.exp(0.2 * rng.standard_normal())
+            daily.append({"Study_number": 500 + study, "Site_ID": f"D{study}", "Meas_Year": year,
+                          "Meas_Month": "NA", "Meas_DOY": int(doy),
+                          "Latitude": round(lat[i[c]] + 1.0, 2), "Longitude": round(lon[j[c]] - 1.0, 2),
+                          "Manipulation": "None", "Meas_method": "IRGA", "Rh_Norm": round(float(value), 4)})
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {"srdb-v5-data": directory / "srdb.csv", "mgrhd": directory / "mgrhd.csv"}
+    pd.DataFrame(annual).to_csv(paths["srdb-v5-data"], index=False)
+    pd.DataFrame(daily).to_csv(paths["mgrhd"], index=False)
+    return paths
+
+
 @pytest.fixture
-def references(monkeypatch):
+def references(monkeypatch, tmp_path):
     products = world()
     monkeypatch.setattr(soilbench.load, "REFERENCE_IDS", tuple(products))
     monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: products[ident].copy())
+    tables = site_tables(products["cardamom-rh"], tmp_path / "sites")
+    monkeypatch.setattr("soilbench.confrontations.sites._fetch", lambda dataset_id, data_dir: tables[dataset_id])
     return products
 
 
 def fast_config(module, tmp_path: Path) -> Path:
-    """The suite's definition without the site confrontations and the Köppen regions."""
+    """The suite's definition with latitude bands for regions, sites without Köppen groups and
+    a small bootstrap."""
     definition = yaml.safe_load(module.CONFIG.read_text(encoding="utf-8"))
     kept = []
     for c in definition["confrontations"]:
         if c["type"] in ("srdb_annual", "daily_rh"):
-            continue
+            c["options"] = {**c.get("options", {}), "climate_map": None}
+            if c["type"] == "daily_rh":
+                c["options"]["bootstrap_samples"] = 20
         if c["type"] in ("global_totals", "taylor"):
             c["options"] = {**c.get("options", {}), "regions": ["latitude_bands"]}
         kept.append(c)
@@ -108,16 +149,16 @@ def fast_config(module, tmp_path: Path) -> Path:
 
 
 def test_controlled_models_pass_the_three_tests(references, tmp_path):
-    import pandas as pd
-
     module = _module()
     # every controlled model but the smoothed one (no test is about it), to keep the test short
     names = set(controlled.controlled_models(references["cardamom-rh"], ["rh"], 20.0)) - {"smoothed"}
     suites = module.write_gridded_models(references["cardamom-rh"], references["hwsd-ncscd-soilc"],
                                          tmp_path / "models", coarse_deg=20.0, only=names)
+    config = fast_config(module, tmp_path)
+    site_confrontations = [c for c in load_benchmark(config).build() if c.kind in ("srdb_annual", "daily_rh")]
+    suites += module.write_site_models(references["cardamom-rh"], site_confrontations, tmp_path / "models")
     families = {f"{s.family}-{name}": s.family for s in suites for name in s.files}
     real = imperfect_models(references, tmp_path / "models")
-    config = fast_config(module, tmp_path)
     parts = []
     for family, models, names in [(s.family, [str(p) for p in s.files.values()], module.FAMILY_CONFRONTATIONS[s.family])
                                   for s in suites] + [("real", real, None)]:
@@ -130,7 +171,11 @@ def test_controlled_models_pass_the_three_tests(references, tmp_path):
     scalars = pd.concat(parts, ignore_index=True)
     families.update({"model-a": "real", "model-b": "real"})
     table = module.score_table(scalars, families)
-    assert not table.loc[["model-a", "model-b"], module.FAMILY_COLUMNS["rh"]].isna().any().any()
+    for family in ("rh", "srdb", "mgrhd"):
+        assert not table.loc[["model-a", "model-b"], module.FAMILY_COLUMNS[family]].isna().any().any()
+    # every family ran, the site families with their null models
+    assert {"srdb-reference", "srdb-constant", "srdb-shuffled", "srdb-flipped", "mgrhd-reference",
+            "mgrhd-x0.5", "mgrhd-zero"} <= set(table.index)
     failures = module.check(table, families, ["model-a", "model-b"])
     assert failures == [], "\n" + module.markdown(table, families) + "\n".join(failures)
     # the suite's own checks can fail: a score that ignores the pattern is caught
@@ -142,3 +187,23 @@ def test_controlled_models_pass_the_three_tests(references, tmp_path):
     assert any("rh-shuffled" in f and "zonal" in f for f in found)
     assert any("rh-x1.3" in f and "test 2" in f for f in found)
     assert any("rh-zero" in f and "totals: overall" in f for f in found)
+    # and a site score that gives a field without site-to-site variation e^-1 (ILAMB's) is caught
+    broken.loc["srdb-constant", "SRDB: spatial"] = np.exp(-1) + 0.2
+    broken.loc["srdb-zero", "SRDB: overall"] = np.exp(-1)
+    found = module.check(broken, families, ["model-a", "model-b"])
+    assert any("srdb-constant" in f and "SRDB: spatial" in f for f in found)
+    assert any("srdb-zero" in f and "SRDB: overall" in f for f in found)
+
+
+def test_smoothed_stays_within_the_field_where_cells_have_values_but_no_land():
+    """The merged stock has values on cells of land fraction 0: the box mean gave them -545 kg m-2
+    (a window without land has a round-off sum of weights, not 0)."""
+    grid = controlled.regular_grid(2.0)
+    rng = np.random.default_rng(0)
+    values = rng.uniform(1.0, 120.0, grid["cell_area"].shape).astype("float32")
+    # fractional land (sums with round-off) up to 60° N, cells with values but no land above
+    land = np.where(grid["lat"].values[:, None] > 60, 0.0, rng.uniform(0.05, 1.0, values.shape))
+    ds = grid.assign(csoil=(("lat", "lon"), values), land_fraction=(("lat", "lon"), land))
+    smooth = controlled.smoothed(ds, ["csoil"])["csoil"].values
+    assert np.isfinite(smooth).all()
+    assert smooth.min() >= values.min() - 1e-3 and smooth.max() <= values.max() + 1e-3

@@ -317,9 +317,42 @@ def test_site_statistics_and_regression():
     assert stats["n"] == 4 and stats["bias"] == pytest.approx(125.0)
     assert stats["RMSE"] == pytest.approx(np.sqrt(np.mean((0.5 * observed) ** 2)))
     assert stats["correlation"] == pytest.approx(1.0)
-    assert stats["bias score"] == pytest.approx(np.exp(-0.5))  # |m − o| / o = 0.5 at every site
+    assert stats["ILAMB bias score"] == pytest.approx(np.exp(-0.5))  # |m − o| / o = 0.5 at every site
     fit = analysis.pooled_regression(observed, modelled)
     assert fit["slope"] == pytest.approx(1.5) and fit["R2"] == pytest.approx(1.0)
+
+
+def test_site_scores_compare_what_a_cell_can_hold():
+    """Records in one cell differ: a model holding each cell's mean must score 1, not ILAMB's 0.76;
+    a field without the flux or without site-to-site variation must score near 0, not e⁻¹."""
+    ilat = np.array([0, 0, 0, 1, 1, 2, 3, 3])
+    observed = np.array([200.0, 400.0, 300.0, 800.0, 1000.0, 150.0, 500.0, 700.0])
+    frame = pd.DataFrame({"ilat": ilat, "ilon": 0, "observed": observed})
+    cell_mean = frame.groupby("ilat")["observed"].transform("mean").to_numpy()
+    cells = analysis.cell_means(frame.assign(modelled=cell_mean))
+    assert cells["n"].tolist() == [3, 2, 1, 2]
+    assert cells["observed"].tolist() == pytest.approx([300.0, 900.0, 150.0, 600.0])
+    assert cells["observed_sd"].iloc[2] == 0.0
+    exact = analysis.cell_scores(cells["observed"], cells["modelled"])
+    assert exact["bias score"] == pytest.approx(1.0) and exact["spatial distribution score"] == pytest.approx(1.0)
+    per_record = analysis.site_statistics(observed, cell_mean)
+    assert per_record["ILAMB bias score"] < 0.9  # the old per-record score: the records differ within a cell
+    zero = analysis.cell_scores(cells["observed"], np.zeros(4))
+    assert zero["bias score"] == 0.0 and zero["spatial distribution score"] == 0.0
+    assert analysis.site_statistics(observed, np.zeros(observed.size))["ILAMB bias score"] == pytest.approx(np.exp(-1))
+    flat = analysis.cell_scores(cells["observed"], np.full(4, cells["observed"].mean()))
+    assert flat["spatial distribution score"] == 0.0 and np.isnan(flat["cell correlation"])
+    assert analysis.site_statistics(observed, np.full(observed.size, 400.0))["ILAMB RMSE score"] == pytest.approx(np.exp(-1))
+    ladder = [analysis.cell_scores(cells["observed"], f * cells["observed"]) for f in (1.1, 1.3, 2.0)]
+    for key in ("bias score", "spatial distribution score"):
+        values = [s[key] for s in ladder]
+        assert values == sorted(values, reverse=True) and len(set(values)) == 3
+    assert ladder[2]["bias score"] == pytest.approx(0.5)
+    # records the model cannot reach count as 0: scored on a quarter of the records, at most 0.25
+    covered = analysis.cell_scores(cells["observed"], cells["observed"], share_compared=0.25)
+    assert covered["bias score"] == pytest.approx(0.25) and covered["spatial distribution score"] == pytest.approx(0.25)
+    # a pattern needs three cells
+    assert np.isnan(analysis.cell_scores(np.array([1.0, 2.0]), np.array([1.0, 2.0]))["spatial distribution score"])
 
 
 def test_bootstrap_is_reproducible():
@@ -462,7 +495,8 @@ def test_daily_confrontation_with_a_period_mean_model(site_files):
     assert np.isnan(value["seasonal cycle score"]) and np.isfinite(value["overall score"])
     # no time variation: the RMSE score would be e^-1 in every study, a third of the overall for nothing
     assert np.isnan(value["RMSE score"])
-    assert value["overall score"] == pytest.approx((value["share well estimated"] + value["bias score"]) / 2)
+    # the level and pattern per cell apply; the Wilcoxon share is a classification, not a component
+    assert value["overall score"] == pytest.approx((value["bias score"] + value["spatial distribution score"]) / 2)
     completeness = result.scalars[result.scalars["analysis"] == "completeness"].set_index("name")["value"]
     assert completeness["components not applicable"] == 2 and completeness["missing components"] == 0
     assert any("RMSE score not applicable" in note for note in result.notes)
@@ -485,7 +519,8 @@ def test_overall_leaves_out_what_does_not_apply_and_counts_missing_as_zero():
 
 
 def test_srdb_overall_counts_a_missing_component_as_zero(site_files):
-    """One site with a model value: no RMSE score (needs two); the overall must not be the bias score alone."""
+    """One site with a model value: no spatial score (needs three cells); the overall must not be the
+    bias score alone."""
     model = daily_model("noleap")
     conf = confrontation_class("srdb_annual")("rh-srdb", ["srdb-v5-data"], {"climate_map": None})
     conf.stage_data()
@@ -493,7 +528,7 @@ def test_srdb_overall_counts_a_missing_component_as_zero(site_files):
     conf.site_groups = conf.site_groups[:1]
     result = conf.confront(model)
     value = result.scalars[result.scalars["region"] == "global"].set_index(["analysis", "name"])["value"]
-    assert np.isnan(value[("site statistics", "RMSE score")])
+    assert np.isnan(value[("site statistics", "spatial distribution score")])
     assert value[("overall", "overall score")] == pytest.approx(value[("site statistics", "bias score")] / 2)
     assert value[("completeness", "missing components")] == 1
     assert [f.code for f in result.flags if f.code == "overall_incomplete"] == ["overall_incomplete"]
@@ -558,3 +593,22 @@ def test_options_are_validated():
     with pytest.raises(ConfigError, match="test_method"):
         confrontation_class("daily_rh")("x", ["mgrhd"], {"test_method": "t-test"})
     assert confrontation_class("srdb_annual")("x", ["srdb-v5-data"], {"quantity": "rs"}).group == "SR"
+
+
+def test_srdb_site_scores_count_records_out_of_reach_as_zero(site_files):
+    """A model without land north of 30° N reaches 2 of the 5 SRDB records: it must not be scored
+    as if those two were all the sites (its scores used to be those of the two alone)."""
+    model = daily_model("noleap")
+    north = model["lat"] > 30
+    model["rh"] = model["rh"].where(~north)
+    model["land_fraction"] = model["land_fraction"].where(~north, 0.0)
+    conf = confrontation_class("srdb_annual")("rh-srdb", ["srdb-v5-data"], {"climate_map": None})
+    result = conf.confront(model)
+    value = result.scalars[result.scalars["region"] == "global"].set_index(["analysis", "name"])["value"]
+    assert value[("site statistics", "share of records compared")] == pytest.approx(2 / 5)
+    sites = result.tables["sites"]
+    compared = sites[np.isfinite(sites["modelled"])]
+    assert len(compared) == 2
+    alone = np.mean(np.minimum(compared["modelled"], compared["observed"])
+                    / np.maximum(compared["modelled"], compared["observed"]))
+    assert value[("site statistics", "bias score")] == pytest.approx(2 / 5 * alone)

@@ -86,8 +86,8 @@ def smoothed(ds: xr.Dataset, quantities: Sequence[str], cells: int = 5) -> xr.Da
     weight = ds["land_fraction"].fillna(0.0)
     for q in _fields(ds, quantities):
         field = ds[q]
-        w = weight.where(field.notnull(), 0.0).values
-        numerator = np.nan_to_num(field.values) * w
+        w = weight.where(field.notnull(), 0.0).values.astype("float64")
+        numerator = np.nan_to_num(field.values.astype("float64")) * w
         axes = (field.get_axis_num("lat"), field.get_axis_num("lon"))
         size = [1] * field.ndim
         for axis in axes:
@@ -96,8 +96,11 @@ def smoothed(ds: xr.Dataset, quantities: Sequence[str], cells: int = 5) -> xr.Da
         mode[axes[1]] = "wrap"
         top = ndimage.uniform_filter(numerator, size=size, mode=mode)
         bottom = ndimage.uniform_filter(w, size=size, mode=mode)
+        # a window without land has a sum of weights of round-off size, not 0 (the filter's running
+        # sums): dividing by it gave cells with a value but no land fraction -545 kg m-2; such a
+        # cell keeps its own value (it has no land to be smoothed with, and weighs nothing)
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(bottom > 0, top / bottom, np.nan)
+            value = np.where(bottom > 1e-9, top / bottom, field.values)
         out[q] = field.copy(data=np.where(field.notnull().values, value, np.nan))
     return out
 

@@ -454,29 +454,101 @@ def annual_at_sites(da: xr.DataArray, cells: pd.DataFrame, year_start: np.ndarra
 
 
 def site_statistics(observed: np.ndarray, modelled: np.ndarray) -> dict[str, float]:
-    """n, means, bias, RMSE, Pearson r, and ILAMB-style scores of paired site values.
+    """n, means, bias, RMSE, Pearson r, and ILAMB's scores of paired site values (one per record).
 
-    Scores (methods.md §7, for single-time references): the bias score is the mean over sites
-    of ``exp(−|m − o| / |o|)`` (σ_ref of a single-time reference is its magnitude); the RMSE
-    score is ``exp(−crmse / σ_obs)`` with the centred RMSE and standard deviation of the
-    observations across sites.
+    ILAMB's forms (methods.md §7, for single-time references), kept as information (they are
+    not soilbench's site scores, :func:`cell_scores`): ``ILAMB bias score`` is the mean over
+    records of ``exp(−|m − o| / |o|)``, ``ILAMB RMSE score`` is ``exp(−crmse / σ_obs)`` with the
+    centred RMSE and standard deviation of the observations across records. Both give a field
+    without variation across sites e⁻¹, a missing flux included.
     """
     ok = np.isfinite(observed) & np.isfinite(modelled)
     o, m = np.asarray(observed, float)[ok], np.asarray(modelled, float)[ok]
     n = int(o.size)
     out = {"n": float(n), "observed mean": np.nan, "modelled mean": np.nan, "bias": np.nan, "RMSE": np.nan,
-           "correlation": np.nan, "bias score": np.nan, "RMSE score": np.nan}
+           "correlation": np.nan, "ILAMB bias score": np.nan, "ILAMB RMSE score": np.nan}
     if n == 0:
         return out
     diff = m - o
     out.update({"observed mean": float(o.mean()), "modelled mean": float(m.mean()), "bias": float(diff.mean()),
                 "RMSE": float(np.sqrt(np.mean(diff ** 2)))})
-    out["bias score"] = float(np.nanmean(scores.bias_score(m, o, np.abs(o))))
+    out["ILAMB bias score"] = float(np.nanmean(scores.bias_score(m, o, np.abs(o))))
     if n >= 3 and np.std(o) > 0 and np.std(m) > 0:
         out["correlation"] = float(stats.pearsonr(o, m).statistic)
     if n >= 2:
         crmse = float(np.sqrt(np.mean((diff - diff.mean()) ** 2)))
-        out["RMSE score"] = float(scores.rmse_score(crmse, float(np.std(o))))
+        out["ILAMB RMSE score"] = float(scores.rmse_score(crmse, float(np.std(o))))
+    return out
+
+
+#: fewest model cells for a spatial distribution score across sites (a pattern of two is a line)
+MIN_PATTERN_CELLS = 3
+
+
+def cell_means(frame: pd.DataFrame) -> pd.DataFrame:
+    """The paired values aggregated per model cell: what a gridded model can hold.
+
+    Several records in one cell (different studies, sites and years, or a study's many dates)
+    differ, and one cell value cannot match them all. Per cell, the observed value is the mean
+    of its observations and the modelled value the mean of the model values paired with them
+    (each on its record's own years or dates), so both sides are sampled alike.
+
+    Parameters
+    ----------
+    frame
+        Columns ``ilat, ilon, observed, modelled``; rows without both values are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ilat, ilon, n, observed, modelled, observed_sd`` (SD of the cell's observations,
+        ddof = 0: their spread within the cell), one row per cell.
+    """
+    paired = frame[np.isfinite(frame["observed"]) & np.isfinite(frame["modelled"])]
+    grouped = paired.groupby(["ilat", "ilon"], sort=True)
+    out = grouped.agg(n=("observed", "size"), observed=("observed", "mean"), modelled=("modelled", "mean"),
+                      observed_sd=("observed", lambda v: float(np.std(v))))
+    return out.reset_index()
+
+
+def cell_scores(observed: np.ndarray, modelled: np.ndarray, share_compared: float = 1.0) -> dict[str, float]:
+    """soilbench's site scores of per-cell values (:func:`cell_means`), each cell counting once.
+
+    - ``bias score``: the mean over cells of ``min(m, o) / max(m, o)``
+      (:func:`soilbench.analysis.scores.ratio_score`): 1 for the right level in every cell,
+      0.5 for twice or half, 0 for no flux;
+    - ``spatial distribution score``: Taylor's (2001) eq. 5 from the correlation R and the
+      ratio of standard deviations σ̂ across cells (the gridded spatial score's form): 1 only
+      for the right site-to-site pattern with the right contrast, 0 for a field without
+      variation across the cells, ≤ 1/16 for an uncorrelated one. NaN with fewer than
+      :data:`MIN_PATTERN_CELLS` cells or observations without contrast.
+
+    Both are multiplied by ``share_compared``, the share of the records that have a model
+    value (``share of records compared``): a record the model cannot reach (no valid cell
+    within the distance limit, no value in its years) counts as 0, as a missing component does,
+    so that a model is not scored on the few sites it happens to cover. ``cell correlation`` and
+    ``cell std ratio`` are returned as the spatial score's ingredients.
+    """
+    o, m = np.asarray(observed, float), np.asarray(modelled, float)
+    ok = np.isfinite(o) & np.isfinite(m)
+    o, m = o[ok], m[ok]
+    out = {"n cells": float(o.size), "share of records compared": float(share_compared), "bias score": np.nan,
+           "spatial distribution score": np.nan, "cell correlation": np.nan, "cell std ratio": np.nan}
+    if o.size == 0:
+        return out
+    out["bias score"] = float(np.mean(scores.ratio_score(m, o))) * share_compared
+    sigma_o, sigma_m = float(np.std(o)), float(np.std(m))
+    if o.size < MIN_PATTERN_CELLS or sigma_o <= 0:
+        return out
+    ratio = sigma_m / sigma_o
+    # a field without variation across the cells has no correlation; its score is 0 (the limit)
+    correlation = float(np.corrcoef(o, m)[0, 1]) if sigma_m > 1e-12 * max(float(np.max(np.abs(m))), 1.0) else np.nan
+    if not np.isfinite(correlation):
+        ratio = 0.0
+    out.update({"cell correlation": correlation, "cell std ratio": ratio,
+                "spatial distribution score": float(scores.taylor_score(
+                    correlation if np.isfinite(correlation) else 0.0, ratio, power=scores.TAYLOR_POWER))
+                * share_compared})
     return out
 
 

@@ -80,6 +80,8 @@ def _check_options(options: dict[str, Any], allowed: dict[str, tuple], name: str
                               f"got {options[key]!r}", f"options.{key}")
 
 
+#: soilbench's site scores, on per-cell values (docs/sites.md, "Statistics and scores")
+SITE_SCORE_COMPONENTS = ("bias score", "spatial distribution score")
 #: daily_rh's components that need a sub-annual model (a climatology is constant within a study)
 SUB_ANNUAL_COMPONENTS = ("RMSE score", "seasonal cycle score")
 
@@ -292,20 +294,29 @@ class SrdbAnnual(_SiteConfrontation):
                                cell_lat=cells["cell_lat"], cell_lon=cells["cell_lon"],
                                distance_km=cells["distance_km"].round(1), relocated=cells["relocated"],
                                located=cells["located"], model_value=link)
-        used = sites[np.isfinite(sites["modelled"])]
+        has_value = np.isfinite(sites["modelled"].to_numpy())
+        used = sites[has_value]
 
         rows: list[dict[str, Any]] = []
-        regions = [(GLOBAL, used)] + [(g, used[used["group"] == g]) for g in CLIMATE_GROUPS]
-        for region, part in regions:
+        used = used.assign(ilat=cells["ilat"].to_numpy()[has_value], ilon=cells["ilon"].to_numpy()[has_value])
+        regions = [(GLOBAL, used, len(sites))] + [(g, used[used["group"] == g], int((sites["group"] == g).sum()))
+                                                   for g in CLIMATE_GROUPS]
+        global_scores: dict[str, float] = {}
+        for region, part, n_records in regions:
             stats = analysis.site_statistics(part["observed"].to_numpy(), part["modelled"].to_numpy())
-            for key, value in stats.items():
-                is_score = key.endswith("score")
-                units = {"n": "1", "correlation": "1"}.get(key, "1" if is_score else ANNUAL_UNITS)
+            per_cell = analysis.cell_means(part)
+            cell = analysis.cell_scores(per_cell["observed"].to_numpy(), per_cell["modelled"].to_numpy(),
+                                        len(part) / n_records if n_records else np.nan)
+            if region == GLOBAL:
+                global_scores = cell
+            for key, value in {**stats, **cell}.items():
+                # soilbench's scores are the per-cell ones; ILAMB's per-record forms are information
+                is_score = key in SITE_SCORE_COMPONENTS
+                units = ANNUAL_UNITS if key in ("observed mean", "modelled mean", "bias", "RMSE") else "1"
                 rows.append({"region": region, "analysis": "site statistics", "name": key if key != "n" else "n sites",
                              "type": "score" if is_score else "scalar", "units": units, "value": value})
-        global_stats = analysis.site_statistics(used["observed"].to_numpy(), used["modelled"].to_numpy())
-        # both components are expected: a missing one (too few sites) counts as 0 (docs/sites.md)
-        score_values = {k: global_stats[k] for k in ("bias score", "RMSE score")}
+        # both components are expected: a missing one (e.g. too few cells for a pattern) counts as 0
+        score_values = {k: global_scores[k] for k in SITE_SCORE_COMPONENTS}
         overall, missing = _overall_score(score_values)
         completeness_rows, completeness_notes, incomplete = _completeness(score_values, missing, [], "")
         n_relocated = int((sites["relocated"] & sites["located"]).sum())
@@ -430,7 +441,7 @@ class DailyRh(_SiteConfrontation):
             climatology_window_days=o["climatology_window_days"])
         frame = records.assign(group=self.site_groups, modelled=modelled, link=link,
                                distance_km=cells["distance_km"].round(1), relocated=cells["relocated"],
-                               located=cells["located"])
+                               located=cells["located"], ilat=cells["ilat"].to_numpy(), ilon=cells["ilon"].to_numpy())
         paired = frame[np.isfinite(frame["modelled"])]
 
         tests = analysis.study_tests(paired, unit=o["test_unit"], min_observations=o["min_observations"],
@@ -528,8 +539,17 @@ class DailyRh(_SiteConfrontation):
             notes.append(f"{n_unlocated} observations farther than {o['max_distance_km']:g} km from any valid "
                          "model cell were left out.")
 
-        score_values = {"share well estimated": shares["well"], "bias score": study_score["bias score"],
-                        "RMSE score": rmse_score, "seasonal cycle score": cycle_score}
+        # the level and the site-to-site pattern per model cell (what a climatology can hold too);
+        # the within-study variation (RMSE) and the seasonal cycle need a sub-annual model
+        per_cell = analysis.cell_means(paired)
+        cell = analysis.cell_scores(per_cell["observed"].to_numpy(), per_cell["modelled"].to_numpy(),
+                                    len(paired) / len(records) if len(records) else np.nan)
+        for key in ("n cells", "share of records compared", "cell correlation", "cell std ratio"):
+            add(key, cell[key], analysis_name="scores")
+        # ILAMB's per-study bias score exp(-|ME|/σ_study), for comparison; not a component
+        add("ILAMB bias score", study_score["bias score"], analysis_name="scores")
+        score_values = {**{k: cell[k] for k in SITE_SCORE_COMPONENTS}, "RMSE score": rmse_score,
+                        "seasonal cycle score": cycle_score}
         for key, value in score_values.items():
             add(key, value, kind="score", analysis_name="scores")
         not_applicable = [] if sub_annual else [k for k in SUB_ANNUAL_COMPONENTS if k in score_values]
