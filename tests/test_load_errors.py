@@ -50,7 +50,7 @@ def test_missing_file_and_empty_directory(tmp_path):
 
 
 def test_unknown_reference_id():
-    with pytest.raises(SoilbenchError, match="unknown gridded reference 'no-such'"):
+    with pytest.raises(SoilbenchError, match="'no-such' is not a gridded reference"):
         load_reference("no-such")
 
 

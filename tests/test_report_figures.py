@@ -166,20 +166,17 @@ def test_map_colours_follow_the_bounds_not_the_centres():
 
 
 @pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
-def test_drawing_processes_are_forked_only_beside_idle_threads():
+def test_drawing_processes_are_forked_only_beside_idle_threads(monkeypatch):
+    """The choice is made on the threads of this process; earlier tests in the same pytest
+    process may leave threads of their own, so the thread list is given here."""
     import threading
 
-    from tqdm import tqdm
+    from soilbench.report import figures
 
-    from soilbench.report.figures import _context
-
-    with tqdm(total=1, disable=True):  # tqdm starts its monitor thread for every bar
-        assert _context().get_start_method() == "fork"
-    stop = threading.Event()
-    busy = threading.Thread(target=stop.wait, name="some-other-work")
-    busy.start()
-    try:
-        assert _context().get_start_method() == "forkserver"
-    finally:
-        stop.set()
-        busy.join()
+    main = threading.main_thread()
+    idle = threading.Thread(target=lambda: None, name="tqdm_monitor")  # tqdm's monitor of every bar
+    busy = threading.Thread(target=lambda: None, name="some-other-work")
+    monkeypatch.setattr(figures.threading, "enumerate", lambda: [main, idle])
+    assert figures._context().get_start_method() == "fork"
+    monkeypatch.setattr(figures.threading, "enumerate", lambda: [main, idle, busy])
+    assert figures._context().get_start_method() == "forkserver"
