@@ -1,10 +1,10 @@
 """The runner's performance work changed how models are read, not what comes out.
 
 ``tests/data/synthetic_demo_scalars.csv`` holds every scalar of the default benchmark on the
-synthetic world (seed 20240501), written by the runner as it was before models were kept lazy,
-loaded per quantity and run model by model (each model fully loaded per confrontation, two
-models cached per worker). A run now, in this process and on a two-worker cluster, must
-reproduce it to ~1e-6 relative.
+synthetic world (seed 20240501). It was first written by the runner as it was before models were
+kept lazy, loaded per quantity and run model by model, and is rewritten only by a change that
+moves scores on purpose (the commit says which and why). A run now, in this process and on a
+two-worker cluster, must reproduce it to ~1e-6 relative.
 """
 
 from __future__ import annotations
