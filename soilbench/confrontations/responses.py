@@ -33,6 +33,7 @@ from soilbench.analysis import sites as site_analysis
 from soilbench import derived
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
+from soilbench.confrontations.sites import SRDB_FILTER_DEFAULTS
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
 from soilbench.load.grid import cell_edges
@@ -107,12 +108,7 @@ class SiteResponse(Confrontation):
         "map_bin_width_mm": 250.0,
         "min_records_per_bin": 10,
         "max_distance_km": 300.0,
-        "min_years_of_data": 1.0,
-        "manipulation": "None",
-        "exclude_methods": list(site_loaders.DEFAULT_EXCLUDED_METHODS),
-        "drop_negative": True,
-        "outlier_sd": 6.0,
-        "require_rs_above_rh": True,
+        **SRDB_FILTER_DEFAULTS,
         "min_q10_observations": 10,
         "min_q10_range_degC": 5.0,
         "window_days": 0,
@@ -140,8 +136,7 @@ class SiteResponse(Confrontation):
     # -- staging ---------------------------------------------------------------------------
     def _stage(self) -> None:
         o = self.options
-        filters = {k: o[k] for k in ("min_years_of_data", "manipulation", "exclude_methods", "drop_negative",
-                                     "outlier_sd", "require_rs_above_rh")}
+        filters = {k: o[k] for k in SRDB_FILTER_DEFAULTS}
         path = _fetch(self.references[0], self.data_dir)
         self.srdb = {q: srdb_with_climate(path, q, **filters) for q in o["responses"]}
         self.mgrhd = None

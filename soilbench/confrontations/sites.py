@@ -223,6 +223,17 @@ class _SiteConfrontation(Confrontation):
         return {"model": model_name, "confrontation": self.name, "reference": self.reference}
 
 
+#: the SRDB record filters (docs/sites.md) and their defaults, shared by every type reading SRDB
+SRDB_FILTER_DEFAULTS: dict[str, Any] = {
+    "min_years_of_data": 1.0,
+    "manipulation": "None",
+    "exclude_methods": list(site_loaders.DEFAULT_EXCLUDED_METHODS),
+    "drop_negative": True,
+    "outlier_sd": 6.0,
+    "require_rs_above_rh": True,
+}
+
+
 class SrdbAnnual(_SiteConfrontation):
     """Annual Rh or Rs at SRDB V5 sites: n, bias, RMSE, Pearson r, scores, by climate group.
 
@@ -240,12 +251,7 @@ class SrdbAnnual(_SiteConfrontation):
     option_defaults: ClassVar[dict[str, Any]] = {
         "quantity": "rh",
         "max_distance_km": 300.0,
-        "min_years_of_data": 1.0,
-        "manipulation": "None",
-        "exclude_methods": list(site_loaders.DEFAULT_EXCLUDED_METHODS),
-        "drop_negative": True,
-        "outlier_sd": 6.0,
-        "require_rs_above_rh": True,
+        **SRDB_FILTER_DEFAULTS,
         "climate_map": "koppen",
         "rs_from_rh": "none",
     }
