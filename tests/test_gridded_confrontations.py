@@ -37,7 +37,7 @@ def products(monkeypatch):
     }
     for ident, ds in refs.items():
         ds.attrs.update(model=ident, reference=ident, period="2001-2010", climatology=1)
-    monkeypatch.setattr(soilbench.load, "REFERENCE_IDS", tuple(refs))
+    monkeypatch.setattr("soilbench.load.reference.gridded_reference_ids", lambda ids=tuple(refs): ids)
     monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: refs[ident].copy())
     return refs
 
@@ -311,7 +311,7 @@ def test_rmse_score_when_both_have_time_axes(monkeypatch):
     ref = monthly_model(2000, 3)
     model = ref.copy()
     model["rh"] = ref["rh"] * 1.2
-    monkeypatch.setattr(soilbench.load, "REFERENCE_IDS", ("series-ref",))
+    monkeypatch.setattr("soilbench.load.reference.gridded_reference_ids", lambda ids=("series-ref",): ids)
     monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: ref.copy())
     conf = make("taylor", ["series-ref"])
     conf.stage_data()
@@ -324,7 +324,7 @@ def test_rmse_score_when_both_have_time_axes(monkeypatch):
 def test_taylor_reads_its_references_once_however_many_models(monkeypatch):
     ref = monthly_model(2000, 3)
     calls = []
-    monkeypatch.setattr(soilbench.load, "REFERENCE_IDS", ("series-ref",))
+    monkeypatch.setattr("soilbench.load.reference.gridded_reference_ids", lambda ids=("series-ref",): ids)
     monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: calls.append(ident) or ref.copy())
     conf = make("taylor", ["series-ref"])
     conf.stage_data()

@@ -28,7 +28,7 @@ def realistic(monkeypatch):
     refs = {"prod-a": canonical(smooth_rh(4.0, REALISTIC), 4.0), "prod-b": canonical(smooth_rh(4.0, 1.1 * REALISTIC), 4.0)}
     for ident, ds in refs.items():
         ds.attrs.update(model=ident, reference=ident, period="2001-2010", climatology=1)
-    monkeypatch.setattr(soilbench.load, "REFERENCE_IDS", tuple(refs))
+    monkeypatch.setattr("soilbench.load.reference.gridded_reference_ids", lambda ids=tuple(refs): ids)
     monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: refs[ident].copy())
     return refs
 

@@ -122,7 +122,7 @@ def site_tables(rh: xr.Dataset, directory: Path) -> dict[str, Path]:
 @pytest.fixture
 def references(monkeypatch, tmp_path):
     products = world()
-    monkeypatch.setattr(soilbench.load, "REFERENCE_IDS", tuple(products))
+    monkeypatch.setattr("soilbench.load.reference.gridded_reference_ids", lambda ids=tuple(products): ids)
     monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: products[ident].copy())
     tables = site_tables(products["cardamom-rh"], tmp_path / "sites")
     monkeypatch.setattr("soilbench.confrontations.sites._fetch", lambda dataset_id, data_dir: tables[dataset_id])

@@ -54,7 +54,7 @@ def synthetic_products():
 def products(monkeypatch):
     found = synthetic_products()
     monkeypatch.setattr("soilbench.load.load_reference", lambda ref_id, data_dir=None: found[ref_id])
-    monkeypatch.setattr("soilbench.load.REFERENCE_IDS", tuple(found))
+    monkeypatch.setattr("soilbench.load.reference.gridded_reference_ids", lambda ids=tuple(found): ids)
     return found
 
 
@@ -198,7 +198,7 @@ def validity():
     found = synthetic_products()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("soilbench.load.load_reference", lambda ref_id, data_dir=None: found[ref_id])
-        patch.setattr("soilbench.load.REFERENCE_IDS", tuple(found))
+        patch.setattr("soilbench.load.reference.gridded_reference_ids", lambda ids=tuple(found): ids)
         confrontation = make(matrix_resolution_deg=10.0)
         models = controlled_models(found["ref-soilc"])
         models["coarsened"] = coarsened(found["ref-soilc"])

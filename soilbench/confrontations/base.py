@@ -30,6 +30,11 @@ _LOADED: dict[str, type["Confrontation"]] = {}
 ReductionKey = Hashable
 Reductions = Mapping[ReductionKey, Any]
 
+#: numpy's default floating-point error handling, under which every confrontation computes.
+#: A host process may change the global setting: ILAMB 2.x sets ``over`` and ``under`` to "raise"
+#: when its modules run, and an exp() that underflows to 0 (a score far from 1) is not an error.
+NUMPY_ERRORS: dict[str, str] = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
 #: the Python entry-point group of confrontation types: ``<kind> = "package.module:Class"``
 ENTRY_POINT_GROUP = "soilbench.confrontations"
 

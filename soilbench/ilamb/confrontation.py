@@ -183,6 +183,12 @@ class SoilbenchConfrontation(Confrontation):
 
     # -- ILAMB lifecycle ----------------------------------------------------------------------
     def confront(self, m) -> None:
+        from soilbench.confrontations.base import NUMPY_ERRORS
+
+        with np.errstate(**NUMPY_ERRORS):  # ILAMB's modules set over/under to "raise" globally
+            self._confront(m)
+
+    def _confront(self, m) -> None:
         from soilbench.load import load_model
         from soilbench.runner.tasks import available_quantities
 

@@ -32,7 +32,7 @@ import dask
 import numpy as np
 import xarray as xr
 
-from soilbench.confrontations.base import Confrontation
+from soilbench.confrontations.base import NUMPY_ERRORS, Confrontation
 from soilbench.errors import SoilbenchError
 from soilbench.quantities import QUANTITIES
 from soilbench.results import NOT_APPLICABLE, ConfrontationResult
@@ -259,7 +259,8 @@ def run_task(task: Task, scheduler: str = "synchronous", reductions: dict[Any, A
     started = time.perf_counter()
     step = "staging references"
     try:
-        with _registry_context(task.registry), dask.config.set(scheduler=scheduler):
+        with (_registry_context(task.registry), dask.config.set(scheduler=scheduler),
+              np.errstate(**NUMPY_ERRORS)):
             confrontation, was_staged = staged(task)
             outcome.timings["stage_s"] = 0.0 if was_staged else time.perf_counter() - started
             if task.model is None:
