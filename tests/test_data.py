@@ -7,10 +7,7 @@ the internet.
 from __future__ import annotations
 
 import hashlib
-import http.server
 import os
-import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -23,46 +20,8 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PAYLOAD = b"year,rh\n" + b"".join(f"{1980 + i},{50 + i / 10}\n".encode() for i in range(4000))
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``server.files``; paths under /truncated/ promise more bytes than they send."""
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        self.server.requests.append(self.path)
-        truncated = self.path.startswith("/truncated/")
-        body = self.server.files.get(self.path.removeprefix("/truncated"))
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body[: len(body) // 2] if truncated else body)
-        if truncated:
-            self.close_connection = True
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.files = {}
-    httpd.requests = []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def _dead_url() -> str:
-    """A URL on a port nothing listens on (bound, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+from http_support import dead_url as _dead_url  # noqa: E402
+from http_support import server  # noqa: E402,F401 (a fixture)
 
 
 @pytest.fixture

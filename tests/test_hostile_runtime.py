@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.server
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import textwrap
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -621,37 +618,11 @@ PAYLOAD = b"year,rh\n" + b"".join(f"{1980 + i},{50 + i / 10}\n".encode() for i i
 USERS_OWN = PAYLOAD.replace(b"1980", b"1066")  # the user's edited copy: another sha256
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        body = self.server.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.files = {}
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+from http_support import dead_url, server  # noqa: E402,F401 (server is a fixture)
 
 
 def _dead_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/series.csv"
+    return dead_url("/series.csv")
 
 
 @pytest.fixture
