@@ -71,5 +71,7 @@ def sanitised_output() -> Iterator[None]:
 
 def _stream_handlers() -> list[logging.StreamHandler]:
     loggers = [logging.root] + [v for v in logging.root.manager.loggerDict.values() if isinstance(v, logging.Logger)]
+    # a handler whose stream is a property (logging.lastResort) follows sys.stderr by itself
     return [h for logger in loggers for h in logger.handlers
-            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+            and not isinstance(getattr(type(h), "stream", None), property)]
