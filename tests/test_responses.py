@@ -81,7 +81,7 @@ def _observed_curve():
 def test_response_score_identity_ladders_and_nulls():
     mat, rh, edges = _observed_curve()
     ref = rs.binned_response(mat, rh, edges)
-    score = lambda model_rh: rs.response_score(ref, rs.binned_response(mat, model_rh, edges))
+    score = lambda model_rh: rs.response_scores(ref, rs.binned_response(mat, model_rh, edges))["score"]
     assert score(rh) == pytest.approx(1.0)
     up = [score(rh * k) for k in (1.1, 1.3, 2.0)]
     down = [score(rh / k) for k in (1.1, 1.3, 2.0)]
@@ -100,11 +100,11 @@ def test_response_score_only_on_bins_with_enough_observations():
     sparse = ref["n"].to_numpy() < 55
     assert sparse.any() and (~sparse).sum() >= 2
     model.loc[sparse, "mean"] = 1e6  # wrong only where the observations are too few to count
-    assert rs.response_score(ref, model, min_count=55) == pytest.approx(1.0)
-    assert rs.response_score(ref, model, min_count=5) < 0.01
+    assert rs.response_scores(ref, model, min_count=55)["score"] == pytest.approx(1.0)
+    assert rs.response_scores(ref, model, min_count=5)["score"] < 0.01
 
 
 def test_response_score_refuses_different_bins():
     mat, rh, edges = _observed_curve()
     with pytest.raises(ValueError, match="same edges"):
-        rs.response_score(rs.binned_response(mat, rh, edges), rs.binned_response(mat, rh, edges + 1))
+        rs.response_scores(rs.binned_response(mat, rh, edges), rs.binned_response(mat, rh, edges + 1))

@@ -14,8 +14,9 @@ Three pure pieces, each a known method:
   Q10(T) = 10^(−10 · d log10 τ / dT). For a quadratic the centred difference τ(T−5)/τ(T+5) equals
   this derivative form exactly, so both common definitions agree.
 
-:func:`response_score` scores a model's binned curve against the observed one on a log-ratio
-scale (see its docstring for why not ilamb3's relative error of the curve).
+:func:`response_scores` scores a model's binned curve against the observed one on a log-ratio
+scale, as a level score times a shape score (see its docstring for why not ilamb3's relative
+error of the curve, exp(−‖Δμ‖/‖μ_ref‖), which gives a zero response e⁻¹ and a flat curve nearly 1).
 """
 
 from __future__ import annotations
@@ -75,39 +76,13 @@ def scored_bins(reference: pd.DataFrame, model: pd.DataFrame, min_count: int) ->
             & np.isfinite(model["mean"].to_numpy()))
 
 
-def response_score(reference: pd.DataFrame, model: pd.DataFrame, min_count: int = 5) -> float:
-    """``exp(−rms_bins(ln(μ_model / μ_ref)) / ln 2)`` over bins with ``min_count`` observations.
-
-    The error is the ratio of the binned means on a log scale, so a model off by a factor of two
-    in every bin scores e⁻¹ whether it is high or low, a response with the right shape but the
-    wrong level loses by its level error alone, and a curve without the observed response (flat
-    at the right mean) loses by how far the observed curve departs from flat. ilamb3 scores
-    exp(−‖μ_model − μ_ref‖ / ‖μ_ref‖) instead; with that normaliser a model with zero response
-    scores e⁻¹ ≈ 0.37 and a flat curve scores near 1, so neither null model is told apart from
-    a real one. A bin where the model's mean is not positive while the observed one is has an
-    infinite log error and the score is 0. NaN when fewer than two bins qualify, or when an
-    observed bin mean is not positive (the log-ratio is undefined: use another score there).
-    """
-    keep = scored_bins(reference, model, min_count)
-    if keep.sum() < 2:
-        return float("nan")
-    mu_ref = reference["mean"].to_numpy()[keep]
-    mu_model = model["mean"].to_numpy()[keep]
-    if np.any(mu_ref <= 0):
-        return float("nan")
-    if np.any(mu_model <= 0):
-        return 0.0
-    log_error = np.sqrt(np.mean(np.log(mu_model / mu_ref) ** 2))
-    return float(np.exp(-log_error / np.log(2.0)))
-
-
 def response_scores(reference: pd.DataFrame, model: pd.DataFrame, min_count: int = 10) -> dict[str, float]:
     """The binned curve's error split into its level and its shape, each scored; ``score`` their product.
 
     Over the bins of :func:`scored_bins`, with ``d = ln(μ_model / μ_ref)`` per bin:
 
     - ``level score`` ``exp(−|mean d| / ln 2)``: a model off by a factor of two in every bin
-      scores e⁻¹, high or low (as :func:`response_score`);
+      scores e⁻¹, high or low;
     - ``shape score`` ``exp(−rms(d − mean d) / s_ref)`` with ``s_ref = rms(ln μ_ref − mean ln μ_ref)``,
       the observed curve's own departure from flat. A flat curve at any level has exactly
       ``rms(d − mean d) = s_ref`` and scores e⁻¹, however weak the observed response, so a model

@@ -33,7 +33,7 @@ from soilbench.analysis import sites as site_analysis
 from soilbench import derived
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
-from soilbench.confrontations.sites import SRDB_FILTER_DEFAULTS
+from soilbench.confrontations.sites import SRDB_FILTER_DEFAULTS, _fetch
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
 from soilbench.load.grid import cell_edges
@@ -49,12 +49,6 @@ LABELS = {"rh": "Rh", "rs": "Rs"}
 DRIVERS = {"MAT": ("mean annual temperature", "°C"), "MAP": ("mean annual precipitation", "mm")}
 #: MGRhD columns carried with each observation (soil temperature, its depth, soil water content)
 MGRHD_CLIMATE_COLUMNS = ("Tsoil", "TsDepth", "SWC")
-
-
-def _fetch(dataset_id: str, data_dir) -> Any:
-    from soilbench.catalogs import reference_file
-
-    return reference_file(dataset_id, data_dir=data_dir)
 
 
 def _edges(lower_upper: list[float], width: float, option: str, name: str, source: str | None) -> np.ndarray:
