@@ -64,6 +64,9 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity("tau_soil", "soil carbon turnover time, csoil / rh", "time", TIME_UNITS),
         # the model's top soil layer (CMOR tsl, first layer); read only by the response confrontations
         Quantity("tsl", "soil temperature of the top layer", "temperature", TEMPERATURE_UNITS),
+        # near-surface air temperature (CMOR tas); read by the turnover and series confrontations
+        # for temperature curves and sensitivities
+        Quantity("tas", "near-surface air temperature", "temperature", TEMPERATURE_UNITS),
     ]
 }
 
@@ -92,6 +95,8 @@ PHYSICAL_BOUNDS: dict[str, PhysicalBounds] = {
     # the coldest and hottest soil surfaces measured (Antarctic plateau, desert sand) with margin;
     # a temperature in K read as °C (300 °C) or an undeclared fill falls outside
     "tsl": PhysicalBounds(-100.0, 100.0, "soil temperature in °C on Earth"),
+    # the coldest and hottest air temperatures measured (-89 °C Vostok, 57 °C Death Valley) with margin
+    "tas": PhysicalBounds(-100.0, 100.0, "air temperature in °C on Earth"),
     # gridded reference auxiliaries (root-contribution map): fractions
     "rc": PhysicalBounds(0.0, 1.0, "a fraction of soil respiration"),
     "rc_sd": PhysicalBounds(0.0, 1.0, "a standard deviation of a fraction"),

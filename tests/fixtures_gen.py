@@ -140,9 +140,9 @@ def write_unknown_units(path: str | Path) -> Path:
 
 
 def write_no_quantity(path: str | Path) -> Path:
-    """Only a temperature field: nothing soilbench knows."""
-    ds = make_rh(n_years=1).rename({"rh": "tas"})
-    ds["tas"].attrs = {"units": "K", "standard_name": "air_temperature"}
+    """Only a precipitation field: nothing soilbench knows."""
+    ds = make_rh(n_years=1).rename({"rh": "pr"})
+    ds["pr"].attrs = {"units": "kg m-2 s-1", "standard_name": "precipitation_flux"}
     return write(ds, path)
 
 

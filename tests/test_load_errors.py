@@ -20,7 +20,7 @@ BAD_INPUTS = {
     "flux_in_stock_units": (gen.write_wrong_units, "rh", ["'g C m-2'", "not mass per area per time"]),
     "no_units": (gen.write_no_units, "rh", ["no 'units' attribute"]),
     "unknown_units": (gen.write_unknown_units, "rh", ["unknown units 'bananas m-2 s-1'"]),
-    "no_known_variable": (gen.write_no_quantity, None, ["no variable soilbench knows", "found: tas"]),
+    "no_known_variable": (gen.write_no_quantity, None, ["no variable soilbench knows", "found: pr"]),
     "no_coordinates": (gen.write_no_coordinates, "latitude", ["no latitude coordinate"]),
     "unsupported_calendar": (gen.write_bad_calendar, "time", ["unsupported calendar 'martian_sols'"]),
     "corrupt_netcdf": (gen.write_corrupt, None, ["cannot be read as NetCDF"]),
