@@ -18,6 +18,7 @@ import xarray as xr
 
 from soilbench import __version__, derived
 from soilbench.errors import ConfigError
+from soilbench.confrontations.units import AnalysisUnit, Options
 from soilbench.results import ConfrontationResult
 
 #: types registered in this process with :func:`register` (tests, notebooks); installed types
@@ -166,8 +167,14 @@ class Confrontation(ABC):
     quantities: ClassVar[tuple[str, ...]] = ()
     #: the group on the scoreboard: "Rh", "SR" or "τ"
     group: ClassVar[str] = ""
-    #: allowed options and their defaults
+    #: allowed options and their defaults; derived from :attr:`options_type` when a type declares one
     option_defaults: ClassVar[dict[str, Any]] = {}
+    #: the type's options as one typed definition that validates itself
+    #: (:class:`soilbench.confrontations.units.Options`); None: :attr:`option_defaults` only
+    options_type: ClassVar[type[Options] | None] = None
+    #: the analysis units the type is made of (:mod:`soilbench.confrontations.units`), each
+    #: built with the typed options in ``__init__`` as :attr:`units`
+    unit_types: ClassVar[tuple[type[AnalysisUnit], ...]] = ()
     #: reference ids the type provides itself besides the registry and the catalogs (none for
     #: soilbench's own types: their references are catalog entries)
     builtin_references: ClassVar[tuple[str, ...]] = ()
@@ -183,6 +190,13 @@ class Confrontation(ABC):
     #: reference is made of): their sha256 enter fingerprints and ``run.json``'s inputs.
     #: Instances set it from their options in ``__init__``.
     auxiliary_data: tuple[str, ...] | list[str] = ()
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("options_type") is not None:
+            # the declared defaults ARE the typed definition's: the config checks option names
+            # and value types against them
+            cls.option_defaults = cls.options_type.defaults()
 
     def __init__(
         self,
@@ -205,6 +219,11 @@ class Confrontation(ABC):
         self.name = name
         self.references = list(references)
         self.options = {**self.option_defaults, **options}
+        #: the typed options (None for a type without :attr:`options_type`)
+        self.settings: Options | None = None
+        if self.options_type is not None:
+            self.settings = self.options_type.parse(options, name=name, kind=self.kind, source=source)
+        self.units: list[AnalysisUnit] = [unit(self.settings) for unit in self.unit_types]
         self.weight = float(weight)
         self.data_dir = data_dir
         self.source = source
@@ -239,9 +258,13 @@ class Confrontation(ABC):
         once however many confrontations use them (``docs/performance.md``). A key describes
         its reduction canonically (kind, quantity, how it was derived, period): equal keys must
         mean equal values. Building them must not read the fields (only coordinates and small
-        variables such as ``land_fraction``). The default: none (``confront`` reads the model).
+        variables such as ``land_fraction``). The default: the reductions its :attr:`units`
+        declare (none without units: ``confront`` reads the model).
         """
-        return {}
+        wanted: dict[ReductionKey, xr.DataArray | xr.Dataset] = {}
+        for unit in self.units:
+            wanted.update(unit.reductions(model))
+        return wanted
 
     def reduced(self, model: xr.Dataset, reductions: Reductions | None = None) -> dict[ReductionKey, Any]:
         """This confrontation's reductions of ``model``, computed: taken from ``reductions`` (the

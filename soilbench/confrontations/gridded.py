@@ -1,15 +1,16 @@
 """Gridded confrontations of rh / rs: global totals, zonal means and Taylor statistics.
 
-The science lives in :mod:`soilbench.analysis` (``integrate``, ``totals``, ``zonal``, ``taylor``,
-``bias``, ``regrid``, ``spread``); these classes stage the references, put model and references
-on a common grid and turn the numbers into a :class:`ConfrontationResult` following the plot
-conventions of ``docs/architecture.md``. Methods and scoring choices: ``docs/gridded.md``.
+Each type stages its references, prepares the model (the compared years, the derived field, the
+period-mean map from the runner's one pass) and hands it to its analysis units
+(:mod:`soilbench.confrontations.gridded_units`: global and regional totals, zonal bands,
+mean-state maps); the result builder (:mod:`soilbench.confrontations.build`) writes the scalars
+and the one ``overall score`` row. The science lives in :mod:`soilbench.analysis`. Methods and
+scoring choices: ``docs/gridded.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,23 +19,19 @@ import xarray as xr
 
 from soilbench import derived, regions
 from soilbench.derived import model_field  # noqa: F401 — where the site types import it from
-from soilbench.analysis import bias, integrate, partition, periods, plausibility, reductions, regrid, scores, taylor, totals, zonal
-from soilbench.analysis.spread import coefficient_of_variation, cv_map
+from soilbench.analysis import integrate, partition, periods, plausibility, reductions, totals
+from soilbench.analysis.spread import coefficient_of_variation
+from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, Reductions, ReductionKey
+from soilbench.confrontations.gridded_units import (  # noqa: F401 — GROUPS … TAYLOR_SCORE_WEIGHTS: public names
+    GROUPS, REGION_SETS, TAYLOR_SCORE_WEIGHTS, GlobalTotal, GriddedInputs, GriddedOptions, MeanStateMaps,
+    RegionalTotals, TotalsInputs, ZonalBands, ZonalOptions, _as_map, _common_maps, _Map, _pair_weights, _slug,
+)
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS
 from soilbench.results import ConfrontationResult, Flag, scalar_rows
 
-GROUPS = {"rh": "Rh", "rs": "SR"}
-REGION_SETS = ("latitude_bands", "koppen")
 REFERENCES_LABEL = "references"
-#: ILAMB 2.x's weights of the mean-state scores in the overall score
-TAYLOR_SCORE_WEIGHTS = {"bias score": 1.0, "rmse score": 2.0, "spatial distribution score": 1.0}
-
-
-def _slug(reference_id: str) -> str:
-    """A variable-name-safe form of a reference id (``cardamom-rh`` → ``cardamom_rh``)."""
-    return "".join(c if c.isalnum() else "_" for c in reference_id)
 
 
 def rs_from_rh_data(method: str, quantity: str, name: str, source: str | None) -> list[str]:
@@ -75,64 +72,21 @@ def period_of(ds: xr.Dataset) -> periods.Years | None:
     return periods.years_of(ds)
 
 
-@dataclass
-class _Map:
-    """A period-mean map as a canonical dataset (``value`` + ``cell_area`` + ``land_fraction``)."""
-
-    label: str
-    ds: xr.Dataset
-    notes: list[str] = field(default_factory=list)
-
-
-def _as_map(ds: xr.Dataset, values: xr.DataArray, label: str) -> _Map:
-    out = xr.Dataset({"value": values, "cell_area": ds["cell_area"], "land_fraction": ds["land_fraction"]},
-                     attrs=dict(ds.attrs))
-    return _Map(label, out)
-
-
-def _on_grid(item: _Map, target: xr.Dataset) -> xr.Dataset:
-    return regrid.regrid_field(item.ds, "value", target).compute()
-
-
 class _Gridded(Confrontation):
     """Shared option handling and reference staging of the gridded confrontations."""
 
     gridded_only: ClassVar[bool] = True
     reference_loaders: ClassVar[tuple[str, ...]] = ("gridded", "merge_where_positive")
-    option_defaults: ClassVar[dict[str, Any]] = {
-        "quantity": "rh",
-        "period": None,
-        "regions": list(REGION_SETS),
-        "region_band_width": 30.0,
-        "rs_from_rh": "none",
-    }
+    #: the options (``docs/gridded.md``), validated by their typed definition
+    options_type: ClassVar[type[GriddedOptions]] = GriddedOptions
 
     def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
         super().__init__(name, references, options, weight, data_dir, source)
-        quantity = self.options["quantity"]
-        if quantity not in GROUPS:
-            raise ConfigError(source, f"confrontation '{name}': quantity must be one of {sorted(GROUPS)}, got {quantity!r}",
-                              "options.quantity")
+        quantity = self.settings.quantity
         self.quantity = quantity
         self.group = GROUPS[quantity]
         self.quantities = (quantity,)
-        period = self.options["period"]
-        if period is not None:
-            ok = isinstance(period, (list, tuple)) and len(period) == 2 and all(isinstance(y, int) for y in period)
-            if not ok or period[0] > period[1]:
-                raise ConfigError(source, f"confrontation '{name}': period must be [first_year, last_year], got {period!r}",
-                                  "options.period")
-            self.period: tuple[int, int] | None = (int(period[0]), int(period[1]))
-        else:
-            self.period = None
-        unknown = sorted(set(self.options["regions"] or []) - set(REGION_SETS))
-        if unknown:
-            raise ConfigError(source, f"confrontation '{name}': unknown region set(s) {unknown}; allowed: {list(REGION_SETS)}",
-                              "options.regions")
-        width = float(self.options["region_band_width"])
-        if width <= 0 or not np.isclose(180.0 / width, round(180.0 / width)):
-            raise ConfigError(source, f"confrontation '{name}': region_band_width must divide 180, got {width}",
-                              "options.region_band_width")
+        self.period: tuple[int, int] | None = self.settings.years
         self.auxiliary_data = rs_from_rh_data(self.options["rs_from_rh"], quantity, name, source)
         if not self.references:
             raise ConfigError(source, f"confrontation '{name}' needs at least one reference", "references")
@@ -312,6 +266,7 @@ class GlobalTotals(_Gridded):
                                                 "digitised_series": "series", "cmip6_global": "ensemble",
                                                 "literature_table": "literature"}
     reference_loaders: ClassVar[tuple[str, ...]] = tuple(KIND_OF_LOADER)
+    unit_types = (GlobalTotal, RegionalTotals)
 
     def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
         super().__init__(name, references, options, weight, data_dir, source)
@@ -479,11 +434,11 @@ class GlobalTotals(_Gridded):
         return out.compute()
 
     # -- confront ----------------------------------------------------------------------------------------
-    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
-        model_name = model.attrs.get("model", "model")
-        ds, notes, choice = self._prepare_model(model)
-        if ds is None:
-            return self._not_applicable(model_name, notes)
+    # -- confront ----------------------------------------------------------------------------------------
+    def _totals_inputs(self, model: xr.Dataset, ds: xr.Dataset, reductions: Reductions | None,
+                       choice: periods.PeriodChoice, notes: list[str]) -> tuple[TotalsInputs, xr.DataArray]:
+        """What the totals units compare (:class:`TotalsInputs`) and the model's period-mean map;
+        notes on partial years and on series outside the model's years are appended to ``notes``."""
         q = self.quantity
         area = integrate.land_area(ds)
         masks = self._masks(ds["lat"], ds["lon"])
@@ -509,112 +464,27 @@ class GlobalTotals(_Gridded):
         sigma, mean_estimate = self._spread(ref_rows, fallback=model_total)
         # σ relative to the estimates' mean: transferred to totals over other areas (common cells, regions)
         relative_spread = sigma / abs(mean_estimate) if mean_estimate else 1.0
-
-        scalars: list[dict[str, Any]] = [
-            {"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "total",
-             "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": model_total},
-            {"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "spread of estimates",
-             "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": sigma},
-        ]
-        for region, value in regional.items():
-            if region != regions.GLOBAL:
-                scalars.append({"reference": "", "region": region, "analysis": "regional total", "name": "total",
-                                "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": float(value)})
-        if annual is not None and annual.sizes["year"] > 1:
-            slope = float(np.polyfit(annual["year"].values, annual.values, 1)[0])
-            scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "global total", "name": "trend",
-                            "type": "scalar", "units": "Pg yr-2", "value": slope})
-
-        # gridded products: model and product on the land both have (docs/scores.md, "Land: totals on common cells")
-        common = {reference_id: self._common_cell_totals(annual_map, ds, item)
+        common = {reference_id: self._common_cell_totals(annual_map, ds, item)[0]
                   for reference_id, item in self.maps.items()}
-        missing_regions: list[str] = []
+        inputs = TotalsInputs(str(model.attrs.get("model", "model")), list(self.references), model_total, regional,
+                              annual, ref_rows, sigma, relative_spread, common, self.gridded_regional)
+        return inputs, mean_map
 
-        # one score per reference: the mean over its scored estimates
-        global_scores: dict[str, float] = {}
-        for reference_id in self.references:
-            mine = [r for r in ref_rows if r["reference"] == reference_id and r["scored"]]
-            if not mine:
-                continue
-            if reference_id in common:
-                model_common, reference_common = common[reference_id][0][regions.GLOBAL]
-                score = totals.total_uncertainty_score(model_common, reference_common, 0.0,
-                                                       relative_spread * abs(reference_common))
-                if not np.isfinite(score):
-                    score = 0.0  # no land in common with the product
-                    missing_regions.append(f"{regions.GLOBAL} ({reference_id})")
-                global_scores[reference_id] = score
-                scalars += [
-                    {"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
-                     "name": "common land share", "type": "scalar", "units": "1",
-                     "value": common[reference_id][0]["_common_land_share"][0]},
-                    {"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
-                     "name": "model total on common cells", "type": "scalar", "units": FLUX_TOTAL_UNITS,
-                     "value": model_common},
-                    {"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
-                     "name": "reference total on common cells", "type": "scalar", "units": FLUX_TOTAL_UNITS,
-                     "value": reference_common},
-                ]
-            else:
-                each = [totals.total_uncertainty_score(model_total, r["value"], r["half_width"], sigma) for r in mine]
-                global_scores[reference_id] = float(np.mean(each))
-            reference_value = float(np.mean([r["value"] for r in mine])) if len(mine) == 1 else np.nan
-            if np.isfinite(reference_value):
-                scalars.append({"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
-                                "name": "reference total", "type": "scalar", "units": FLUX_TOTAL_UNITS,
-                                "value": reference_value})
-            scalars.append({"reference": reference_id, "region": regions.GLOBAL, "analysis": "global total",
-                            "name": "total score", "type": "score", "units": "1", "value": global_scores[reference_id]})
-
-        # regional totals against gridded products on common cells; σ per region: the products'
-        # spread (own land) with two or more products, else the relative spread of the global estimates
-        regional_scores: list[float] = []
-        region_names = [r for r in regional.index if r != regions.GLOBAL]
-        for region in region_names:
-            product_values = [float(self.gridded_regional[r][region]) for r in self.maps]
-            for reference_id in self.maps:
-                reference_own = float(self.gridded_regional[reference_id][region])
-                if not (np.isfinite(reference_own) and reference_own != 0):
-                    continue  # the product has nothing there: nothing to score
-                model_value, reference_value = common[reference_id][0].get(region, (np.nan, np.nan))
-                if not (np.isfinite(model_value) and np.isfinite(reference_value)):
-                    score = 0.0  # the product has flux in the region, the model no value on its land
-                    missing_regions.append(f"{region} ({reference_id})")
-                else:
-                    spread = (totals.estimate_spread(product_values, fallback=np.nan) if len(product_values) > 1
-                              else np.nan)
-                    region_sigma = (spread * abs(reference_value / reference_own) if np.isfinite(spread)
-                                    else relative_spread * abs(reference_value))
-                    if not region_sigma > 0:  # no product flux on the common land: scale by its own total
-                        region_sigma = relative_spread * abs(reference_own)
-                    score = totals.total_uncertainty_score(model_value, reference_value, 0.0, region_sigma)
-                regional_scores.append(score)
-                scalars += [
-                    {"reference": reference_id, "region": region, "analysis": "regional total",
-                     "name": "reference total", "type": "scalar", "units": FLUX_TOTAL_UNITS, "value": reference_own},
-                    {"reference": reference_id, "region": region, "analysis": "regional total",
-                     "name": "model total on common cells", "type": "scalar", "units": FLUX_TOTAL_UNITS,
-                     "value": model_value},
-                    {"reference": reference_id, "region": region, "analysis": "regional total",
-                     "name": "reference total on common cells", "type": "scalar", "units": FLUX_TOTAL_UNITS,
-                     "value": reference_value},
-                    {"reference": reference_id, "region": region, "analysis": "regional total",
-                     "name": "total score", "type": "score", "units": "1", "value": score},
-                ]
-        if missing_regions:
-            notes.append(f"incomplete: no model value in {len(missing_regions)} region(s) where the product has "
-                         f"flux ({', '.join(missing_regions)}); each scores 0")
-        parts = {"global total score": float(np.mean(list(global_scores.values()))) if global_scores else np.nan}
-        if self.maps and region_names:
-            parts["regional total score"] = float(np.mean(regional_scores)) if regional_scores else np.nan
-        scalars += _overall_rows(parts, notes)
+    def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
+        model_name = model.attrs.get("model", "model")
+        ds, notes, choice = self._prepare_model(model)
+        if ds is None:
+            return self._not_applicable(model_name, notes)
+        q = self.quantity
+        inputs, mean_map = self._totals_inputs(model, ds, reductions, choice, notes)
+        annual, model_total = inputs.annual, inputs.model_total
         model_row = {"label": model_name, "role": "model", "value": model_total, "units": FLUX_TOTAL_UNITS,
                      "lower": float(annual.min()) if annual is not None else np.nan,
                      "upper": float(annual.max()) if annual is not None else np.nan}
-        bars = pd.DataFrame([model_row] + [{**r, "units": FLUX_TOTAL_UNITS} for r in ref_rows])
+        bars = pd.DataFrame([model_row] + [{**r, "units": FLUX_TOTAL_UNITS} for r in inputs.ref_rows])
         bars = bars[["label", "role", "value", "lower", "upper", "units", "reference"]]
         regional_rows = [{"label": model_name, "role": "model", "reference": "", "region": region, "value": float(v),
-                          "units": FLUX_TOTAL_UNITS} for region, v in regional.items()]
+                          "units": FLUX_TOTAL_UNITS} for region, v in inputs.regional.items()]
         regional_rows[0]["value"] = model_total  # the global row is the mean of the annual totals
         for reference_id, values in self.gridded_regional.items():
             regional_rows += [{"label": reference_id, "role": "reference", "reference": reference_id, "region": region,
@@ -625,8 +495,6 @@ class GlobalTotals(_Gridded):
                               "x_label": f"{q} (Pg C yr-1)"},
             "regional_totals": {"plot": "table", "title": f"Regional {q} totals", "units": FLUX_TOTAL_UNITS},
         }
-        fields = self._series_fields(model_name, annual)
-        result_scalars = scalar_rows(scalars, model=model_name, confrontation=self.name)
         # the digitised series are cut to the model's years (never the other way): listed, not
         # constraining; one that shares none keeps its whole record, the references' fallback
         series_years = {r: (int(v.index.min()), int(v.index.max())) for r, v in self.series.items() if len(v)}
@@ -635,8 +503,12 @@ class GlobalTotals(_Gridded):
         choice = dataclasses.replace(choice, references={**choice.references, **series_years})
         choice = periods.with_fallback(choice, outside)
         mine = _as_map(ds.drop_dims("time", errors="ignore")[["cell_area", "land_fraction"]], mean_map, model_name)
-        return ConfrontationResult(result_scalars, fields, tables, table_meta, notes, self._comparison(choice),
-                                   self._flags(mine, model_total))
+        result = build.build_result([unit(inputs) for unit in self.units], model=model_name, confrontation=self.name,
+                                    notes=notes, comparison=self._comparison(choice),
+                                    flags=self._flags(mine, model_total), with_parts=True)
+        result.fields = self._series_fields(model_name, annual)
+        result.tables, result.table_meta = tables, table_meta
+        return result
 
     def _series_fields(self, model_name: str, annual: xr.DataArray | None) -> xr.Dataset | None:
         """Annual global totals over ``year``: the model's and each digitised series."""
@@ -672,8 +544,7 @@ class GlobalTotals(_Gridded):
                 scalars.append({"reference": "", "region": region, "analysis": "spread",
                                 "name": "coefficient of variation across products", "type": "scalar", "units": "1",
                                 "value": coefficient_of_variation(values.to_numpy(float))})
-        scalars.append({"reference": "", "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
-                        "type": "score", "units": "1", "value": np.nan})
+        scalars += build.overall_rows({}, notes, completeness=False)  # not scored against each other: NaN
         bars = pd.DataFrame([{**r, "units": FLUX_TOTAL_UNITS} for r in ref_rows])[
             ["label", "role", "value", "lower", "upper", "units", "reference"]]
         meta = {"global_totals": {"plot": "bars", "title": f"Global {self.quantity} total", "units": FLUX_TOTAL_UNITS}}
@@ -683,86 +554,15 @@ class GlobalTotals(_Gridded):
 
 
 # ==============================================================================================
-def _overall_rows(parts: dict[str, float], notes: list[str], weights: dict[str, float] | None = None,
-                  with_parts: bool = True) -> list[dict[str, Any]]:
-    """The ``overall score`` row (with the component rows when ``with_parts``): every component is
-    expected, so a missing one counts as 0, is named in a note and counted in the scalar
-    ``missing components`` (``docs/scores.md``, "Missing components")."""
-    overall, missing = scores.overall_score_counting_missing(parts, weights)
-    common = {"reference": "", "region": regions.GLOBAL, "analysis": "overall", "units": "1"}
-    rows = [{**common, "name": name, "type": "score", "value": value} for name, value in parts.items()] if with_parts else []
-    if missing:
-        notes.append(f"incomplete: {', '.join(missing)} missing (no value on the cells or regions compared); "
-                     "counted as 0 in the overall score")
-    rows.append({**common, "analysis": "completeness", "name": "missing components", "type": "scalar",
-                 "value": float(len(missing))})
-    rows.append({**common, "name": "overall score", "type": "score", "value": overall})
-    return rows
-
-
-def _common_maps(items: list[_Map]) -> tuple[xr.Dataset, list[xr.Dataset]]:
-    """All maps conservatively on the coarsest of their grids."""
-    target = items[regrid.coarsest([i.ds for i in items])].ds
-    return target, [_on_grid(i, target) for i in items]
-
-
-def _pair_weights(a: xr.Dataset, b: xr.Dataset) -> xr.DataArray:
-    """Area counted when comparing two regridded maps: cell area × the land both have."""
-    fraction = np.minimum(a["land_fraction"], b["land_fraction"])
-    return (a["cell_area"] * fraction).where(a["value"].notnull() & b["value"].notnull(), 0.0)
-
-
 class ZonalMeans(_Gridded):
     """Area-weighted band means and band totals of model and gridded references (methods.md §2)."""
 
     kind = "zonal_means"
-    option_defaults: ClassVar[dict[str, Any]] = {**_Gridded.option_defaults, "band_width": 5.0, "confidence": 0.95}
+    options_type: ClassVar[type[ZonalOptions]] = ZonalOptions
+    unit_types = (ZonalBands,)
 
-    def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
-        super().__init__(name, references, options, weight, data_dir, source)
-        width = float(self.options["band_width"])
-        if width <= 0 or not np.isclose(180.0 / width, round(180.0 / width)):
-            raise ConfigError(source, f"confrontation '{name}': band_width must divide 180, got {width}", "options.band_width")
-        if not 0 < float(self.options["confidence"]) < 1:
-            raise ConfigError(source, f"confrontation '{name}': confidence must lie in (0, 1)", "options.confidence")
-
-    def _compare(self, first: _Map, others: list[_Map], first_role: str) -> tuple[xr.Dataset, list[dict], dict[str, float]]:
-        target, on_grid = _common_maps([first] + others)
-        width, confidence = float(self.options["band_width"]), float(self.options["confidence"])
-        q = self.quantity
-        fields, rows, band_scores = {}, [], {}
-        for other, other_ds in zip(others, on_grid[1:]):
-            weights = _pair_weights(on_grid[0], other_ds)
-            comp = zonal.zonal_comparison(on_grid[0]["value"], other_ds["value"], weights, width, confidence)
-            slug = _slug(other.label)
-            first_name = "model" if first_role == "model" else _slug(first.label)
-            for stat, unit, what in (("mean", FLUX_UNITS, "zonal mean"), ("total", FLUX_TOTAL_UNITS, "band total")):
-                for side, name, role, label in (("model", f"zonal_{stat}_{first_name}_vs_{slug}", first_role,
-                                                 f"{first.label} ({what} on cells valid in {other.label})"),
-                                                ("reference", f"zonal_{stat}_{slug}", "reference",
-                                                 f"{other.label} ({what})")):
-                    da = comp[f"{side}_{stat}"]
-                    attrs = {"plot": "zonal", "role": role, "units": unit, "long_name": label}
-                    if stat == "mean":
-                        attrs.update(lower=f"{name}_lower", upper=f"{name}_upper")
-                        for bound in ("lower", "upper"):
-                            fields[f"{name}_{bound}"] = comp[f"{side}_{bound}"].assign_attrs(
-                                units=unit, long_name=f"{label}, {bound} {confidence:.0%} limit")
-                    fields[name] = da.assign_attrs(attrs)
-            fields[f"zonal_score_{slug}"] = comp["score"].assign_attrs(long_name=f"band score against {other.label}")
-            score = zonal.zonal_score(comp)
-            band_scores[other.label] = score
-            rows.append({"reference": other.label, "region": regions.GLOBAL, "analysis": "zonal means",
-                         "name": "zonal score", "type": "score", "units": "1", "value": score})
-            for centre, value in comp["score"].to_series().items():
-                if np.isfinite(value):
-                    lo, hi = centre - width / 2, centre + width / 2
-                    rows.append({"reference": other.label, "region": f"lat_{lo:g}_{hi:g}", "analysis": "zonal means",
-                                 "name": "band score", "type": "score", "units": "1", "value": float(value)})
-        ds = xr.Dataset(fields)
-        ds.attrs = {"band_width_deg": width, "confidence": confidence, "grid": f"{target.sizes['lat']}x{target.sizes['lon']}",
-                    "quantity": q}
-        return ds, rows, band_scores
+    def _inputs(self, first: _Map, others: list[_Map], role: str) -> GriddedInputs:
+        return GriddedInputs(first.label, first, others, self._masks, role)
 
     def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
@@ -771,22 +571,22 @@ class ZonalMeans(_Gridded):
             return self._not_applicable(model_name, notes)
         for item in self.maps.values():
             notes += item.notes
-        fields, rows, band_scores = self._compare(mine, list(self.maps.values()), "model")
-        rows += _overall_rows(band_scores, notes, with_parts=False)
-        notes.append(f"compared on the coarsest grid ({fields.attrs['grid']}) after conservative regridding")
-        return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), fields, notes=notes,
-                                   comparison=self._comparison(choice), flags=self._flags(mine))
+        inputs = self._inputs(mine, list(self.maps.values()), "model")
+        result = build.build_result([unit(inputs) for unit in self.units], model=model_name, confrontation=self.name,
+                                    notes=notes, comparison=self._comparison(choice), flags=self._flags(mine))
+        result.notes.append(f"compared on the coarsest grid ({result.fields.attrs['grid']}) after conservative "
+                            "regridding")
+        return result
 
     def confront_references(self) -> ConfrontationResult | None:
         """Products against the first product (needs at least two gridded products)."""
         items = list(self.maps.values())
         if len(items) < 2:
             return None
-        fields, rows, band_scores = self._compare(items[0], items[1:], "reference")
-        notes = [f"products compared with {items[0].label}"]
-        rows += [{**row, "reference": items[0].label} for row in _overall_rows(band_scores, notes, with_parts=False)]
-        return ConfrontationResult(scalar_rows(rows, model=REFERENCES_LABEL, confrontation=self.name), fields,
-                                   notes=notes)
+        inputs = self._inputs(items[0], items[1:], "reference")
+        return build.build_result([unit(inputs) for unit in self.units], model=REFERENCES_LABEL,
+                                  confrontation=self.name, notes=[f"products compared with {items[0].label}"],
+                                  reference=items[0].label)
 
 
 # ==============================================================================================
@@ -794,6 +594,7 @@ class TaylorStatistics(_Gridded):
     """Period-mean maps: Taylor statistics, spatial-distribution, bias and RMSE scores (methods.md §3, §7)."""
 
     kind = "taylor"
+    unit_types = (MeanStateMaps,)
 
     def _stage(self) -> None:
         #: each gridded reference's annual means over its whole record (None for a climatology),
@@ -808,151 +609,26 @@ class TaylorStatistics(_Gridded):
                                       if "time" in ds[self.quantity].dims else None)
         return super()._stage_gridded(reference_id, ds)
 
-    def _region_stats(self, model: xr.Dataset, reference: xr.Dataset, reference_id: str,
-                      rmse_score_map: xr.DataArray | None) -> tuple[list[dict], dict[str, float]]:
-        weights = _pair_weights(model, reference)
-        masks = self._masks(model["lat"], model["lon"])
-        score_map = bias.bias_score_map(model["value"], reference["value"])
-        rows, global_parts = [], {}
-        for region, mask in masks.items():
-            w = weights.where(mask.values, 0.0)
-            stats_ = taylor.taylor_statistics(model["value"], reference["value"], w)
-            parts = {"bias score": scores.area_weighted_mean(score_map, w),
-                     "spatial distribution score": stats_["score"]}
-            # ILAMB 2.x's numbers, for comparison with ILAMB runs (docs/scores.md): scalars, not scored
-            ilamb_parts = {"ILAMB bias score": scores.area_weighted_mean(bias.ilamb_bias_score_map(
-                model["value"], reference["value"]), w), "ILAMB spatial distribution score": stats_["score_ilamb"]}
-            if rmse_score_map is not None:
-                parts["rmse score"] = scores.area_weighted_mean(rmse_score_map, w)
-            common = {"reference": reference_id, "region": region, "analysis": "taylor"}
-            rows += [
-                {**common, "name": "correlation", "type": "scalar", "units": "1", "value": stats_["correlation"]},
-                {**common, "name": "normalised standard deviation", "type": "scalar", "units": "1",
-                 "value": stats_["std_ratio"]},
-                {**common, "name": "centred RMSE", "type": "scalar", "units": FLUX_UNITS, "value": stats_["crmse"]},
-                {**common, "name": "normalised centred RMSE", "type": "scalar", "units": "1",
-                 "value": stats_["crmse_normalised"]},
-                {**common, "name": "bias", "type": "scalar", "units": FLUX_UNITS, "value": stats_["bias"]},
-            ]
-            rows += [{**common, "name": name, "type": "score", "units": "1", "value": value} for name, value in parts.items()]
-            rows += [{**common, "name": name, "type": "scalar", "units": "1", "value": value}
-                     for name, value in ilamb_parts.items()]
-            if region == regions.GLOBAL:
-                global_parts = {**parts, "_stats": stats_}
-        return rows, global_parts
-
-    def _rmse_map(self, ds: xr.Dataset, sums: xr.Dataset | None, reference_id: str, target: xr.Dataset
-                  ) -> tuple[xr.DataArray | None, list[str]]:
-        """RMSE score map on the common grid when model and reference both have annual series
-        (the model's annual means from its annual step sums ``sums``, the reference's staged)."""
-        if sums is None:
-            return None, []
-        r_years = self._series[reference_id]
-        if r_years is None:
-            return None, [f"{reference_id} is a climatology: no RMSE score"]
-        m_years = reductions.annual_mean_from_sums(sums, self.quantity).to_dataset()
-        common = np.intersect1d(m_years["year"].values, r_years["year"].values)
-        if common.size < 2:
-            return None, [f"fewer than two common years with {reference_id}: no RMSE score"]
-
-        def on_target(years: xr.Dataset, source: xr.Dataset) -> xr.DataArray:
-            one = xr.Dataset({"value": years[self.quantity].sel(year=common).rename(year="time"),
-                              "cell_area": source["cell_area"], "land_fraction": source["land_fraction"]})
-            return regrid.regrid_field(one, "value", target)["value"].assign_coords(
-                step_days=("time", np.ones(common.size)))
-
-        _, score = bias.rmse_score_map(on_target(m_years, ds), on_target(r_years, self.maps[reference_id].ds))
-        return score.compute(), []
-
-    def _taylor_rows(self, primary: str, on_grid: dict[str, xr.Dataset]) -> list[dict[str, Any]]:
-        """Every other product against ``primary``. ``primary`` itself is not a row: the diagram's
-        reference star at (1, 0) stands for it, and a second point there would only duplicate it."""
-        rows = []
-        for label, ds in on_grid.items():
-            if label == primary:
-                continue
-            s = taylor.taylor_statistics(ds["value"], on_grid[primary]["value"], _pair_weights(ds, on_grid[primary]))
-            rows.append({"label": label, "role": "reference", "correlation": s["correlation"],
-                         "std_ratio": s["std_ratio"], "crmse": s["crmse_normalised"], "reference": primary})
-        return rows
-
     def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         model_name = model.attrs.get("model", "model")
         ds, mine, notes, sums, choice = self._model_map(model, reductions)
         if ds is None:
             return self._not_applicable(model_name, notes)
-        items = list(self.maps.values())
-        target, on_grid = _common_maps([mine] + items)
-        model_grid, refs_grid = on_grid[0], dict(zip([i.label for i in items], on_grid[1:]))
-        units = FLUX_UNITS
-        fields = {"mean_model": model_grid["value"].assign_attrs(
-            plot="map", role="model", colormap="sequential", units=units, long_name=f"{model_name} period-mean {self.quantity}")}
-        rows, overall_parts = [], {}
-        primary = items[0].label
-        taylor_rows = []
-        for item in items:
-            ref = refs_grid[item.label]
-            notes += item.notes
-            rmse_map, rmse_notes = self._rmse_map(ds, sums, item.label, target)
-            notes += rmse_notes
-            region_rows, parts = self._region_stats(model_grid, ref, item.label, rmse_map)
-            rows += region_rows
-            stats_ = parts.pop("_stats")
-            overall_parts[item.label], missing = scores.overall_score_counting_missing(parts, TAYLOR_SCORE_WEIGHTS)
-            if missing:
-                notes.append(f"incomplete against {item.label}: {', '.join(missing)} missing (no value on the "
-                             "cells compared); counted as 0")
-            rows.append({"reference": item.label, "region": regions.GLOBAL, "analysis": "taylor",
-                         "name": "mean-state score", "type": "score", "units": "1", "value": overall_parts[item.label]})
-            slug = _slug(item.label)
-            fields[f"mean_{slug}"] = ref["value"].assign_attrs(
-                plot="map", role="reference", colormap="sequential", units=units, long_name=f"{item.label} period-mean")
-            fields[f"difference_{slug}"] = bias.bias_map(model_grid["value"], ref["value"]).assign_attrs(
-                plot="map", role="difference", colormap="diverging", units=units,
-                long_name=f"{model_name} − {item.label}")
-            fields[f"bias_score_{slug}"] = bias.bias_score_map(model_grid["value"], ref["value"]).assign_attrs(
-                plot="map", role="model", colormap="sequential", units="1", vmin=0.0, vmax=1.0,
-                long_name=f"bias score against {item.label}")
-            if rmse_map is not None:
-                fields[f"rmse_score_{slug}"] = rmse_map.assign_attrs(
-                    plot="map", role="model", colormap="sequential", units="1", vmin=0.0, vmax=1.0,
-                    long_name=f"RMSE score against {item.label}")
-            if item.label == primary:
-                taylor_rows.append({"label": model_name, "role": "model", "correlation": stats_["correlation"],
-                                    "std_ratio": stats_["std_ratio"], "crmse": stats_["crmse_normalised"],
-                                    "reference": primary})
-        taylor_rows += self._taylor_rows(primary, refs_grid)
-        rows += _overall_rows(overall_parts, notes, with_parts=False)
-        notes.append(f"maps compared on the coarsest grid ({target.sizes['lat']}x{target.sizes['lon']}) after "
-                     "conservative regridding; statistics area-weighted over land valid in both")
-        table_meta = {"taylor": {"plot": "taylor", "title": f"{self.quantity} period-mean maps (normalised by {primary})"}}
-        return ConfrontationResult(scalar_rows(rows, model=model_name, confrontation=self.name), xr.Dataset(fields),
-                                   {"taylor": pd.DataFrame(taylor_rows)}, table_meta, notes,
-                                   self._comparison(choice), self._flags(mine))
+        inputs = GriddedInputs(model_name, mine, list(self.maps.values()), self._masks, "model", ds, sums, self._series)
+        result = build.build_result([unit(inputs) for unit in self.units], model=model_name, confrontation=self.name,
+                                    notes=notes, comparison=self._comparison(choice), flags=self._flags(mine))
+        grid = result.fields["mean_model"]
+        result.notes.append(f"maps compared on the coarsest grid ({grid.sizes['lat']}x{grid.sizes['lon']}) after "
+                            "conservative regridding; statistics area-weighted over land valid in both")
+        return result
 
     def confront_references(self) -> ConfrontationResult | None:
-        """Products against the first product, and the CV across products (needs ≥ 2 products)."""
+        """Products against the first product, and the CV across products (needs ≥ 2 products).
+
+        The overall score is the mean of the products' spatial-distribution scores against the first."""
         items = list(self.maps.values())
         if len(items) < 2:
             return None
-        target, on_grid = _common_maps(items)
-        refs_grid = dict(zip([i.label for i in items], on_grid))
-        primary = items[0].label
-        rows = []
-        for item in items[1:]:
-            region_rows, parts = self._region_stats(refs_grid[item.label], refs_grid[primary], primary, None)
-            parts.pop("_stats")
-            rows += [{**r, "reference": primary, "analysis": f"taylor: {item.label}"} for r in region_rows]
-        spatial = [r["value"] for r in rows if r["name"] == "spatial distribution score" and r["region"] == regions.GLOBAL]
-        rows.append({"reference": primary, "region": regions.GLOBAL, "analysis": "overall", "name": "overall score",
-                     "type": "score", "units": "1", "value": float(np.mean(spatial))})
-        fields = {f"mean_{_slug(label)}": ds["value"].assign_attrs(
-            plot="map", role="reference", colormap="sequential", units=FLUX_UNITS, long_name=f"{label} period-mean")
-            for label, ds in refs_grid.items()}
-        fields["cv_products"] = cv_map([ds["value"] for ds in refs_grid.values()]).assign_attrs(
-            plot="map", role="reference", colormap="sequential", units="1",
-            long_name="coefficient of variation across products")
-        meta = {"taylor": {"plot": "taylor", "title": f"{self.quantity} products (normalised by {primary})"}}
-        return ConfrontationResult(scalar_rows(rows, model=REFERENCES_LABEL, confrontation=self.name), xr.Dataset(fields),
-                                   {"taylor": pd.DataFrame(self._taylor_rows(primary, refs_grid))}, meta,
-                                   [f"products compared with {primary} on the {target.sizes['lat']}x{target.sizes['lon']} grid"])
+        inputs = GriddedInputs(items[0].label, items[0], items[1:], self._masks, "reference")
+        return build.build_result([unit(inputs) for unit in self.units], model=REFERENCES_LABEL,
+                                  confrontation=self.name, reference=items[0].label, completeness=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,8 +22,11 @@ from soilbench.analysis import periods, plausibility
 from soilbench.analysis import reductions as reduce_
 from soilbench.analysis import sites as analysis
 from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
+from soilbench.analysis import partition
+from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.confrontations.gridded import rs_from_rh_data, stage_root_contribution
+from soilbench.confrontations.units import OptionError, Options
 from soilbench.derived import model_field
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
@@ -73,11 +77,12 @@ def _group_label(group: Any) -> str:
     return CLIMATE_GROUPS.get(group, "no climate group") if isinstance(group, str) else "no climate group"
 
 
-def _check_options(options: dict[str, Any], allowed: dict[str, tuple], name: str, source: str | None) -> None:
+def _one_of(options: Options, allowed: dict[str, tuple]) -> None:
+    """Refuse an option value outside its choices (:class:`OptionError`: the key and the choices)."""
     for key, choices in allowed.items():
-        if options[key] not in choices:
-            raise ConfigError(source, f"confrontation '{name}': option {key} must be one of {list(choices)}, "
-                              f"got {options[key]!r}", f"options.{key}")
+        value = getattr(options, key)
+        if value not in choices:
+            raise OptionError(key, f"option {key} must be one of {list(choices)}, got {value!r}")
 
 
 #: soilbench's site scores, on per-cell values (docs/sites.md, "Statistics and scores")
@@ -88,13 +93,12 @@ SUB_ANNUAL_COMPONENTS = ("RMSE score", "seasonal cycle score")
 
 def _overall_score(score_values: dict[str, float], not_applicable: list[str] | tuple[str, ...] = ()
                    ) -> tuple[float, list[str]]:
-    """An overall score by the missing-component rule (``docs/sites.md``): the components in
-    ``not_applicable`` (they do not apply to the model) are left out; every other component is
-    expected, and a missing (NaN) one counts as 0. Returns the score and the missing components."""
-    expected = {k: v for k, v in score_values.items() if k not in not_applicable}
-    missing = [k for k, v in expected.items() if not np.isfinite(v)]
-    overall = float(np.mean([v if np.isfinite(v) else 0.0 for v in expected.values()])) if expected else np.nan
-    return overall, missing
+    """The overall score by the one rule (:func:`soilbench.confrontations.build.overall`,
+    ``docs/sites.md``): the components in ``not_applicable`` (they do not apply to the model) are
+    left out; every other component is expected, and a missing (NaN) one counts as 0. Returns the
+    score and the missing components."""
+    result = build.overall(score_values, not_applicable=not_applicable)
+    return result.value, result.missing
 
 
 def _completeness(score_values: dict[str, float], missing: list[str], not_applicable: list[str], why: str
@@ -223,15 +227,37 @@ class _SiteConfrontation(Confrontation):
         return {"model": model_name, "confrontation": self.name, "reference": self.reference}
 
 
-#: the SRDB record filters (docs/sites.md) and their defaults, shared by every type reading SRDB
-SRDB_FILTER_DEFAULTS: dict[str, Any] = {
-    "min_years_of_data": 1.0,
-    "manipulation": "None",
-    "exclude_methods": list(site_loaders.DEFAULT_EXCLUDED_METHODS),
-    "drop_negative": True,
-    "outlier_sd": 6.0,
-    "require_rs_above_rh": True,
-}
+@dataclass(frozen=True)
+class SrdbFilterOptions(Options):
+    """The SRDB record filters (docs/sites.md) and their defaults, shared by every type reading SRDB
+    (None / [] / false switch one off)."""
+
+    min_years_of_data: float | None = 1.0
+    manipulation: str | None = "None"
+    exclude_methods: list[str] | None = field(default_factory=lambda: list(site_loaders.DEFAULT_EXCLUDED_METHODS))
+    drop_negative: bool = True
+    outlier_sd: float | None = 6.0
+    require_rs_above_rh: bool = True
+
+
+#: the SRDB filters' defaults (for types that declare their options as a dict)
+SRDB_FILTER_DEFAULTS: dict[str, Any] = SrdbFilterOptions.defaults()
+
+
+@dataclass(frozen=True)
+class SrdbAnnualOptions(SrdbFilterOptions):
+    """Options of ``srdb_annual`` (see :class:`SrdbAnnual`)."""
+
+    quantity: str = "rh"
+    max_distance_km: float = 300.0
+    climate_map: str | None = "koppen"
+    rs_from_rh: str = "none"
+
+    def __post_init__(self):
+        _one_of(self, {"quantity": ("rh", "rs")})
+        if self.rs_from_rh not in partition.METHODS:
+            raise OptionError("rs_from_rh", f"rs_from_rh must be one of {list(partition.METHODS)}, "
+                              f"got {self.rs_from_rh!r}")
 
 
 class SrdbAnnual(_SiteConfrontation):
@@ -248,17 +274,10 @@ class SrdbAnnual(_SiteConfrontation):
     reference_loaders: ClassVar[tuple[str, ...]] = ("srdb_annual",)
     quantities: ClassVar[tuple[str, ...]] = ("rh",)
     group: ClassVar[str] = "Rh"
-    option_defaults: ClassVar[dict[str, Any]] = {
-        "quantity": "rh",
-        "max_distance_km": 300.0,
-        **SRDB_FILTER_DEFAULTS,
-        "climate_map": "koppen",
-        "rs_from_rh": "none",
-    }
+    options_type: ClassVar[type[Options]] = SrdbAnnualOptions
 
     def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
         super().__init__(name, references, options, weight, data_dir, source)
-        _check_options(self.options, {"quantity": ("rh", "rs")}, name, source)
         self.quantities = (self.options["quantity"],)
         self.group = "Rh" if self.options["quantity"] == "rh" else "SR"
         # the RC map (rs_from_rh: root_contribution) enters fingerprints and provenance
@@ -377,6 +396,34 @@ class SrdbAnnual(_SiteConfrontation):
                                    self._flags(model, valid) + incomplete)
 
 
+@dataclass(frozen=True)
+class DailyRhOptions(Options):
+    """Options of ``daily_rh`` (see :class:`DailyRh`)."""
+
+    window_days: int = 0
+    climatology_window_days: int = 3
+    min_observations: int = 6
+    alpha: float = 0.05
+    test_unit: str = "study"
+    test_method: str = "r"
+    max_distance_km: float = 300.0
+    bootstrap_samples: int = 2000
+    seed: int = 20210701
+    seasonal_bin_days: int = 1
+    min_cycle_months: int = 6
+    manipulation: str | None = "None"
+    exclude_methods: list[str] | None = field(default_factory=lambda: list(site_loaders.DEFAULT_EXCLUDED_METHODS))
+    drop_negative: bool = True
+    climate_map: str | None = "koppen"
+
+    def __post_init__(self):
+        _one_of(self, {"test_unit": ("study", "site"), "test_method": TEST_METHODS})
+        for key in ("window_days", "climatology_window_days", "bootstrap_samples", "seasonal_bin_days"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value < 0:
+                raise OptionError(key, f"option {key} must be a non-negative integer")
+
+
 class DailyRh(_SiteConfrontation):
     """Daily Rh against MGRhD: per-study Wilcoxon classes, pooled regression, seasonal cycles.
 
@@ -392,31 +439,7 @@ class DailyRh(_SiteConfrontation):
     reference_loaders: ClassVar[tuple[str, ...]] = ("mgrhd_daily",)
     quantities: ClassVar[tuple[str, ...]] = ("rh",)
     group: ClassVar[str] = "Rh"
-    option_defaults: ClassVar[dict[str, Any]] = {
-        "window_days": 0,
-        "climatology_window_days": 3,
-        "min_observations": 6,
-        "alpha": 0.05,
-        "test_unit": "study",
-        "test_method": "r",
-        "max_distance_km": 300.0,
-        "bootstrap_samples": 2000,
-        "seed": 20210701,
-        "seasonal_bin_days": 1,
-        "min_cycle_months": 6,
-        "manipulation": "None",
-        "exclude_methods": list(site_loaders.DEFAULT_EXCLUDED_METHODS),
-        "drop_negative": True,
-        "climate_map": "koppen",
-    }
-
-    def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
-        super().__init__(name, references, options, weight, data_dir, source)
-        _check_options(self.options, {"test_unit": ("study", "site"), "test_method": TEST_METHODS}, name, source)
-        for key in ("window_days", "climatology_window_days", "bootstrap_samples", "seasonal_bin_days"):
-            if not isinstance(self.options[key], int) or self.options[key] < 0:
-                raise ConfigError(source, f"confrontation '{name}': option {key} must be a non-negative integer",
-                                  f"options.{key}")
+    options_type: ClassVar[type[Options]] = DailyRhOptions
 
     def _stage(self) -> None:
         o = self.options
