@@ -28,9 +28,9 @@ import xarray as xr
 
 from soilbench.analysis import reductions as reduce_
 from soilbench.analysis import responses as response
-from soilbench.analysis import scores
 from soilbench.analysis import sites as site_analysis
 from soilbench import derived
+from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
 from soilbench.confrontations.sites import SRDB_FILTER_DEFAULTS, _fetch
@@ -332,7 +332,8 @@ class SiteResponse(Confrontation):
         if n_missing:
             notes.append(f"Overall score incomplete: the mean of {len(finite)} of {len(components)} components "
                          f"({n_missing} n/a: {', '.join(k for k, v in components.items() if not np.isfinite(v))}).")
-        add("overall score", scores.overall_score(components), kind="score", analysis_name="overall")
+        add("overall score", build.overall(components, not_applicable=[k for k, v in components.items() if not np.isfinite(v)]).value,
+            kind="score", analysis_name="overall")
         tables["filter_counts"] = self.srdb[o["responses"][0]].filter_counts
         meta["filter_counts"] = {"plot": "table", "title": f"SRDB V5 {LABELS[o['responses'][0]]} records left "
                                                            "after each filter"}

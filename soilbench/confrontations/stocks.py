@@ -23,6 +23,7 @@ import xarray as xr
 from soilbench import atomic
 from soilbench.analysis import integrate, reductions, regrid
 from soilbench.analysis import stocks as soc
+from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.quantities import STOCK_TOTAL_UNITS, STOCK_UNITS
@@ -273,11 +274,9 @@ class SoilCarbonStocks(Confrontation):
                              f"{self._own_totals[ref_id]:,.0f}); compared on the coarser grid "
                              f"({target.sizes['lat']}x{target.sizes['lon']})")
         fields.update(self._zonal_fields(name, self.central, central_zonal, product_bands))
-        missing = [key for key, value in parts.items() if not np.isfinite(value)]
+        overall, missing = build.overall(parts, SCORE_WEIGHTS)
         if missing:
             notes.append(f"overall score incomplete: {', '.join(missing)} missing (counted as 0)")
-        overall = sum(SCORE_WEIGHTS[k] * (v if np.isfinite(v) else 0.0) for k, v in parts.items()) / sum(
-            SCORE_WEIGHTS[k] for k in parts)
         add("overall", "overall score", overall, "1", "score")
         notes.append(f"overall score: mean of the global total, zonal and spatial distribution scores against "
                      f"{self.central} (the first product); other products are compared for information")

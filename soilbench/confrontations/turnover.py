@@ -23,6 +23,7 @@ from soilbench.analysis import periods, plausibility, reductions, regrid, scores
 from soilbench.analysis import turnover as tau
 from soilbench.analysis import twobox
 from soilbench.analysis.integrate import land_area, period_mean
+from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.regions import GLOBAL, region_masks
@@ -273,7 +274,7 @@ class TurnoverConfrontation(Confrontation):
 
         named = {r["name"]: r["value"] for r in rows if r["region"] == GLOBAL and r["type"] == "score"}
         # every component is expected: a missing one (no common cell with a turnover time) counts as 0
-        overall, missing = scores.overall_score_counting_missing({k: named[k] for k in SCORE_NAMES})
+        overall, missing = build.overall({k: named[k] for k in SCORE_NAMES})
         if missing:
             notes.append(f"incomplete: {', '.join(missing)} missing (no cell where model and observations both "
                          "have a turnover time); counted as 0 in the overall score")
