@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 from scipy import ndimage
 
-from soilbench.load.grid import cell_bounds, sphere_cell_area
+from soilbench.geometry import cell_bounds, sphere_cell_area
 
 #: multiplicative bias ladders: each must score strictly lower than the rung before it
 LADDER_UP = (1.1, 1.3, 2.0)

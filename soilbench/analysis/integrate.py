@@ -3,7 +3,7 @@
 Pure functions on the canonical dataset (``docs/architecture.md``). Units go through pint:
 a flux in g m-2 yr-1 times an area in m² is converted to Pg yr-1, a stock in kg m-2 to Pg, an
 annual total in g m-2 to Pg (carbon emitted in that year). A "yr" in soilbench's flux units is
-365 days (see :mod:`soilbench.load.units`); annual totals of time series use each step's real
+365 days (see :mod:`soilbench.units`); annual totals of time series use each step's real
 length in the file's calendar, so a 360_day model's year holds 360 days of flux.
 
 API (stable; the gridded analyses build on it)::
@@ -25,8 +25,9 @@ import cftime
 import numpy as np
 import xarray as xr
 
-from soilbench.load import timeaxis, units
-from soilbench.load.units import ureg
+from soilbench import units
+from soilbench.analysis.annual import annual_mean, annual_total
+from soilbench.units import ureg
 from soilbench.quantities import FLUX_TOTAL_UNITS, STOCK_TOTAL_UNITS
 
 log = logging.getLogger(__name__)
@@ -105,11 +106,11 @@ def annual_totals(ds: xr.Dataset, var: str) -> xr.DataArray:
     da = ds[var]
     area = land_area(ds)
     if _is_flux(da):
-        per_year = timeaxis.annual_total(da)
+        per_year = annual_total(da)
         totals = global_total(per_year, area)
         totals.attrs["units"] = FLUX_TOTAL_UNITS  # the year's emission, per that year
     else:
-        totals = global_total(timeaxis.annual_mean(da), area)
+        totals = global_total(annual_mean(da), area)
     covered = ds["step_days"].groupby("time.year").sum("time")
     return with_year_lengths(totals, covered.values, ds)
 

@@ -94,7 +94,7 @@ def rc_on_grid(rc: xr.Dataset, lat: xr.DataArray, lon: xr.DataArray) -> xr.DataA
     lat, lon
         The target grid's cell centres (canonical: ascending, degrees).
     """
-    from soilbench.load.grid import grid_cell_area  # areas of the target grid, from its centres
+    from soilbench.geometry import grid_cell_area  # areas of the target grid, from its centres
 
     source = xr.Dataset({"rc": _valid_rc(rc["rc"]), "cell_area": rc["cell_area"],
                          "land_fraction": rc["land_fraction"]})

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from soilbench.load.grid import EARTH_RADIUS_M, cell_bounds, sphere_cell_area
+from soilbench.geometry import EARTH_RADIUS_M, cell_bounds, sphere_cell_area
 from soilbench.results import Flag
 
 #: a model's valid land area below this fraction of a reference's is flagged
@@ -99,7 +99,7 @@ def tiling_ratio(cell_area: xr.DataArray) -> float:
     About 1 when the cells tile the space between their centres; well below 1 when the cell
     areas (from the file's bounds or ``areacella``) belong to a finer grid the centres were
     picked from (e.g. every second row and column: 0.25). NaN for a grid of one row or column.
-    A file without bounds or areas gets areas from its centres (``soilbench.load.grid``), so
+    A file without bounds or areas gets areas from its centres (``soilbench.geometry``), so
     this can only flag what the file states.
     """
     implied = _implied_areas(cell_area)

@@ -15,7 +15,7 @@ holding it:
 
 The derivations (:func:`period_mean_from_sums`, :func:`annual_mean_from_sums`,
 :func:`annual_total_from_sums`) equal :func:`soilbench.analysis.integrate.period_mean`,
-:func:`soilbench.load.timeaxis.annual_mean` and :func:`soilbench.load.timeaxis.annual_total`
+:func:`soilbench.analysis.annual.annual_mean` and :func:`soilbench.analysis.annual.annual_total`
 up to floating-point rounding (same sums, in another order).
 """
 
@@ -26,7 +26,7 @@ import hashlib
 import numpy as np
 import xarray as xr
 
-from soilbench.load.units import DAYS_PER_YEAR
+from soilbench.units import DAYS_PER_YEAR, total_units
 
 #: the dimension of the per-year reductions
 YEAR_DIM = "year"
@@ -38,7 +38,7 @@ def annual_step_sums(da: xr.DataArray) -> xr.Dataset:
     One sum per year over that year's steps (``isel``, not a group-by), so each output only
     needs the chunk(s) holding its year: with year-long chunks the reduction is blockwise and
     its float64 temporaries are one chunk, never the whole field. A cell with a NaN step in a
-    year gets NaN for that year (``skipna=False``, as :func:`timeaxis.annual_total`).
+    year gets NaN for that year (``skipna=False``, as :func:`soilbench.analysis.annual.annual_total`).
 
     Parameters
     ----------
@@ -127,18 +127,16 @@ def period_mean_from_sums(sums: xr.Dataset, name: str | None = None) -> xr.DataA
 
 
 def annual_mean_from_sums(sums: xr.Dataset, name: str | None = None) -> xr.DataArray:
-    """Mean rate per calendar year (year, lat, lon), as :func:`soilbench.load.timeaxis.annual_mean`."""
+    """Mean rate per calendar year (year, lat, lon), as :func:`soilbench.analysis.annual.annual_mean`."""
     mean = sums["value_days"] / sums["days"]
     mean.attrs = dict(sums["value_days"].attrs)
     return mean.rename(name or sums["value_days"].name)
 
 
 def annual_total_from_sums(sums: xr.Dataset, name: str | None = None) -> xr.DataArray:
-    """Amount of a flux per calendar year (g m-2 from g m-2 yr-1), as :func:`timeaxis.annual_total`."""
-    from soilbench.load.timeaxis import _total_units
-
+    """Amount of a flux per calendar year (g m-2 from g m-2 yr-1), as :func:`soilbench.analysis.annual.annual_total`."""
     total = sums["value_days"] / DAYS_PER_YEAR
-    total.attrs = {**sums["value_days"].attrs, "units": _total_units(sums["value_days"].attrs.get("units", ""))}
+    total.attrs = {**sums["value_days"].attrs, "units": total_units(sums["value_days"].attrs.get("units", ""))}
     return total.rename(name or sums["value_days"].name)
 
 

@@ -3,7 +3,7 @@
 Pure functions on numpy/pandas/xarray objects (methods.md §4). The model is a canonical dataset
 variable (``rh`` or ``rs`` in g m-2 yr-1, dims ``lat``, ``lon`` and optionally ``time`` with a
 ``step_days`` coordinate). Daily observations are in g C m-2 day-1; a canonical year is 365
-days (``soilbench.load.units``: pint's ``common_year``), so a model rate in g m-2 yr-1 is
+days (``soilbench.units``: pint's ``common_year``), so a model rate in g m-2 yr-1 is
 divided by :data:`DAYS_PER_CANONICAL_YEAR` to give g m-2 day-1.
 """
 
@@ -21,7 +21,7 @@ from scipy import spatial, stats
 from soilbench.analysis import scores
 from soilbench.analysis.wilcoxon import paired_signed_rank_test
 
-#: days in the canonical "yr" of g m-2 yr-1 (see soilbench.load.units.DAYS_PER_YEAR)
+#: days in the canonical "yr" of g m-2 yr-1 (see soilbench.units.DAYS_PER_YEAR)
 DAYS_PER_CANONICAL_YEAR = 365.0
 EARTH_RADIUS_KM = 6371.0
 CLASSES = ("over", "under", "well")

@@ -157,7 +157,7 @@ def zonal_log_score(comparison: xr.Dataset) -> float:
 # -- the fixed grid of the cross-model matrix --------------------------------------------------
 def regular_grid(resolution_deg: float) -> xr.Dataset:
     """A global regular grid (cell centres, ``cell_area`` in m² on the sphere) for comparing many models."""
-    from soilbench.load.grid import EARTH_RADIUS_M
+    from soilbench.geometry import EARTH_RADIUS_M
 
     n_lat, n_lon = int(round(180.0 / resolution_deg)), int(round(360.0 / resolution_deg))
     lat_edges, lon_edges = np.linspace(-90.0, 90.0, n_lat + 1), np.linspace(-180.0, 180.0, n_lon + 1)

@@ -20,7 +20,9 @@ import xarray as xr
 
 from soilbench.errors import SoilbenchError
 from soilbench.load import checks
-from soilbench.load.units import DAYS_PER_YEAR
+from soilbench.analysis.annual import annual_mean, annual_total  # noqa: F401 — importable from here as before
+from soilbench.load.units import DAYS_PER_YEAR  # noqa: F401 — importable from here as before
+from soilbench.units import total_units as _total_units  # noqa: F401 — the former private name
 
 log = logging.getLogger(__name__)
 
@@ -298,45 +300,3 @@ def select_period(ds: xr.Dataset, period: tuple[int, int] | None, source: str | 
     kept.attrs.update(period=f"{k0}-{k1}", period_requested=f"{y0}-{y1}", period_overlap=overlap)
     log.info("%s: period %d-%d requested, %d-%d available (%s)", source, y0, y1, k0, k1, overlap)
     return kept
-
-
-def annual_mean(obj: xr.Dataset | xr.DataArray) -> xr.Dataset | xr.DataArray:
-    """Mean rate per calendar year, each step weighted by its real length (``step_days``).
-
-    Returns the object with a ``year`` dimension instead of ``time``; units unchanged.
-    """
-    weights = obj["step_days"]
-    data = obj.drop_vars("step_days")
-    timed = data[[v for v in data.data_vars if "time" in data[v].dims]] if isinstance(data, xr.Dataset) else data
-    weighted = (timed * weights).groupby("time.year").sum("time", skipna=False, keep_attrs=True)
-    out = weighted / weights.groupby("time.year").sum("time")
-    return _copy_attrs(timed, out)
-
-
-def annual_total(da: xr.DataArray) -> xr.DataArray:
-    """Total of a canonical flux (g m-2 yr-1) over each calendar year, in g m-2.
-
-    Σ rate · step_days / 365 over the steps of the year: a year of the file's calendar (360,
-    365, 366 days...) with each step its real length. The 365 undoes the 365-day year in the
-    canonical rate unit (:data:`soilbench.load.units.DAYS_PER_YEAR`).
-    """
-    weights = da["step_days"] / DAYS_PER_YEAR
-    total = (da.drop_vars("step_days") * weights).groupby("time.year").sum("time", skipna=False)
-    total.attrs = {**da.attrs, "units": _total_units(da.attrs.get("units", ""))}
-    total.name = da.name
-    return total
-
-
-def _total_units(rate_units: str) -> str:
-    return re.sub(r"\s*(yr|year)-1\s*$", "", rate_units).strip() or "1"
-
-
-def _copy_attrs(src, out):
-    if isinstance(out, xr.Dataset):
-        for v in out.data_vars:
-            out[v].attrs = dict(src[v].attrs)
-        out.attrs = dict(src.attrs)
-    else:
-        out.attrs = dict(src.attrs)
-        out.name = src.name
-    return out

@@ -1,7 +1,8 @@
 """Units at the boundary: spell them so pint understands, check what they measure, convert.
 
-Every unit string soilbench reads from a file goes through :func:`normalise_unit_string` once;
-after that, pint (the cf-xarray registry, through pint-xarray) does every conversion. Two
+Every unit string soilbench reads from a file goes through :func:`normalise_unit_string` once
+(the registry, the year and the spellings live in :mod:`soilbench.units`, shared with the
+analyses); after that, pint (the cf-xarray registry, through pint-xarray) does every conversion. Two
 deliberate choices, explained in ``docs/loading.md``:
 
 - The carbon token is stripped: ``"gC m-2 day-1"`` and ``"kg C m-2 s-1"`` mean grams/kilograms
@@ -15,25 +16,17 @@ deliberate choices, explained in ``docs/loading.md``:
 
 from __future__ import annotations
 
-import logging
-import re
 from os import PathLike
 
 import pint
-import pint_xarray  # noqa: F401  (registers the .pint accessor)
 import xarray as xr
 
-# cf-xarray's registry redefines CF spellings (%, yr, degrees_north...) on import and pint logs
-# each redefinition as a warning; they are intended, so keep them out of users' terminals.
-logging.getLogger("pint.util").setLevel(logging.ERROR)
-from cf_xarray.units import units as ureg  # noqa: E402
-
 from soilbench.errors import SoilbenchError
+from soilbench.units import (  # noqa: F401 — shared with analysis; importable from here as before
+    DAYS_PER_YEAR, YEAR_UNIT, normalise_unit_string, pint_spelling, ureg,
+)
 from soilbench.quantities import FLUX_UNITS, QUANTITIES, STOCK_UNITS, TEMPERATURE_UNITS
 
-#: pint's name for the 365-day year soilbench means by "yr"
-YEAR_UNIT = "common_year"
-DAYS_PER_YEAR = 365
 
 _DIMENSIONALITY = {
     "flux": "[mass] / [length] ** 2 / [time]",
@@ -49,41 +42,6 @@ _KIND_WORDS = {
     "area": "an area (e.g. m2, km^2)",
     "temperature": "a temperature (e.g. K, degC)",
 }
-
-# Unit spellings meaning "no unit" that pint does not know.
-_DIMENSIONLESS_WORDS = {"", "1", "fraction", "unitless", "none", "dimensionless", "0-1", "-"}
-
-_CARBON = re.compile(r"(?<![A-Za-z])([kMGTPm]?g|t)\s?C(?![A-Za-z])")  # gC, g C, kgC, PgC, MgC, tC
-_KG_CAPITALISED = re.compile(r"(?<![A-Za-z])(Kg|KG)(?![A-Za-z])")
-#: "degrees C" (the testbed) would be read as degree (angle) times coulomb
-_CELSIUS = re.compile(r"^(degrees?|deg)[\s_]?(C|Celsius)$", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![A-Za-z_])(yr|year|years|yrs)(?![A-Za-z_])")
-
-
-def normalise_unit_string(text: str) -> str:
-    """Spell a unit string from a file so that pint parses it as soilbench means it.
-
-    Parameters
-    ----------
-    text
-        The ``units`` attribute as found, e.g. ``"gC m-2 day-1"``, ``"Kg/m2"``,
-        ``"kg C m-2 s-1"``, ``"km^2"``, ``"%"``.
-
-    Returns
-    -------
-    str
-        A pint-parseable string: carbon token removed, ``Kg`` → ``kg``, years as
-        ``common_year``, dimensionless spellings as ``"1"``.
-    """
-    cleaned = " ".join(str(text).split())
-    if cleaned.lower() in _DIMENSIONLESS_WORDS:
-        return "1"
-    if _CELSIUS.match(cleaned):
-        return "degC"
-    cleaned = _KG_CAPITALISED.sub("kg", cleaned)
-    cleaned = _CARBON.sub(r"\1", cleaned)
-    cleaned = _YEAR.sub(YEAR_UNIT, cleaned)
-    return cleaned
 
 
 def parse_units(text: str | None, source: str | PathLike | None = None, variable: str | None = None) -> pint.Unit:
@@ -108,11 +66,6 @@ def check_kind(unit: pint.Unit, kind: str, text: str, source: str | PathLike | N
         raise SoilbenchError(
             source, f"has units '{text}', which is not {_KIND_WORDS[kind]} as a {kind} needs", variable
         )
-
-
-def pint_spelling(units: str) -> str:
-    """The pint spelling of a soilbench unit string (``"g m-2 yr-1"`` → ``"g m-2 common_year-1"``)."""
-    return normalise_unit_string(units)
 
 
 def convert(da: xr.DataArray, target_units: str, kind: str, source: str | PathLike | None = None,
