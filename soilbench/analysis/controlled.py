@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 from scipy import ndimage
 
+from soilbench.analysis.integrate import land_area_m2
 from soilbench.geometry import cell_bounds, sphere_cell_area
 
 #: multiplicative bias ladders: each must score strictly lower than the rung before it
@@ -42,7 +43,7 @@ def zero(ds: xr.Dataset, quantities: Sequence[str]) -> xr.Dataset:
 def constant(ds: xr.Dataset, quantities: Sequence[str]) -> xr.Dataset:
     """The land-area-weighted mean of each field on every valid cell: right global total, no pattern."""
     out = ds.copy()
-    area = ds["cell_area"] * ds["land_fraction"]
+    area = land_area_m2(ds["cell_area"], ds["land_fraction"])
     for q in _fields(ds, quantities):
         field = ds[q]
         weights = area.where(field.notnull(), 0.0)

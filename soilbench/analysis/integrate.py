@@ -6,8 +6,17 @@ annual total in g m-2 to Pg (carbon emitted in that year). A "yr" in soilbench's
 365 days (see :mod:`soilbench.units`); annual totals of time series use each step's real
 length in the file's calendar, so a 360_day model's year holds 360 days of flux.
 
+**Land totals one way.** The area that counts is :func:`land_area_m2` (``cell_area ·
+land_fraction``, an unknown land fraction counting as no land) and every total over cells is
+:func:`area_sum`: a cell without a value adds nothing, and a total over no cell with a value is
+NaN, never 0. ``global_total``, the runner's per-step totals
+(:func:`soilbench.analysis.reductions.global_step_totals`), the 2-box series and the turnover
+times all sum this way (``docs/gridded.md``, "Land totals").
+
 API (stable; the gridded analyses build on it)::
 
+    land_area_m2(cell_area, land_fraction) -> DataArray (lat, lon) m2   # the area rule
+    area_sum(da, area_m2, dims=("lat", "lon")) -> DataArray              # the NaN rule of totals
     land_area(ds) -> DataArray (lat, lon) m2
     global_total(da, area) -> DataArray          # sums over lat, lon; keeps time/year
     annual_totals(ds, var) -> DataArray (year)   # Pg yr-1 for fluxes, Pg for stocks (annual mean)
@@ -35,9 +44,23 @@ log = logging.getLogger(__name__)
 SPATIAL_DIMS = ("lat", "lon")
 
 
+def land_area_m2(cell_area: xr.DataArray, land_fraction: xr.DataArray) -> xr.DataArray:
+    """The area that counts for land totals and land-weighted means (m²): ``cell_area ·
+    land_fraction``, an unknown (NaN) land fraction counting as no land. (A canonical dataset's
+    land fraction is never NaN, :mod:`soilbench.load`; other inputs get the same answer.)"""
+    return cell_area * land_fraction.fillna(0.0)
+
+
+def area_sum(da: xr.DataArray, area_m2: xr.DataArray, dims: tuple[str, ...] = SPATIAL_DIMS) -> xr.DataArray:
+    """Σ ``da`` · ``area_m2`` over ``dims``: the one NaN rule of land totals. A cell where the
+    value (or the area) is unknown adds nothing; a total over no known cell is NaN, not 0.
+    Units are those of ``da`` times those of the area (no conversion)."""
+    return (da * area_m2).sum(dims, skipna=True, min_count=1)
+
+
 def land_area(ds: xr.Dataset) -> xr.DataArray:
-    """Area that counts for totals (m²): ``cell_area * land_fraction``."""
-    area = ds["cell_area"] * ds["land_fraction"]
+    """Area that counts for totals (m²) of a canonical dataset: :func:`land_area_m2`."""
+    area = land_area_m2(ds["cell_area"], ds["land_fraction"])
     area.attrs = {"units": "m2", "long_name": "land area of the grid cell"}
     return area.rename("land_area")
 
@@ -74,7 +97,7 @@ def global_total(da: xr.DataArray, area: xr.DataArray) -> xr.DataArray:
         1.0, units.pint_spelling(area.attrs.get("units", "m2")))
     scale = float(product.to(units.pint_spelling(target)).magnitude)
     extra = [c for c in ("step_days",) if c in da.coords]
-    total = (da.drop_vars(extra) * area).sum(SPATIAL_DIMS, min_count=1) * scale
+    total = area_sum(da.drop_vars(extra), area) * scale
     total.attrs = {"units": target, "long_name": f"global total of {da.attrs.get('long_name', da.name)}"}
     return total.rename(da.name)
 

@@ -35,6 +35,7 @@ import numpy as np
 import xarray as xr
 
 from soilbench.analysis import regrid
+from soilbench.analysis.integrate import land_area_m2
 
 #: accepted values of the confrontations' ``rs_from_rh`` option
 METHODS = ("none", "bl2004", "root_contribution")
@@ -71,7 +72,7 @@ def rs_from_rh_bl2004(rh_g_m2_yr: xr.DataArray) -> xr.DataArray:
 def global_mean_rc(rc: xr.Dataset) -> float:
     """Area-weighted mean RC over the RC product's own valid land (cell area × land fraction)."""
     value = _valid_rc(rc["rc"])
-    weight = (rc["cell_area"] * rc["land_fraction"].fillna(0.0)).where(value.notnull(), 0.0)
+    weight = land_area_m2(rc["cell_area"], rc["land_fraction"]).where(value.notnull(), 0.0)
     total = float(weight.sum())
     if total <= 0:
         raise ValueError("the root-contribution map has no valid cell")

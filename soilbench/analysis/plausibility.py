@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from soilbench.analysis.integrate import land_area_m2
 from soilbench.geometry import EARTH_RADIUS_M, cell_bounds, sphere_cell_area
 from soilbench.results import Flag
 
@@ -53,7 +54,7 @@ def valid_land_area_m2(values: xr.DataArray, cell_area: xr.DataArray, land_fract
     valid = values.notnull()
     if "time" in valid.dims:
         valid = valid.any("time")
-    return float((cell_area * land_fraction.fillna(0.0)).where(valid, 0.0).sum())
+    return float(land_area_m2(cell_area, land_fraction).where(valid, 0.0).sum())
 
 
 def land_area_flags(model_area_m2: float, reference_area_m2: float, reference: str,

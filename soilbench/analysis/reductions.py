@@ -26,6 +26,7 @@ import hashlib
 import numpy as np
 import xarray as xr
 
+from soilbench.analysis.integrate import area_sum
 from soilbench.units import DAYS_PER_YEAR, total_units
 
 #: the dimension of the per-year reductions
@@ -171,7 +172,9 @@ def series_at_cells(da: xr.DataArray, ilat: np.ndarray, ilon: np.ndarray) -> xr.
 
 
 def global_step_totals(da: xr.DataArray, area_m2: xr.DataArray) -> xr.DataArray:
-    """Σ ``da`` · ``area_m2`` over lat and lon per time step, NaN cells skipped (units of ``da`` × m²)."""
-    total = (da * area_m2).sum(("lat", "lon"), skipna=True)
+    """Σ ``da`` · ``area_m2`` over lat and lon per time step (units of ``da`` × m²), by the one
+    rule of land totals (:func:`soilbench.analysis.integrate.area_sum`: NaN cells add nothing, a
+    step without any value is NaN)."""
+    total = area_sum(da, area_m2)
     total.attrs = {"units": f"({da.attrs.get('units', '')}) m2"}
     return total

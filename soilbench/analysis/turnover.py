@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from soilbench.analysis import scores, zonal
+from soilbench.analysis.integrate import area_sum
 
 #: rh at or below this is "negligible" and gives no turnover time (g m-2 yr-1)
 RH_THRESHOLD_G_M2_YR = 10.0
@@ -85,8 +86,8 @@ def global_turnover_time(
     valid = csoil_kg_m2.notnull() & rh_g_m2_yr.notnull() & (area_m2 > 0)
     if mask is not None:
         valid = valid & mask
-    stock_kg = float((csoil_kg_m2 * area_m2).where(valid).sum())
-    flux_kg_yr = float((rh_g_m2_yr / G_PER_KG * area_m2).where(valid).sum())
+    stock_kg = float(area_sum(csoil_kg_m2.where(valid), area_m2))
+    flux_kg_yr = float(area_sum((rh_g_m2_yr / G_PER_KG).where(valid), area_m2))
     return stock_kg / flux_kg_yr if flux_kg_yr > 0 else float("nan")
 
 

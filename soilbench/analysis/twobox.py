@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from soilbench.analysis.integrate import area_sum
+from soilbench.analysis import integrate
 from soilbench.quantities import G_PER_PG, KG_PER_PG
 
 #: observation-based global turnover times (mean, sd) in yr: He et al. 2021 (veg), seed 000 (soil)
@@ -332,8 +334,8 @@ def two_box_unavailable_reason(model: xr.Dataset, period: tuple[int, int] = CORR
 
 
 def land_area_m2(model: xr.Dataset) -> xr.DataArray:
-    """The area the 2-box series count (m²): ``cell_area · land_fraction``, unknown fractions as 0."""
-    return model["cell_area"] * model["land_fraction"].fillna(0.0)
+    """The area the 2-box series count (m²): :func:`soilbench.analysis.integrate.land_area_m2`."""
+    return integrate.land_area_m2(model["cell_area"], model["land_fraction"])
 
 
 def global_annual_series(model: xr.Dataset, step_totals: Mapping[str, xr.DataArray] | None = None) -> pd.DataFrame:
@@ -354,7 +356,7 @@ def global_annual_series(model: xr.Dataset, step_totals: Mapping[str, xr.DataArr
         if step_totals is not None and name in step_totals:
             summed = step_totals[name]
         else:
-            summed = (model[name] * area_m2).sum(("lat", "lon"), skipna=True)
+            summed = area_sum(model[name], area_m2)
         total = summed / to_pg
         weights = step_days.where(total.notnull(), 0.0)
         out[name] = ((total.fillna(0.0) * weights).groupby(year).sum() / weights.groupby(year).sum()).values

@@ -20,6 +20,7 @@ import xarray as xr
 
 from soilbench import regions
 from soilbench.analysis import bias, partition, reductions, regrid, scores, taylor, totals, zonal
+from soilbench.analysis.integrate import land_area_m2
 from soilbench.analysis.spread import cv_map
 from soilbench.confrontations.units import AnalysisUnit, OptionError, Options, UnitResult
 from soilbench.quantities import FLUX_TOTAL_UNITS, FLUX_UNITS
@@ -118,7 +119,7 @@ def _common_maps(items: list[_Map]) -> tuple[xr.Dataset, list[xr.Dataset]]:
 def _pair_weights(a: xr.Dataset, b: xr.Dataset) -> xr.DataArray:
     """Area counted when comparing two regridded maps: cell area × the land both have."""
     fraction = np.minimum(a["land_fraction"], b["land_fraction"])
-    return (a["cell_area"] * fraction).where(a["value"].notnull() & b["value"].notnull(), 0.0)
+    return land_area_m2(a["cell_area"], fraction).where(a["value"].notnull() & b["value"].notnull(), 0.0)
 
 
 # -- what the units get ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from soilbench.analysis import reductions as reduce_
 from soilbench.analysis import sites as analysis
 from soilbench.analysis.wilcoxon import METHODS as TEST_METHODS
 from soilbench.analysis import partition
+from soilbench.analysis.integrate import land_area_m2
 from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.confrontations.gridded import rs_from_rh_data, stage_root_contribution
@@ -209,7 +210,7 @@ class _SiteConfrontation(Confrontation):
         flags = plausibility.grid_flags(model["cell_area"], name) if "cell_area" in model else []
         if "cell_area" in model:
             fraction = model["land_fraction"] if "land_fraction" in model else xr.ones_like(model["cell_area"])
-            area = float((model["cell_area"] * fraction.fillna(0.0)).where(valid, 0.0).sum())
+            area = float(land_area_m2(model["cell_area"], fraction).where(valid, 0.0).sum())
             flags += plausibility.land_area_flags(area, plausibility.ICE_FREE_LAND_M2, "the Earth's ice-free land")
         return flags
 
