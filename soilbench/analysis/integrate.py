@@ -11,7 +11,7 @@ land_fraction``, an unknown land fraction counting as no land) and every total o
 :func:`area_sum`: a cell without a value adds nothing, and a total over no cell with a value is
 NaN, never 0. ``global_total``, the runner's per-step totals
 (:func:`soilbench.analysis.reductions.global_step_totals`), the 2-box series and the turnover
-times all sum this way (``docs/gridded.md``, "Land totals").
+times all sum this way (``docs/gridded.md``, "Global and regional totals").
 
 API (stable; the gridded analyses build on it)::
 
