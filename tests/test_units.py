@@ -109,3 +109,27 @@ def test_global_total_unit_scores_the_distance_in_units_of_the_spread():
 
 def test_regional_totals_unit_has_no_component_without_gridded_products():
     assert RegionalTotals(GriddedOptions())(_totals(60.0, 50.0, 5.0)).components == {}
+
+
+def test_a_type_that_declares_optional_components_counts_those_not_applicable():
+    rows = build.overall_rows({"a": 0.6, "b": float("nan")}, [], not_applicable=["b"], reference="srdb")
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["components not applicable"]["value"] == 1.0 and by_name["missing components"]["value"] == 0.0
+    assert by_name["overall score"]["value"] == pytest.approx(0.6) and by_name["overall score"]["reference"] == "srdb"
+    assert "components not applicable" not in {r["name"] for r in build.overall_rows({"a": 0.6}, [])}
+
+
+def test_site_statistics_unit_scores_a_perfect_model_one():
+    from soilbench.confrontations.sites import SiteInputs, SiteStatistics, SrdbAnnualOptions
+
+    rng = np.random.default_rng(1)
+    n = 30
+    observed = rng.uniform(100, 900, n)
+    sites = pd.DataFrame({"observed": observed, "modelled": observed, "difference": 0.0, "group": "koppen_C",
+                          "relocated": False, "located": True, "lat": np.linspace(-40, 40, n), "lon": 0.0})
+    used = sites.assign(ilat=np.arange(n), ilon=0)
+    result = SiteStatistics(SrdbAnnualOptions())(SiteInputs(sites, used, "Rh"))
+    assert result.components == {"bias score": pytest.approx(1.0), "spatial distribution score": pytest.approx(1.0)}
+    worse = SiteStatistics(SrdbAnnualOptions())(SiteInputs(sites.assign(modelled=observed * 2), used.assign(
+        modelled=observed * 2), "Rh"))
+    assert worse.components["bias score"] < 0.9

@@ -59,13 +59,14 @@ def overall(parts: Mapping[str, float], weights: Mapping[str, float] | None = No
 
 
 def overall_rows(parts: Mapping[str, float], notes: list[str], weights: Mapping[str, float] | None = None, *,
-                 not_applicable: Iterable[str] = (), with_parts: bool = False, completeness: bool = True,
+                 not_applicable: Iterable[str] | None = None, with_parts: bool = False, completeness: bool = True,
                  reference: str = "") -> list[dict[str, Any]]:
     """The ``overall score`` row of ``parts`` (:func:`overall`), preceded by one
     ``analysis="overall"`` row per component when ``with_parts`` and by the scalar
-    ``completeness / missing components`` when ``completeness``. A note naming the missing
-    components is appended to ``notes``."""
-    result = overall(parts, weights, not_applicable)
+    ``completeness / missing components`` when ``completeness`` (and ``components not
+    applicable`` when the type declares which may not apply: ``not_applicable`` not None). A note
+    naming the missing components is appended to ``notes``."""
+    result = overall(parts, weights, not_applicable or ())
     common = {"reference": reference, "region": GLOBAL, "analysis": OVERALL_ANALYSIS, "units": "1"}
     rows = [{**common, "name": name, "type": "score", "value": value} for name, value in parts.items()] if with_parts else []
     if result.missing:
@@ -74,17 +75,21 @@ def overall_rows(parts: Mapping[str, float], notes: list[str], weights: Mapping[
     if completeness:
         rows.append({**common, "analysis": "completeness", "name": "missing components", "type": "scalar",
                      "value": float(len(result.missing))})
+        if not_applicable is not None:
+            rows.append({**common, "analysis": "completeness", "name": "components not applicable",
+                         "type": "scalar", "value": float(len(result.not_applicable))})
     rows.append({**common, "name": OVERALL_NAME, "type": "score", "value": result.value})
     return rows
 
 
 def build_result(results: Sequence[UnitResult], *, model: str, confrontation: str, notes: Sequence[str] = (),
-                 closing_notes: Sequence[str] = (), comparison: dict[str, Any] | None = None,
+                 comparison: dict[str, Any] | None = None,
                  flags: Sequence[Flag] = (), with_parts: bool = False, completeness: bool = True,
-                 reference: str = "", fields_attrs: Mapping[str, Any] | None = None) -> ConfrontationResult:
+                 reference: str = "", not_applicable: Sequence[str] | None = None,
+                 fields_attrs: Mapping[str, Any] | None = None) -> ConfrontationResult:
     """One task's result from its units' results, in order: their rows, then the overall rows
     (:func:`overall_rows` over every unit's components); their fields (one dataset, with
-    ``fields_attrs``), tables and notes. ``notes`` come first, ``closing_notes`` last."""
+    ``fields_attrs``), tables and notes. ``notes`` come first."""
     rows: list[dict[str, Any]] = []
     parts: dict[str, float] = {}
     weights: dict[str, float] = {}
@@ -105,13 +110,13 @@ def build_result(results: Sequence[UnitResult], *, model: str, confrontation: st
         tables.update(result.tables)
         table_meta.update(result.table_meta)
         all_notes += result.notes
-    rows += overall_rows(parts, all_notes, weights or None, with_parts=with_parts, completeness=completeness,
-                         reference=reference)
-    all_notes += closing_notes
+    rows += overall_rows(parts, all_notes, weights or None, not_applicable=not_applicable, with_parts=with_parts,
+                         completeness=completeness, reference=reference)
     dataset = None
     if fields:
         dataset = xr.Dataset(fields)
         dataset.attrs = {**attrs, **(fields_attrs or {})}
-    return ConfrontationResult(scalar_rows(rows, model=model, confrontation=confrontation), dataset, tables,
+    return ConfrontationResult(scalar_rows(rows, model=model, confrontation=confrontation, reference=reference),
+                               dataset, tables,
                                table_meta, all_notes, dict(comparison or {}), list(flags))
 

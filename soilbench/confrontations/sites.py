@@ -27,7 +27,7 @@ from soilbench.analysis.integrate import land_area_m2
 from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.confrontations.gridded import rs_from_rh_data, stage_root_contribution
-from soilbench.confrontations.units import OptionError, Options
+from soilbench.confrontations.units import AnalysisUnit, OptionError, Options, UnitResult
 from soilbench.derived import model_field
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
@@ -102,21 +102,17 @@ def _overall_score(score_values: dict[str, float], not_applicable: list[str] | t
     return result.value, result.missing
 
 
-def _completeness(score_values: dict[str, float], missing: list[str], not_applicable: list[str], why: str
-                  ) -> tuple[list[dict[str, Any]], list[str], list[Flag]]:
-    """The rows (``missing components``, ``components not applicable``), note and flag that say an
-    overall score is incomplete; ``why`` says why the not-applicable components do not apply."""
-    rows = [{"region": GLOBAL, "analysis": "completeness", "name": name, "type": "scalar", "units": "1",
-             "value": float(len(values))}
-            for name, values in (("missing components", missing), ("components not applicable", not_applicable))]
-    notes = [f"incomplete: {', '.join(missing)} missing; counted as 0 in the overall score"] if missing else []
-    flags = []
-    if missing or not_applicable:
-        parts = ([f"{', '.join(not_applicable)} not applicable ({why})"] if not_applicable else []) + (
-            [f"{', '.join(missing)} missing, counted as 0"] if missing else [])
-        flags.append(Flag("overall_incomplete", f"overall score over {len(score_values) - len(not_applicable)} of "
-                          f"{len(score_values)} components: " + "; ".join(parts)))
-    return rows, notes, flags
+def _incomplete_flags(score_values: dict[str, float], missing: list[str], not_applicable: list[str], why: str
+                      ) -> list[Flag]:
+    """The flag that says an overall score is incomplete (its rows and note are the builder's,
+    :func:`soilbench.confrontations.build.overall_rows`); ``why`` says why the not-applicable
+    components do not apply."""
+    if not (missing or not_applicable):
+        return []
+    parts = ([f"{', '.join(not_applicable)} not applicable ({why})"] if not_applicable else []) + (
+        [f"{', '.join(missing)} missing, counted as 0"] if missing else [])
+    return [Flag("overall_incomplete", f"overall score over {len(score_values) - len(not_applicable)} of "
+                 f"{len(score_values)} components: " + "; ".join(parts))]
 
 
 class _SiteConfrontation(Confrontation):
@@ -261,6 +257,62 @@ class SrdbAnnualOptions(SrdbFilterOptions):
                               f"got {self.rs_from_rh!r}")
 
 
+@dataclass
+class SiteInputs:
+    """Annual values at the sites for :class:`SiteStatistics`: every record (``sites``: observed,
+    modelled, difference, climate group, located / relocated), the records with a model value
+    (``used``, with their cells ``ilat``/``ilon``) and the quantity's label (Rh, Rs)."""
+
+    sites: pd.DataFrame
+    used: pd.DataFrame
+    label: str
+
+
+class SiteStatistics(AnalysisUnit):
+    """Site statistics per region (global and climate groups): n, bias, RMSE, correlations and
+    soilbench's per-cell scores (the components: :data:`SITE_SCORE_COMPONENTS`), the site map
+    and the scatter (``docs/sites.md``, "Statistics and scores")."""
+
+    name = "site statistics"
+    Options = SrdbAnnualOptions
+
+    def __call__(self, inputs: SiteInputs) -> UnitResult:
+        sites, used, label = inputs.sites, inputs.used, inputs.label
+        rows: list[dict[str, Any]] = []
+        regions = [(GLOBAL, used, len(sites))] + [(g, used[used["group"] == g], int((sites["group"] == g).sum()))
+                                                   for g in CLIMATE_GROUPS]
+        global_scores: dict[str, float] = {}
+        for region, part, n_records in regions:
+            stats = analysis.site_statistics(part["observed"].to_numpy(), part["modelled"].to_numpy())
+            per_cell = analysis.cell_means(part)
+            cell = analysis.cell_scores(per_cell["observed"].to_numpy(), per_cell["modelled"].to_numpy(),
+                                        len(part) / n_records if n_records else np.nan)
+            if region == GLOBAL:
+                global_scores = cell
+            for key, value in {**stats, **cell}.items():
+                # soilbench's scores are the per-cell ones; ILAMB's per-record forms are information
+                is_score = key in SITE_SCORE_COMPONENTS
+                units = ANNUAL_UNITS if key in ("observed mean", "modelled mean", "bias", "RMSE") else "1"
+                rows.append({"region": region, "analysis": "site statistics", "name": key if key != "n" else "n sites",
+                             "type": "score" if is_score else "scalar", "units": units, "value": value})
+        rows += [
+            {"region": GLOBAL, "analysis": "site statistics", "name": "n sites on a substitute cell", "type": "scalar",
+             "units": "1", "value": int((sites["relocated"] & sites["located"]).sum())},
+            {"region": GLOBAL, "analysis": "site statistics", "name": f"n sites beyond {self.options.max_distance_km:g} km",
+             "type": "scalar", "units": "1", "value": int((~sites["located"]).sum())},
+        ]
+        site_map = sites.assign(value=sites["difference"])
+        scatter = used.assign(group=[_group_label(g) for g in used["group"]])[["observed", "modelled", "group"]]
+        meta = {
+            "sites": {"plot": "site_map", "title": f"Modelled − observed annual {label} at SRDB sites",
+                      "units": ANNUAL_UNITS},
+            "scatter": {"plot": "scatter", "title": f"Annual {label} at SRDB sites", "units": ANNUAL_UNITS,
+                        "x_label": f"observed {label}", "y_label": f"modelled {label}"},
+        }
+        return UnitResult(rows=rows, tables={"sites": site_map, "scatter": scatter}, table_meta=meta,
+                          components={k: global_scores[k] for k in SITE_SCORE_COMPONENTS})
+
+
 class SrdbAnnual(_SiteConfrontation):
     """Annual Rh or Rs at SRDB V5 sites: n, bias, RMSE, Pearson r, scores, by climate group.
 
@@ -276,6 +328,7 @@ class SrdbAnnual(_SiteConfrontation):
     quantities: ClassVar[tuple[str, ...]] = ("rh",)
     group: ClassVar[str] = "Rh"
     options_type: ClassVar[type[Options]] = SrdbAnnualOptions
+    unit_types = (SiteStatistics,)
 
     def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
         super().__init__(name, references, options, weight, data_dir, source)
@@ -321,43 +374,10 @@ class SrdbAnnual(_SiteConfrontation):
                                distance_km=cells["distance_km"].round(1), relocated=cells["relocated"],
                                located=cells["located"], model_value=link)
         has_value = np.isfinite(sites["modelled"].to_numpy())
-        used = sites[has_value]
-
-        rows: list[dict[str, Any]] = []
-        used = used.assign(ilat=cells["ilat"].to_numpy()[has_value], ilon=cells["ilon"].to_numpy()[has_value])
-        regions = [(GLOBAL, used, len(sites))] + [(g, used[used["group"] == g], int((sites["group"] == g).sum()))
-                                                   for g in CLIMATE_GROUPS]
-        global_scores: dict[str, float] = {}
-        for region, part, n_records in regions:
-            stats = analysis.site_statistics(part["observed"].to_numpy(), part["modelled"].to_numpy())
-            per_cell = analysis.cell_means(part)
-            cell = analysis.cell_scores(per_cell["observed"].to_numpy(), per_cell["modelled"].to_numpy(),
-                                        len(part) / n_records if n_records else np.nan)
-            if region == GLOBAL:
-                global_scores = cell
-            for key, value in {**stats, **cell}.items():
-                # soilbench's scores are the per-cell ones; ILAMB's per-record forms are information
-                is_score = key in SITE_SCORE_COMPONENTS
-                units = ANNUAL_UNITS if key in ("observed mean", "modelled mean", "bias", "RMSE") else "1"
-                rows.append({"region": region, "analysis": "site statistics", "name": key if key != "n" else "n sites",
-                             "type": "score" if is_score else "scalar", "units": units, "value": value})
-        # both components are expected: a missing one (e.g. too few cells for a pattern) counts as 0
-        score_values = {k: global_scores[k] for k in SITE_SCORE_COMPONENTS}
-        overall, missing = _overall_score(score_values)
-        completeness_rows, completeness_notes, incomplete = _completeness(score_values, missing, [], "")
+        used = sites[has_value].assign(ilat=cells["ilat"].to_numpy()[has_value], ilon=cells["ilon"].to_numpy()[has_value])
         n_relocated = int((sites["relocated"] & sites["located"]).sum())
         n_unlocated = int((~sites["located"]).sum())
         n_no_value = int((sites["located"] & ~np.isfinite(sites["modelled"])).sum())
-        rows += [
-            {"region": GLOBAL, "analysis": "site statistics", "name": "n sites on a substitute cell", "type": "scalar",
-             "units": "1", "value": n_relocated},
-            {"region": GLOBAL, "analysis": "site statistics", "name": f"n sites beyond {self.options['max_distance_km']:g} km",
-             "type": "scalar", "units": "1", "value": n_unlocated},
-            {"region": GLOBAL, "analysis": "overall", "name": "overall score", "type": "score", "units": "1",
-             "value": overall},
-        ] + completeness_rows
-        scalars = scalar_rows(rows, **self._rows(model_name))
-
         label = "Rh" if quantity == "rh" else "Rs"
         notes = [f"{len(used)} of {len(records)} SRDB {label} records compared (filters: see table filter_counts)."]
         notes += field_notes
@@ -381,20 +401,17 @@ class SrdbAnnual(_SiteConfrontation):
             notes.append(f"{n_unlocated} sites farther than {self.options['max_distance_km']:g} km from any valid cell "
                          f"and {n_no_value} without a model value in their years were left out.")
 
-        site_map = sites.assign(value=sites["difference"])
-        scatter = used.assign(group=[_group_label(g) for g in used["group"]])[["observed", "modelled", "group"]]
-        tables = {"sites": site_map, "scatter": scatter, "filter_counts": self.site_records.filter_counts}
-        meta = {
-            "sites": {"plot": "site_map", "title": f"Modelled − observed annual {label} at SRDB sites",
-                      "units": ANNUAL_UNITS},
-            "scatter": {"plot": "scatter", "title": f"Annual {label} at SRDB sites", "units": ANNUAL_UNITS,
-                        "x_label": f"observed {label}", "y_label": f"modelled {label}"},
-            "filter_counts": {"plot": "table", "title": "SRDB V5 records left after each filter"},
-        }
-        notes += completeness_notes
-        return ConfrontationResult(scalars, None, tables, meta, notes,
-                                   self._comparison(model, da, observed_years, ANNUAL_UNITS, outside),
-                                   self._flags(model, valid) + incomplete)
+        statistics = self.units[0](SiteInputs(sites, used, label))
+        # both components are expected: a missing one (e.g. too few cells for a pattern) counts as 0
+        _, missing = _overall_score(statistics.components)
+        incomplete = _incomplete_flags(statistics.components, missing, [], "")
+        result = build.build_result([statistics], model=model_name, confrontation=self.name, notes=notes,
+                                    comparison=self._comparison(model, da, observed_years, ANNUAL_UNITS, outside),
+                                    flags=self._flags(model, valid) + incomplete, reference=self.reference,
+                                    not_applicable=[])
+        result.tables["filter_counts"] = self.site_records.filter_counts
+        result.table_meta["filter_counts"] = {"plot": "table", "title": "SRDB V5 records left after each filter"}
+        return result
 
 
 @dataclass(frozen=True)
@@ -583,12 +600,9 @@ class DailyRh(_SiteConfrontation):
         for key, value in score_values.items():
             add(key, value, kind="score", analysis_name="scores")
         not_applicable = [] if sub_annual else [k for k in SUB_ANNUAL_COMPONENTS if k in score_values]
-        overall, missing = _overall_score(score_values, not_applicable)
-        add("overall score", overall, kind="score", analysis_name="overall")
-        more_rows, more_notes, incomplete = _completeness(score_values, missing, not_applicable,
-                                                          "the model has no sub-annual time axis")
-        rows += more_rows
-        notes += more_notes
+        _, missing = _overall_score(score_values, not_applicable)
+        rows += build.overall_rows(score_values, notes, not_applicable=not_applicable, reference=self.reference)
+        incomplete = _incomplete_flags(score_values, missing, not_applicable, "the model has no sub-annual time axis")
         flags = self._flags(model, valid) + incomplete
         scalars = scalar_rows(rows, **self._rows(model_name))
 
