@@ -92,8 +92,9 @@ def area_weighted_mean(score: xr.DataArray, area: xr.DataArray, mask: xr.DataArr
 def overall_score(scores: Mapping[str, float], weights: Mapping[str, float] | None = None) -> float:
     """Weighted mean of named scores, ignoring NaN ones; NaN when none is finite.
 
-    For components that may legitimately not apply. Where every component is expected, use
-    :func:`overall_score_counting_missing`.
+    Not the rule of a confrontation's overall score: that is
+    :func:`soilbench.confrontations.build.overall` (built on
+    :func:`overall_score_counting_missing`, with components that do not apply left out).
     """
     weights = weights or {}
     pairs = [(value, weights.get(name, 1.0)) for name, value in scores.items() if np.isfinite(value)]

@@ -195,11 +195,13 @@ class _Gridded(Confrontation):
     def model_reductions(self, model: xr.Dataset) -> dict[ReductionKey, xr.DataArray | xr.Dataset]:
         """The annual step sums (:func:`soilbench.analysis.reductions.annual_step_sums`) of the
         field over the confrontation's period: period means, annual means and annual totals all
-        derive from them. None for a climatology (no time axis: a small field read as it is)."""
+        derive from them, for every unit (the confrontation's preparation); none for a climatology
+        (no time axis: a small field read as it is). Plus any reductions the units declare."""
         ds, _, _ = self._prepare_model(model)
+        own = super().model_reductions(model)  # the units' own (none for soilbench's gridded units)
         if ds is None or "time" not in ds[self.quantity].dims:
-            return {}
-        return {self._sums_key(model, ds): reductions.annual_step_sums(ds[self.quantity])}
+            return own
+        return {self._sums_key(model, ds): reductions.annual_step_sums(ds[self.quantity]), **own}
 
     def _annual_sums(self, model: xr.Dataset, ds: xr.Dataset, given: Reductions | None) -> xr.Dataset | None:
         """The computed annual step sums of ``ds`` (None for a climatology)."""
