@@ -65,6 +65,21 @@ def test_root_contribution_lon_lat_order_and_coordinates():
     assert 0.2 < float(ds["rc"].mean()) < 0.7
 
 
+def test_root_contribution_carries_its_gridded_climate():
+    """MAT and MAP of the same file, in °C and mm: the turnover confrontation bins τ on this MAT."""
+    ds = load_reference("root-contribution")
+    assert ds["mat"].attrs["units"] == "degC" and ds["map"].attrs["units"] == "mm yr-1"
+    with netCDF4.Dataset(SHARED_DATA / "root-contribution" / "global_Rt_contribution_to_Rs2.nc") as nc:
+        mat = np.ma.filled(nc["MAT"][:], np.nan)  # (lon, lat)
+        i, j = np.argwhere(np.isfinite(mat))[len(np.argwhere(np.isfinite(mat))) // 3]
+        lon, lat = float(nc["longitude"][i]), float(nc["latitude"][j])
+        expected = float(mat[i, j])
+    assert float(ds["mat"].sel(lat=lat, lon=lon)) == pytest.approx(expected)
+    assert -25 < float(ds["mat"].min()) and float(ds["mat"].max()) < 32
+    # the climate covers the same cells as RC: the land fraction RC users read is unchanged
+    assert bool((ds["mat"].notnull() == ds["rc"].notnull()).all())
+
+
 def test_catalog_testbed_entry_and_cvg_npp():
     ds = load_model("testbed-casacnp")
     assert ds.attrs["climatology"] == 1 and ds.attrs["period"] == "2000-2010"

@@ -65,9 +65,23 @@ def world() -> dict[str, xr.Dataset]:
     # waves running north-east: a mirrored world has them running south-east
     csoil = (8 + 28 * np.exp(-((lat2 - 62) / 12) ** 2) + 6 * np.cos(np.radians(2 * lon2 + 5 * lat2))
              + rng.uniform(0, 3, lat2.shape))
+    # a gridded mean annual temperature (the root-contribution product's MAT) for the τ–MAT curve
+    mat = 27 - 0.5 * np.abs(lat2) - 6 * np.clip((lat2 - 40) / 30, 0, 1) + rng.uniform(-2, 2, lat2.shape)
     return {"cardamom-rh": _product("rh", rh, land, "g m-2 yr-1"),
             "hwsd-ncscd-soilc": _product("csoil", csoil, land, "kg m-2"),
-            "hwsd-soilc": _product("csoil", np.where(lat2 > 50, 0.8 * csoil, csoil), land, "kg m-2")}
+            "hwsd-soilc": _product("csoil", np.where(lat2 > 50, 0.8 * csoil, csoil), land, "kg m-2"),
+            "root-contribution": _product("mat", mat, land, "degC")}
+
+
+def koppen_classes() -> xr.DataArray:
+    """Köppen classes of the world, every climate group present and, as on Earth, boreal (D) and
+    arctic (E) climates in the north only."""
+    lat, lon, _ = _grid()
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+    a = np.abs(lat2)
+    codes = np.select([a < 15, a < 30, (a < 45) & (lon2 < 0), (a < 45) | (lat2 < 0), lat2 < 65],
+                      ["Af", "BWh", "Csa", "Cfb", "Dfb"], "ET")
+    return xr.DataArray(codes.astype(object), coords={"lat": lat, "lon": lon}, dims=("lat", "lon"))
 
 
 def imperfect_models(products: dict[str, xr.Dataset], models_dir: Path) -> list[str]:
@@ -124,6 +138,8 @@ def references(monkeypatch, tmp_path):
     products = world()
     monkeypatch.setattr("soilbench.load.reference.gridded_reference_ids", lambda ids=tuple(products): ids)
     monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: products[ident].copy())
+    monkeypatch.setattr("soilbench.regions.load_koppen_classes",
+                        lambda data_dir=None, dataset_id="koppen": koppen_classes())
     tables = site_tables(products["cardamom-rh"], tmp_path / "sites")
     monkeypatch.setattr("soilbench.confrontations.sites._fetch", lambda dataset_id, data_dir: tables[dataset_id])
     return products
@@ -171,7 +187,7 @@ def test_controlled_models_pass_the_three_tests(references, tmp_path):
     scalars = pd.concat(parts, ignore_index=True)
     families.update({"model-a": "real", "model-b": "real"})
     table = module.score_table(scalars, families)
-    for family in ("rh", "srdb", "mgrhd"):
+    for family in ("rh", "tau", "srdb", "mgrhd"):
         assert not table.loc[["model-a", "model-b"], module.FAMILY_COLUMNS[family]].isna().any().any()
     # every family ran, the site families with their null models
     assert {"srdb-reference", "srdb-constant", "srdb-shuffled", "srdb-flipped", "mgrhd-reference",
@@ -187,6 +203,12 @@ def test_controlled_models_pass_the_three_tests(references, tmp_path):
     assert any("rh-shuffled" in f and "zonal" in f for f in found)
     assert any("rh-x1.3" in f and "test 2" in f for f in found)
     assert any("rh-zero" in f and "totals: overall" in f for f in found)
+    # a τ climate score blind to the pattern is caught too
+    broken.loc["tau-constant", "tau: climate groups"] = 0.6
+    broken.loc["tau-x2", "tau: MAT curve"] = broken.loc["tau-x1.3", "tau: MAT curve"]
+    found = module.check(broken, families, ["model-a", "model-b"])
+    assert any("tau-constant" in f and "tau: climate groups" in f for f in found)
+    assert any("tau-x2" in f and "tau: MAT curve" in f and "test 2" in f for f in found)
     # and a site score that gives a field without site-to-site variation e^-1 (ILAMB's) is caught
     broken.loc["srdb-constant", "SRDB: spatial"] = np.exp(-1) + 0.2
     broken.loc["srdb-zero", "SRDB: overall"] = np.exp(-1)

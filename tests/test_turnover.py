@@ -48,6 +48,22 @@ def observed_fields(step_deg=10.0):
     return csoil, rh
 
 
+def observed_mat(step_deg=10.0):
+    """Mean annual temperature falling with latitude (°C), on the land of :func:`observed_fields`."""
+    lat, lon, _ = grid(step_deg)
+    lat2 = lat[:, None] * np.ones(lon.size)
+    return np.where(lat2 > -60, 28.0 - 0.5 * np.abs(lat2), np.nan)
+
+
+def koppen_classes(step_deg=10.0):
+    """Köppen classes by latitude (every climate group present), as regions.load_koppen_classes gives them."""
+    lat, lon, _ = grid(step_deg)
+    a = np.abs(lat[:, None] * np.ones(lon.size))
+    west = (np.ones(lat.size)[:, None] * lon) < 0
+    codes = np.select([a < 20, a < 30, (a < 45) & west, a < 45, a < 65], ["Af", "BWh", "Csa", "Cfb", "Dfb"], "ET")
+    return xr.DataArray(codes.astype(object), coords={"lat": lat, "lon": lon}, dims=("lat", "lon"))
+
+
 @pytest.fixture
 def fake_references(monkeypatch):
     csoil, rh = observed_fields()
@@ -55,8 +71,10 @@ def fake_references(monkeypatch):
         "merged-soilc": canonical({"csoil": csoil}, 10.0, "merged-soilc"),
         "other-soilc": canonical({"csoil": csoil * 0.8}, 10.0, "other-soilc"),
         "some-rh": canonical({"rh": rh}, 10.0, "some-rh"),
+        "root-contribution": canonical({"mat": observed_mat()}, 10.0, "root-contribution"),
     }
     monkeypatch.setattr("soilbench.load.load_reference", lambda ref_id, data_dir=None: products[ref_id])
+    monkeypatch.setattr("soilbench.regions.load_koppen_classes", lambda data_dir=None, dataset_id="koppen": koppen_classes())
     return products
 
 
@@ -159,6 +177,9 @@ def test_model_equal_to_central_observation_scores_one(fake_references):
     assert scalar(result, "bias score") == pytest.approx(1.0)
     assert scalar(result, "spatial distribution score") == pytest.approx(1.0)
     assert scalar(result, "global tau score") == pytest.approx(1.0)
+    assert scalar(result, "zonal tau score") == pytest.approx(1.0)
+    assert scalar(result, "climate group tau score") == pytest.approx(1.0)
+    assert scalar(result, "tau-MAT curve score") == pytest.approx(1.0)
     assert scalar(result, "overall score") == pytest.approx(1.0)
     assert scalar(result, "tau model (common cells)") == pytest.approx(scalar(result, "tau observed (common cells)"))
     # the second stock product is 0.8× the first: the observed range reaches 0.8 τ
@@ -350,7 +371,8 @@ def test_references_against_each_other(fake_references):
 @pytest.mark.parametrize("option, value", [
     ("tau_range_yr", [10, 1]), ("tau_range_yr", 5), ("rh_threshold_g_m2_yr", -1), ("zonal_band_deg", 7),
     ("twobox_draws", [0, 100]), ("twobox_tau_soil_obs_yr", [-38.3, 11]), ("period", [2010, 2001]),
-    ("twobox", "yes"), ("twobox_seed", 1.5),
+    ("twobox", "yes"), ("twobox_seed", 1.5), ("climate_map", 3), ("temperature_map", ""),
+    ("mat_range_degC", [30, -22]), ("mat_bin_width_degC", 0), ("min_cells_per_bin", 1),
 ])
 def test_bad_option_values_are_config_errors(option, value):
     from soilbench.errors import ConfigError
@@ -365,3 +387,105 @@ def test_merged_stock_declares_the_files_it_reads():
     # the merged stock is a catalog entry (loader merge_where_positive), not a built-in of the type
     assert "hwsd-ncscd-soilc" not in cls.builtin_references
     assert conf.auxiliary_data == ["hwsd-soilc", "ncscd-soilc"]
+
+
+# -- turnover against climate (docs/turnover.md) ------------------------------------------------
+
+def q10_model(q10=2.0, step_deg=10.0, quantity="tas"):
+    """A model whose τ = 40 yr · Q10^(−(T − 10)/10) against its own temperature (°C), Rh observed."""
+    _, rh = observed_fields(step_deg)
+    lat, lon, _ = grid(step_deg)
+    temperature = np.where(np.isfinite(rh), 25.0 - 0.6 * np.abs(lat[:, None]) + 0 * lon, np.nan)
+    tau_yr = 40.0 * q10 ** (-(temperature - 10.0) / 10.0)
+    ds = canonical({"csoil": rh * tau_yr / 1000.0, "rh": rh}, step_deg, f"q10 {q10}")
+    return ds.assign({quantity: (("lat", "lon"), temperature, {"units": "degC"})})
+
+
+@pytest.mark.parametrize("quantity", ["tas", "tsl"])
+def test_a_model_with_a_known_q10_gets_it_back_at_every_temperature(fake_references, quantity):
+    result = make_confrontation().confront(q10_model(2.0, quantity=quantity))
+    for temperature in ("-10", "+10", "+25"):
+        assert scalar(result, f"model Q10 at {temperature} degC (own {quantity})") == pytest.approx(2.0, rel=1e-6)
+    q10 = result.tables["tau_q10"].set_index("curve")
+    assert q10.loc[f"model τ vs its own {quantity}", "Q10 at +10 degC"] == pytest.approx(2.0, rel=1e-6)
+    assert not q10["scored"].any()
+    # shown, not scored: no score row for the model's own curve
+    own = result.scalars[result.scalars["name"].str.contains("own")]
+    assert len(own) == 3 and set(own["type"]) == {"scalar"}
+    curves = result.tables["tau_climate"]
+    assert result.table_meta["tau_climate"]["plot"] == "response"
+    shown = curves[curves["group"].str.contains(f"own {quantity}")]
+    assert len(shown) and not shown["scored"].any()
+
+
+def test_a_model_without_temperature_has_the_extras_as_na_and_the_rest_runs(fake_references):
+    csoil, rh = observed_fields()
+    result = make_confrontation().confront(canonical({"csoil": 2 * csoil, "rh": rh}, 10.0, "no temperature"))
+    assert any("n/a" in n and "neither near-surface air temperature (tas) nor soil temperature (tsl)" in n
+               for n in result.notes)
+    assert not result.scalars["name"].str.contains("own").any()
+    assert len(result.tables["tau_q10"]) == 2  # the observed curve and the model's τ on the observed MAT
+    # ×2 τ everywhere: the curve's level part says so, its shape part does not move
+    assert scalar(result, "tau-MAT level score") == pytest.approx(np.exp(-1.0))
+    assert scalar(result, "tau-MAT shape score") == pytest.approx(1.0)
+    assert scalar(result, "climate group tau score") < 0.5 and scalar(result, "zonal tau score") < 0.5
+
+
+def test_uniform_turnover_scores_at_most_e_minus_one_on_the_climate_scores(fake_references):
+    csoil, rh = observed_fields()
+    land = np.isfinite(csoil)
+    lat, lon, area = grid(10.0)
+    level = np.nansum(csoil * area.values) / np.nansum(rh / 1000 * area.values)  # the right global τ
+    result = make_confrontation().confront(canonical({"csoil": np.where(land, rh * level / 1000, np.nan), "rh": rh},
+                                                     10.0, "uniform"))
+    for name in ("zonal tau score", "climate group tau score", "tau-MAT curve score"):
+        assert scalar(result, name) <= np.exp(-1) + 1e-9, name
+    assert scalar(result, "global tau score") > 0.95
+
+
+def test_climate_groups_are_regions_of_every_turnover_row(fake_references):
+    csoil, rh = observed_fields()
+    result = make_confrontation().confront(canonical({"csoil": csoil, "rh": rh}, 10.0, "twin"))
+    s = result.scalars
+    groups = set(s.loc[s["name"] == "climate group score", "region"])
+    assert groups == {"koppen_A", "koppen_B", "koppen_Cfw", "koppen_Cs", "koppen_D", "koppen_E"}
+    for group in groups:
+        assert scalar(result, "tau model (common cells)", group) == pytest.approx(
+            scalar(result, "tau observed (common cells)", group))
+        assert scalar(result, "bias score", group) == pytest.approx(1.0)
+    assert "lat_65_70" in set(s.loc[s["name"] == "band score", "region"])
+    table = result.tables["tau_by_climate_group"]
+    assert list(table["region"]) == list(groups_in_order())
+    assert table["score"].tolist() == pytest.approx([1.0] * 6)
+
+
+def groups_in_order():
+    from soilbench.regions import CLIMATE_GROUPS
+
+    return CLIMATE_GROUPS
+
+
+def test_the_climate_options_define_the_score_components_and_the_quantities_read(fake_references):
+    conf = make_confrontation()
+    assert {"tas", "tsl"} <= conf.model_quantities()
+    assert conf.score_names()[-2:] == ("climate group tau score", "tau-MAT curve score")
+    off = make_confrontation(climate_map=None, temperature_map=None)
+    assert not {"tas", "tsl"} & off.model_quantities()
+    csoil, rh = observed_fields()
+    result = off.confront(canonical({"csoil": csoil, "rh": rh}, 10.0, "twin"))
+    names = set(result.scalars["name"])
+    assert "zonal tau score" in names and not {"climate group tau score", "tau-MAT curve score"} & names
+    assert "koppen_A" not in set(result.scalars["region"])
+    assert scalar(result, "overall score") == pytest.approx(1.0)
+
+
+def test_the_model_temperature_is_read_in_the_one_pass(fake_references):
+    ds, *_ = annual_model(20.0, start=1999, end=2012)
+    ds = ds.assign(tas=(("time", "lat", "lon"), np.where(np.isfinite(ds["rh"].values), 5.0, np.nan),
+                        {"units": "degC"}))
+    conf = make_confrontation(twobox=False)
+    keys = conf.model_reductions(ds)
+    assert ("annual_step_sums", "tas", "tas", 2001, 2010) in keys
+    reduced = {k: v.compute() for k, v in keys.items()}
+    result = conf.confront(ds, reductions=reduced)
+    assert any("own tas" in n for n in result.notes)

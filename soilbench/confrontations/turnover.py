@@ -19,20 +19,28 @@ import pandas as pd
 import xarray as xr
 
 from soilbench import atomic
-from soilbench.analysis import periods, plausibility, reductions, regrid, scores, taylor
+from soilbench import regions
+from soilbench.analysis import periods, plausibility, reductions, regrid, responses, scores, taylor
 from soilbench.analysis import turnover as tau
+from soilbench.analysis import turnover_climate as climate
 from soilbench.analysis import twobox
 from soilbench.analysis.integrate import land_area, period_mean
 from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.errors import ConfigError, SoilbenchError
-from soilbench.regions import GLOBAL, region_masks
+from soilbench.regions import CLIMATE_GROUPS, GLOBAL, region_masks
 from soilbench.quantities import FLUX_UNITS
 from soilbench.results import REFERENCES_SLUG, ConfrontationResult, Flag, scalar_rows
 
 #: the published observation-based global soil turnover time (seed 000), shown beside the products
 LITERATURE_TAU_SOIL = {"label": "observation-based 0-1 m, Rh upscaling (seed 000)", "value": 38.3, "sd": 11.0}
-SCORE_NAMES = ("bias score", "spatial distribution score", "global tau score")
+SCORE_NAMES = ("bias score", "spatial distribution score", "global tau score", "zonal tau score")
+#: score components of the climate analyses, listed when their option is set (climate_map, temperature_map)
+CLIMATE_GROUP_SCORE = "climate group tau score"
+CURVE_SCORE = "tau-MAT curve score"
+#: the model temperatures its own τ curve is drawn against, in order of preference (ILAMB and
+#: Koven et al. 2017 use the air temperature)
+MODEL_TEMPERATURES = ("tas", "tsl")
 TWOBOX_TABLE = "twobox"
 MERGED_STOCK = "hwsd-ncscd-soilc"
 MERGED_STOCK_FILES = ("hwsd-soilc", "ncscd-soilc")
@@ -56,6 +64,11 @@ class TurnoverConfrontation(Confrontation):
         "twobox_draws": [100, 100],
         "twobox_seed": 0,
         "twobox_correction_period": list(twobox.CORRECTION_PERIOD),
+        "climate_map": "koppen",
+        "temperature_map": "root-contribution",
+        "mat_range_degC": [-22.0, 30.0],
+        "mat_bin_width_degC": 2.0,
+        "min_cells_per_bin": 10,
     }
 
     reference_loaders: ClassVar[tuple[str, ...]] = ("gridded", "merge_where_positive")
@@ -67,9 +80,17 @@ class TurnoverConfrontation(Confrontation):
         self.auxiliary_data = list(MERGED_STOCK_FILES) if MERGED_STOCK in self.references else []
 
     def model_quantities(self) -> set[str]:
-        """csoil and rh, and the 2-box constraint's npp and cveg when it is on."""
+        """csoil and rh, the 2-box constraint's npp and cveg when it is on, and the model's own
+        temperature (tas, else tsl) for its τ curve when there is an observed temperature map."""
         extra = set(twobox.TWO_BOX_VARIABLES) if self.options["twobox"] else set()
+        if self.options["temperature_map"]:
+            extra |= set(MODEL_TEMPERATURES)
         return set(self.quantities) | extra
+
+    def score_names(self) -> tuple[str, ...]:
+        """Every score component of the overall score (equal weights), as the options define them."""
+        return (SCORE_NAMES + ((CLIMATE_GROUP_SCORE,) if self.options["climate_map"] else ())
+                + ((CURVE_SCORE,) if self.options["temperature_map"] else ()))
 
     def _check_options(self) -> None:
         """Option values, checked when the benchmark definition is read (before anything runs)."""
@@ -111,6 +132,17 @@ class TurnoverConfrontation(Confrontation):
             fail("twobox", f"must be true or false, got {o['twobox']!r}")
         if isinstance(o["twobox_seed"], bool) or not isinstance(o["twobox_seed"], int) or o["twobox_seed"] < 0:
             fail("twobox_seed", f"must be an integer >= 0, got {o['twobox_seed']!r}")
+        for key in ("climate_map", "temperature_map"):
+            if o[key] is not None and not (isinstance(o[key], str) and o[key]):
+                fail(key, f"must be a dataset id or null, got {o[key]!r}")
+        low, high = numbers("mat_range_degC", 2)
+        width = o["mat_bin_width_degC"]
+        if (isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0 or low >= high
+                or not np.isclose((high - low) / width, round((high - low) / width))):
+            fail("mat_bin_width_degC", f"must be > 0 and divide mat_range_degC {o['mat_range_degC']!r}, got {width!r}")
+        count = o["min_cells_per_bin"]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+            fail("min_cells_per_bin", f"must be an integer >= 2, got {count!r}")
 
     # -- staging ---------------------------------------------------------------------------
     def _stage(self) -> None:
@@ -136,6 +168,15 @@ class TurnoverConfrontation(Confrontation):
         self._obs_grid = products[regrid.coarsest(products)][["cell_area"]].load()
         self._stocks = {k: regrid.regrid_field(v, "csoil", self._obs_grid).load() for k, v in stocks.items()}
         self._fluxes = {k: regrid.regrid_field(v, "rh", self._obs_grid).load() for k, v in fluxes.items()}
+        climate_map, temperature_map = self.options["climate_map"], self.options["temperature_map"]
+        self._koppen = regions.load_koppen_classes(self.data_dir, climate_map) if climate_map else None
+        self._mat = None
+        if temperature_map:
+            ds = load_reference(temperature_map, data_dir=self.data_dir)
+            if "mat" not in ds:
+                raise ConfigError(self.source, f"confrontation '{self.name}': temperature_map {temperature_map!r} has "
+                                               "no gridded mean annual temperature (mat)", "options.temperature_map")
+            self._mat = ds[["mat", "cell_area", "land_fraction"]].load()
 
     def _threshold(self) -> dict[str, Any]:
         return {"rh_threshold_g_m2_yr": float(self.options["rh_threshold_g_m2_yr"]),
@@ -175,7 +216,8 @@ class TurnoverConfrontation(Confrontation):
         ds, _ = self._period_steps(model)
         first, last = int(ds["time"].dt.year.min()), int(ds["time"].dt.year.max())
         out: dict[ReductionKey, Any] = {}
-        for v in ("csoil", "rh"):
+        temperature, _ = self._model_temperature_quantity(model)
+        for v in ("csoil", "rh") + ((temperature,) if temperature else ()):
             if "time" in ds[v].dims:
                 out[("annual_step_sums", v, v, first, last)] = reductions.annual_step_sums(ds[v])
         if self.options["twobox"] and twobox.two_box_unavailable_reason(model, self._twobox_period()) is None:
@@ -218,7 +260,9 @@ class TurnoverConfrontation(Confrontation):
         stock0, flux0 = (str(observed["combination_stock"].values[0]), str(observed["combination_flux"].values[0]))
         csoil_o, rh_o = observed["csoil"].sel(stock=stock0, drop=True), observed["rh"].sel(flux=flux0, drop=True)
 
-        masks = region_masks(target["lat"], target["lon"])
+        codes = None if self._koppen is None else regions.climate_groups_on_grid(self._koppen, target["lat"],
+                                                                                  target["lon"])
+        masks = region_masks(target["lat"], target["lon"], codes)
         rows: list[dict[str, Any]] = []
 
         def add(analysis, name_, value, units, kind="scalar", region=GLOBAL, reference=central):
@@ -272,9 +316,16 @@ class TurnoverConfrontation(Confrontation):
                         "std_ratio": stats["std_ratio"], "crmse": stats["crmse_normalised"]}]
         taylor_rows += self._reference_taylor_rows(observed, common, area_m2)
 
+        # turnover against climate: latitude bands, climate groups, τ against the observed MAT
+        # (and the model's own temperature, shown only); docs/turnover.md
+        tables: dict[str, pd.DataFrame] = {}
+        table_meta: dict[str, dict[str, Any]] = {}
+        self._climate(model, name, target, means, reduced, csoil_m, rh_m, tau_m, tau_o, csoil_o, rh_o, obs_fraction,
+                      area_m2, common, masks, obs_global_by_region, add, tables, table_meta, notes)
+
         named = {r["name"]: r["value"] for r in rows if r["region"] == GLOBAL and r["type"] == "score"}
         # every component is expected: a missing one (no common cell with a turnover time) counts as 0
-        overall, missing = build.overall({k: named[k] for k in SCORE_NAMES})
+        overall, missing = build.overall({k: named[k] for k in self.score_names()})
         if missing:
             notes.append(f"incomplete: {', '.join(missing)} missing (no cell where model and observations both "
                          "have a turnover time); counted as 0 in the overall score")
@@ -283,16 +334,16 @@ class TurnoverConfrontation(Confrontation):
 
         fields = self._fields(tau_m.where(common), tau_o.where(common), attribution, csoil_m, rh_m, observed,
                               area_m2, common, band, name)
-        tables = {
+        tables.update({
             "global_tau": self._global_bars(name, tau_global_native),
             "taylor_log_tau": pd.DataFrame(taylor_rows),
             "attribution": pd.DataFrame(attribution_rows),
-        }
-        table_meta = {
+        })
+        table_meta.update({
             "global_tau": {"plot": "bars", "title": "Global soil carbon turnover time", "units": "yr"},
             "taylor_log_tau": {"plot": "taylor", "title": "Spatial pattern of log10 turnover time"},
             "attribution": {"plot": "table", "title": "Turnover bias attribution (stock vs Rh) by region"},
-        }
+        })
         if tau_global_native and np.isfinite(tau_global_native):
             notes.append(f"{name}: global τ {tau_global_native:.1f} yr on its own grid; on cells shared with "
                          f"the observations {tau_model_common:.1f} yr vs observed {obs_global[central]:.1f} yr "
@@ -304,6 +355,155 @@ class TurnoverConfrontation(Confrontation):
                       "period": choice.as_meta()}
         return ConfrontationResult(scalars, fields, tables, table_meta, notes, comparison,
                                    self._flags(model, means, name))
+
+    # -- turnover against climate -------------------------------------------------------------
+    def _model_temperature_quantity(self, model: xr.Dataset) -> tuple[str | None, str | None]:
+        """The model temperature its own τ curve is drawn against (tas, else tsl), or the reason
+        there is none."""
+        if not self.options["temperature_map"]:
+            return None, "no observed temperature map (option temperature_map)"
+        for q in MODEL_TEMPERATURES:
+            if q in model.data_vars:
+                return q, None
+        return None, "the model provides neither near-surface air temperature (tas) nor soil temperature (tsl)"
+
+    def _climate(self, model, name, target, means, reduced, csoil_m, rh_m, tau_m, tau_o, csoil_o, rh_o,
+                 obs_fraction, area_m2, common, masks, obs_by_region, add, tables, table_meta, notes) -> None:
+        """τ by latitude band and climate group (profile scores), τ against the observed MAT (curve
+        score) and against the model's own temperature with ILAMB's Q10 (shown only)."""
+        band = float(self.options["zonal_band_deg"])
+        # where the observations have τ and the model has land: a region the model leaves without τ
+        # there is a region it gets wrong, not one it may skip (turnover_climate.region_profile)
+        land = means["land_fraction"].where(means["land_fraction"] > 0)
+        model_land = regrid.regrid_field(means.assign(land=land), "land", target)["land_fraction"]
+        area_any = (target["cell_area"] * np.minimum(model_land, obs_fraction)).rename("area")
+        observed_cells = tau_o.notnull() & (area_any > 0)
+
+        def profile(region_masks):
+            m = climate.regional_turnover(csoil_m, rh_m, area_m2, region_masks, common)
+            o = climate.regional_turnover(csoil_o, rh_o, area_m2, region_masks, common)
+            anywhere = climate.regional_turnover(csoil_o, rh_o, area_any, region_masks, observed_cells)
+            return climate.region_profile(m, o, anywhere)
+
+        bands = {k: v for k, v in region_masks(target["lat"], target["lon"], band_width_deg=band).items()
+                 if k != GLOBAL}
+        zonal_score, zonal_table = profile(bands)
+        add("zonal", "zonal tau score", zonal_score, "1", "score")
+        for row in zonal_table.itertuples():
+            if np.isfinite(row.score):
+                add("zonal", "band score", float(row.score), "1", "score", row.region)
+
+        curve_tables = []
+        if self._koppen is not None:
+            groups = {k: masks[k] for k in CLIMATE_GROUPS}
+            group_score, group_table = profile(groups)
+            add("climate groups", CLIMATE_GROUP_SCORE, group_score, "1", "score")
+            for row in group_table.itertuples():
+                if np.isfinite(row.score):
+                    add("climate groups", "climate group score", float(row.score), "1", "score", row.region)
+            observed_range = [obs_by_region[g] for g in group_table["region"]]
+            curve_tables.append(pd.DataFrame({
+                "group": "τ by Köppen climate group", "x": np.arange(len(group_table)),
+                "x_label": "Köppen group (" + ", ".join(f"{i} {g.removeprefix('koppen_')}"
+                                                        for i, g in enumerate(CLIMATE_GROUPS)) + ")",
+                "region": group_table["region"],
+                "observed": group_table["tau_observed"],
+                "observed_lower": [min(v.values()) if v else np.nan for v in observed_range],
+                "observed_upper": [max(v.values()) if v else np.nan for v in observed_range],
+                "modelled": group_table["tau_model"], "scored": group_table["area_m2"] > 0}))
+            tables["tau_by_climate_group"] = group_table.assign(
+                label=[CLIMATE_GROUPS[g] for g in group_table["region"]], area_km2=group_table["area_m2"] / 1e6,
+                tau_observed_lower=[min(v.values()) if v else np.nan for v in observed_range],
+                tau_observed_upper=[max(v.values()) if v else np.nan for v in observed_range],
+            )[["region", "label", "tau_model", "tau_observed", "tau_observed_lower", "tau_observed_upper",
+               "area_km2", "score"]]
+            table_meta["tau_by_climate_group"] = {
+                "plot": "table", "units": "yr",
+                "title": "Turnover time by Köppen climate group (ratio of totals on common cells; score per group)"}
+
+        if self._mat is not None:
+            self._temperature_curves(model, name, target, means, reduced, tau_m, tau_o, common, add, curve_tables,
+                                     tables, table_meta, notes)
+        if curve_tables:
+            tables["tau_climate"] = pd.concat(curve_tables, ignore_index=True)
+            table_meta["tau_climate"] = {
+                "plot": "response", "units": "yr", "y_label": "turnover time",
+                "title": "Soil carbon turnover time by climate (observed: central stock / Rh; τ vs MAT: geometric "
+                         f"bin means, 95 % CI; bins with ≥ {self.options['min_cells_per_bin']} cells scored)"}
+
+    def _temperature_curves(self, model, name, target, means, reduced, tau_m, tau_o, common, add, curve_tables,
+                            tables, table_meta, notes) -> None:
+        """τ binned on the observed MAT (model and observations on the same cells: scored), and the
+        model's τ against its own temperature with ILAMB's Q10 at −10, +10 and +25 °C (shown only)."""
+        o = self.options
+        edges = climate.temperature_edges(o["mat_range_degC"], float(o["mat_bin_width_degC"]))
+        mat = regrid.regrid_field(self._mat, "mat", target)["mat"]
+        cells = common & mat.notnull()
+        t = mat.where(cells).values
+        observed = climate.binned_turnover(t, tau_o.where(cells).values, edges)
+        modelled = climate.binned_turnover(t, tau_m.where(cells).values, edges)
+        scored = responses.scored_bins(observed, modelled, int(o["min_cells_per_bin"]))
+        curve = responses.response_scores(observed, modelled, int(o["min_cells_per_bin"]))
+        add("climate response", CURVE_SCORE, curve["score"], "1", "score")
+        add("climate response", "tau-MAT level score", curve["level score"], "1", "score")
+        add("climate response", "tau-MAT shape score", curve["shape score"], "1", "score")
+        add("climate response", "tau-MAT mean log ratio", curve["mean log ratio"], "1")
+        add("climate response", "n tau-MAT bins scored", float(scored.sum()), "1")
+        mat_label = f"MAT of {o['temperature_map']} (°C)"
+        curve_tables.append(pd.DataFrame({
+            "group": "τ vs observed MAT", "x": observed["bin_centre"], "x_label": mat_label,
+            "bin_lower": observed["bin_lower"], "bin_upper": observed["bin_upper"], "n": observed["n"],
+            "observed": observed["mean"], "observed_lower": observed["ci_lower"],
+            "observed_upper": observed["ci_upper"], "modelled": modelled["mean"],
+            "modelled_lower": modelled["ci_lower"], "modelled_upper": modelled["ci_upper"], "scored": scored}))
+
+        q10_rows = []
+        central = str(self._central_label())
+        for side, values, temperature_label in (("observed", tau_o, "observed MAT"), ("model", tau_m, "observed MAT")):
+            fit = climate.turnover_q10(t, values.where(cells).values)
+            q10_rows.append({"curve": f"{side} τ vs {temperature_label}", "scored": False, **fit})
+            for T in climate.Q10_TEMPERATURES_DEGC:
+                add("climate response", f"{side} Q10 at {T:+g} degC (observed MAT)", fit[f"Q10 at {T:+g} degC"], "1",
+                    reference=central if side == "observed" else "")
+
+        quantity, reason = self._model_temperature_quantity(model)
+        if quantity is None:
+            notes.append(f"τ against the model's own temperature not shown (n/a): {reason}.")
+        else:
+            own_t = self._model_temperature(model, quantity, reduced)
+            own_tau = tau.soil_turnover_time(means["csoil"], means["rh"], **self._threshold())
+            fit = climate.turnover_q10(own_t.values, own_tau.values)
+            q10_rows.append({"curve": f"model τ vs its own {quantity}", "scored": False, **fit})
+            for T in climate.Q10_TEMPERATURES_DEGC:
+                add("climate response", f"model Q10 at {T:+g} degC (own {quantity})", fit[f"Q10 at {T:+g} degC"],
+                    "1", reference="")
+            own = climate.binned_turnover(own_t.values, own_tau.values, edges)
+            curve_tables.append(pd.DataFrame({
+                "group": f"τ vs the model's own {quantity} (shown only)", "x": observed["bin_centre"],
+                "x_label": f"temperature (°C): observed τ vs MAT, model τ vs its own {quantity}",
+                "bin_lower": observed["bin_lower"], "bin_upper": observed["bin_upper"], "n": own["n"],
+                "observed": observed["mean"], "observed_lower": observed["ci_lower"],
+                "observed_upper": observed["ci_upper"], "modelled": own["mean"], "modelled_lower": own["ci_lower"],
+                "modelled_upper": own["ci_upper"], "scored": False}))
+            notes.append(f"{name}: τ against its own {quantity} on its own grid ({int(fit['n'])} cells) is shown with "
+                         "ILAMB's Q10 but not scored: a score would exist only for models that give a temperature, so "
+                         "overall scores would not compare (docs/turnover.md).")
+        tables["tau_q10"] = pd.DataFrame(q10_rows)
+        table_meta["tau_q10"] = {
+            "plot": "table", "title": "Apparent Q10 of 1/τ from the quadratic fit of log10 τ on temperature "
+                                      "(ILAMB ConfSoilCarbon, Koven et al. 2017); not scored"}
+
+    def _model_temperature(self, model: xr.Dataset, quantity: str, reduced: Reductions) -> xr.DataArray:
+        """The model's period-mean temperature (°C) on its own grid, from the one pass when it has time."""
+        ds, _ = self._period_steps(model)
+        if "time" in ds[quantity].dims:
+            key = ("annual_step_sums", quantity, quantity, int(ds["time"].dt.year.min()),
+                   int(ds["time"].dt.year.max()))
+            return reductions.period_mean_from_sums(reduced[key], quantity).load()
+        return period_mean(ds, quantity).load()
+
+    def _central_label(self) -> str:
+        return f"{next(iter(self._stocks))} / {next(iter(self._fluxes))}"
 
     def _flags(self, model: xr.Dataset, means: xr.Dataset, name: str) -> list[Flag]:
         """Plausibility (:mod:`soilbench.analysis.plausibility`): grid, valid land area against each

@@ -120,6 +120,12 @@ _RC_FIELDS = {"RC": ("rc", "root contribution to soil respiration, Rr/Rs"),
               "Climate_type": ("climate_type", "climate type 1 A, 2 B, 3 Cf, 4 Cs, 5 Cw, 6 Df, 7 Dsw, 8 E")}
 
 
+_RC_CLIMATE_FIELDS = {"MAT": ("mat", "degC", "mean annual air temperature"),
+                      "MAP": ("map", "mm yr-1", "mean annual precipitation")}
+#: the unit spellings accepted for them (after "°" → "deg" and without spaces)
+_RC_CLIMATE_UNITS = {"mat": ("degC", "degreesC", "degrees_C", "C"), "map": ("mm", "mmyr-1", "mm/yr", "mm yr-1")}
+
+
 def _read_root_contribution(entry: CatalogEntry, data_dir) -> xr.Dataset:
     """RC map: dims ordered (lon, lat) and coordinates in variables ``latitude``/``longitude``."""
     raw, path = _open(entry, data_dir)
@@ -135,6 +141,15 @@ def _read_root_contribution(entry: CatalogEntry, data_dir) -> xr.Dataset:
             raise SoilbenchError(path, "is missing", variable)
         fields[name] = raw[variable].transpose("lat", "lon").assign_attrs(
             units="1", long_name=long_name, source=variable).rename(name)
+    # the climate the product was built on, when the file has it: a gridded observed climatology
+    # (the turnover confrontation bins τ on its MAT); the file states its units as "Unit"
+    for variable, (name, unit, long_name) in _RC_CLIMATE_FIELDS.items():
+        if variable in raw.data_vars:
+            stated = str(raw[variable].attrs.get("units", raw[variable].attrs.get("Unit", unit)))
+            if stated.replace("°", "deg").replace(" ", "") not in _RC_CLIMATE_UNITS[name]:
+                raise SoilbenchError(path, f"has units {stated!r}; expected {unit}", variable)
+            fields[name] = raw[variable].transpose("lat", "lon").assign_attrs(
+                units=unit, long_name=long_name, source=f"{variable} [{stated}]").rename(name)
     return _gridded(raw, fields, path, entry.id, None)
 
 

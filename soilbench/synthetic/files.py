@@ -99,7 +99,12 @@ def root_contribution(root: Path, truth: Truth, rng: np.random.Generator, relati
         {"latitude": ("lat", lat.astype("float32")), "longitude": ("lon", lon.astype("float32")),
          "RC": (("lon", "lat"), rc.T.astype("float32")),
          "SD_RC": (("lon", "lat"), np.where(land, 0.1, np.nan).T.astype("float32")),
-         "Climate_type": (("lon", "lat"), np.where(land, codes, np.nan).T.astype("float32"))},
+         "Climate_type": (("lon", "lat"), np.where(land, codes, np.nan).T.astype("float32")),
+         # the world's own climate, as the real file carries its gridded MAT and MAP
+         "MAT": (("lon", "lat"), np.where(land, truth.temperature(lat, lon), np.nan).T.astype("float32"),
+                 {"long_name": "Mean annual temperature", "Unit": "°C"}),
+         "MAP": (("lon", "lat"), np.where(land, 2000.0 * truth.wetness(lat, lon), np.nan).T.astype("float32"),
+                 {"long_name": "Mean annual precipitation", "Unit": "mm"})},
     )
     ds.attrs["Comment"] = "SYNTHETIC root contribution to soil respiration"
     write_netcdf(ds, root / relative)

@@ -151,7 +151,10 @@ def test_data_requirements_name_the_cmip6_variables():
     by_slug = {d.slug: d for d in provider.diagnostics()}
     turnover = by_slug["turnover"].data_requirements[0]
     wanted = set(turnover.filters[0].facets["variable_id"])
-    assert {"rh", "rhSoil", "cSoil", "cLitter", "cVeg", "npp"} <= wanted
+    assert {"rh", "rhSoil", "cSoil", "cLitter", "cVeg", "npp", "tas", "tsl"} <= wanted
+    # optional: only Rh and cSoil are required facets of the turnover group
+    required = [set(c.required_facets["variable_id"]) for c in turnover.constraints if hasattr(c, "required_facets")]
+    assert not any({"tas", "tsl"} & r for r in required)
     totals = set(by_slug["global-totals"].data_requirements[0].filters[0].facets["variable_id"])
     assert {"rh", "rhSoil", "raRoot"} <= totals
     supplementary = {c.supplementary_facets["variable_id"] for c in turnover.constraints

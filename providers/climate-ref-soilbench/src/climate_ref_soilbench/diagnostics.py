@@ -192,8 +192,10 @@ def _label_synthetic(options: Any) -> None:
 
 
 def diagnostics() -> list[SoilbenchDiagnostic]:
-    """The families, each with the CMIP6 variables its confrontations can read (tas/tsl are not
-    requested: no soilbench analysis reads temperature)."""
+    """The families, each with the CMIP6 variables its confrontations can read. Variables outside
+    ``required`` are optional: listed in the filter, so a simulation's datasets of them join its
+    group when they exist, but no constraint asks for them (the turnover family's cVeg and npp for
+    the 2-box constraint, tas and tsl for τ against the model's own temperature)."""
     return [
         SoilbenchDiagnostic("Global totals of Rh and soil respiration", "global-totals", ("global_totals",),
                             RS_VARIABLES),
@@ -202,5 +204,6 @@ def diagnostics() -> list[SoilbenchDiagnostic]:
         SoilbenchDiagnostic("SRDB site Rh and soil respiration", "srdb-sites", ("srdb_annual",), RS_VARIABLES),
         SoilbenchDiagnostic("Daily Rh at MGRhD sites", "daily-rh", ("daily_rh",), RH_VARIABLES),
         SoilbenchDiagnostic("Soil carbon turnover time", "turnover", ("turnover",),
-                            (*RH_VARIABLES, *STOCK_VARIABLES, "cVeg", "npp"), (RH_VARIABLES, ("cSoil",))),
+                            (*RH_VARIABLES, *STOCK_VARIABLES, "cVeg", "npp", "tas", "tsl"),
+                            (RH_VARIABLES, ("cSoil",))),
     ]
