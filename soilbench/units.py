@@ -12,7 +12,7 @@ through pint-xarray) does every conversion. Two deliberate choices, explained in
   days; annual totals of time series use each step's real length, so the choice only fixes how
   a rate is labelled.
 
-Pure helpers with no file I/O: both :mod:`soilbench.load` and :mod:`soilbench.analysis` import
+Pure functions and constants with no file I/O: both :mod:`soilbench.load` and :mod:`soilbench.analysis` import
 them from here.
 """
 
