@@ -270,10 +270,18 @@ ANALYSES = {"soilbench_taylor": SoilbenchTaylor}
 
 
 def register(analyses: dict | None = None) -> dict:
-    """Add soilbench's analyses to ilamb3's ``ALL_ANALYSES`` (or to ``analyses``); returns that dict."""
+    """Add soilbench's analyses to ilamb3's ``ALL_ANALYSES`` (or to ``analyses``); returns that dict.
+
+    ilamb3's maps are drawn over cartopy's Natural Earth land and ocean, which cartopy downloads
+    on first use; as for ILAMB 2.x (docs/ilamb.md, "Maps offline"), soilbench provides them when
+    cartopy has none, so the pages are drawn offline too.
+    """
+    from soilbench.ilamb.naturalearth import use_offline_natural_earth
+
     if analyses is None:
         import ilamb3.analysis
 
         analyses = ilamb3.analysis.ALL_ANALYSES
     analyses.update(ANALYSES)
+    use_offline_natural_earth()
     return analyses

@@ -53,24 +53,15 @@ def _cmip6_cell_attributes(path: Path) -> None:
     ds.to_netcdf(path)
 
 
-def _plain_map(da: xr.DataArray, **kwargs):
-    """ilamb3's map without cartopy's coastlines (downloaded on first use; the tests run offline)."""
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots()
-    da.plot(ax=ax, vmin=kwargs.get("vmin"), vmax=kwargs.get("vmax"), cmap=kwargs.get("cmap"))
-    ax.set_title(kwargs.get("title", ""))
-    return ax
-
-
 def _run_ilamb3(campaign, name: str, reference: Path, monkeypatch, **block) -> pd.DataFrame:
     """One ilamb3 block with soilbench's analysis; its scalar table as ilamb3 wrote it (and its
-    page: soilbench's maps drawn by ilamb3's plotting, reached through the analysis's ``plots``)."""
+    page: soilbench's maps drawn by ilamb3's plotting, offline, through the analysis's ``plots``)."""
     from ilamb3.run import run_single_block
 
     from soilbench.ilamb3_analysis import register
 
-    register()
+    monkeypatch.setenv("SOILBENCH_NATURAL_EARTH_DIR", str(campaign["tmp"] / "natural_earth"))
+    register()  # also draws ilamb3's maps offline
     out = campaign["tmp"] / name
     out.mkdir()
     references = pd.DataFrame({"key": ["rh-reference"], "path": [str(reference)]})
@@ -79,7 +70,6 @@ def _run_ilamb3(campaign, name: str, reference: Path, monkeypatch, **block) -> p
         with xr.open_dataset(path) as ds:
             rows.append({**{k: ds.attrs[k] for k in ("source_id", "member_id", "grid_label", "experiment_id",
                                                       "variable_id", "frequency")}, "path": str(path)})
-    monkeypatch.setattr("ilamb3.plot.plot_map", _plain_map)
     with ilamb3.conf.set(use_cached_results=False):
         run_single_block(name, references, pd.DataFrame(rows), out, sources={"rh": "rh-reference"},
                          analyses=["soilbench_taylor"], **block)
@@ -139,9 +129,10 @@ def test_against_a_monthly_reference_the_rmse_score_counts(campaign, monkeypatch
     _assert_same(got, native, set(NATIVE_NAME))
 
 
-def test_register_adds_the_analysis_and_the_block_variable_is_checked():
+def test_register_adds_the_analysis_and_the_block_variable_is_checked(tmp_path, monkeypatch):
     from soilbench.ilamb3_analysis import SoilbenchTaylor, register
 
+    monkeypatch.setenv("SOILBENCH_NATURAL_EARTH_DIR", str(tmp_path))
     analyses = register({})
     assert analyses == {"soilbench_taylor": SoilbenchTaylor}
     with pytest.raises(SoilbenchError, match="scores \\['rh'\\], not 'gpp'"):
