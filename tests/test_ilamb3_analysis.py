@@ -84,9 +84,9 @@ def _run_ilamb3(campaign, name: str, reference: Path, monkeypatch, **block) -> p
     return rows
 
 
-def _native(campaign, reference_id: str) -> pd.DataFrame:
+def _native(campaign, reference_id: str, data_dir: Path | None = None) -> pd.DataFrame:
     conf = confrontation_class("taylor")("rh-taylor", [reference_id], {"regions": ["latitude_bands"]},
-                                         data_dir=campaign["world"].root)
+                                         data_dir=data_dir or campaign["world"].root)
     conf.stage_data()
     result = conf.confront(soilbench.load.load_model([str(p) for p in campaign["model"]]))
     return result.scalars.query("region == 'global' and reference in [@reference_id, '']").set_index("name")["value"]
@@ -127,6 +127,20 @@ def test_against_a_monthly_reference_the_rmse_score_counts(campaign, monkeypatch
     native = _native(campaign, "monthly-rh")
     assert 0 < native["rmse score"] < 1
     _assert_same(got, native, set(NATIVE_NAME))
+
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data not available at {SHARED_DATA}")
+def test_against_the_real_cardamom_product_it_scores_as_the_native_confrontation(campaign, monkeypatch):
+    """The product's own file (0.5°, per grid-cell area) as ilamb3 reads it, against the 4°×5° model."""
+    from soilbench.data import fetch
+
+    reference = fetch("cardamom-rh", data_dir=SHARED_DATA, allow_download=False)
+    got = _run_ilamb3(campaign, "cardamom", reference, monkeypatch, reference_period=[2001, 2010])
+    _assert_same(got, _native(campaign, "cardamom-rh", SHARED_DATA), set(NATIVE_NAME) - {"RMSE Score [1]"})
 
 
 def test_register_adds_the_analysis_and_the_block_variable_is_checked(tmp_path, monkeypatch):
