@@ -218,9 +218,13 @@ class SoilbenchTaylor(ILAMBAnalysis):
         v, q = self.req_variable, self.quantity
         if v not in com.data_vars:
             raise AnalysisNotAppropriate(f"the comparison has no {v}")
-        model = canonical_from_ilamb3(com, v, q, str(com.attrs.get("source_id", "comparison")))
-        reference = canonical_from_ilamb3(ref, v, q, str(ref.attrs.get("title", "reference")), self.reference_period)
-        numbers, maps = taylor_scores(model, reference, q, self.period)
+        # importing ilamb3 sets xarray's keep_attrs=True for the whole process; soilbench's code
+        # runs under xarray's defaults, as in a native run
+        with xr.set_options(keep_attrs="default"):
+            model = canonical_from_ilamb3(com, v, q, str(com.attrs.get("source_id", "comparison")))
+            reference = canonical_from_ilamb3(ref, v, q, str(ref.attrs.get("title", "reference")),
+                                              self.reference_period)
+            numbers, maps = taylor_scores(model, reference, q, self.period)
         rows = [["Comparison", "None", self.name(), "Mean-State Score", "score", "1", numbers["mean-state score"]]]
         for key, label, units in (("bias score", "Bias Score", "1"),
                                   ("spatial distribution score", "Spatial Distribution Score", "1"),

@@ -10,6 +10,7 @@ CARDAMOM-like climatology (through the synthetic registry), once against a month
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-ilamb3 = pytest.importorskip("ilamb3", reason="ilamb3 (Python >= 3.12) is not installed")
+# ilamb3 is imported by the tests only: importing it sets xarray's keep_attrs=True for the whole
+# process, which must not reach the rest of the suite (the fixture ``ilamb3`` puts it back)
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("ilamb3") is None,
+                                reason="ilamb3 (Python >= 3.12) is not installed")
 
 from cmip_support import write_cmip6  # noqa: E402
 
@@ -33,6 +37,17 @@ NATIVE_NAME = {"Mean-State Score [1]": "mean-state score", "Bias Score [1]": "bi
                "Spatial Distribution Score [1]": "spatial distribution score", "RMSE Score [1]": "rmse score",
                "Correlation [1]": "correlation", "Normalized Standard Deviation [1]": "normalised standard deviation",
                "Centralized RMSE [g m-2 yr-1]": "centred RMSE", "Bias [g m-2 yr-1]": "bias"}
+
+
+@pytest.fixture
+def ilamb3():
+    """ilamb3, imported as in any ilamb3 run; xarray's options as they were afterwards."""
+    before = xr.get_options()["keep_attrs"]
+    import ilamb3
+
+    xr.set_options(keep_attrs=True)  # what the import did, the first time only
+    yield ilamb3
+    xr.set_options(keep_attrs=before)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +68,7 @@ def _cmip6_cell_attributes(path: Path) -> None:
     ds.to_netcdf(path)
 
 
-def _run_ilamb3(campaign, name: str, reference: Path, monkeypatch, **block) -> pd.DataFrame:
+def _run_ilamb3(ilamb3, campaign, name: str, reference: Path, monkeypatch, **block) -> pd.DataFrame:
     """One ilamb3 block with soilbench's analysis; its scalar table as ilamb3 wrote it (and its
     page: soilbench's maps drawn by ilamb3's plotting, offline, through the analysis's ``plots``)."""
     from ilamb3.run import run_single_block
@@ -85,10 +100,12 @@ def _run_ilamb3(campaign, name: str, reference: Path, monkeypatch, **block) -> p
 
 
 def _native(campaign, reference_id: str, data_dir: Path | None = None) -> pd.DataFrame:
-    conf = confrontation_class("taylor")("rh-taylor", [reference_id], {"regions": ["latitude_bands"]},
-                                         data_dir=data_dir or campaign["world"].root)
-    conf.stage_data()
-    result = conf.confront(soilbench.load.load_model([str(p) for p in campaign["model"]]))
+    """The taylor confrontation's global rows, under xarray's default options (not ilamb3's)."""
+    with xr.set_options(keep_attrs="default"):
+        conf = confrontation_class("taylor")("rh-taylor", [reference_id], {"regions": ["latitude_bands"]},
+                                             data_dir=data_dir or campaign["world"].root)
+        conf.stage_data()
+        result = conf.confront(soilbench.load.load_model([str(p) for p in campaign["model"]]))
     return result.scalars.query("region == 'global' and reference in [@reference_id, '']").set_index("name")["value"]
 
 
@@ -104,10 +121,10 @@ def _assert_same(ilamb3_rows: pd.DataFrame, native: pd.Series, expected_names: s
     assert float(overall["value"].iloc[0]) == pytest.approx(native["overall score"], rel=1e-9)
 
 
-def test_against_a_climatology_it_scores_as_the_native_confrontation(campaign, monkeypatch):
+def test_against_a_climatology_it_scores_as_the_native_confrontation(ilamb3, campaign, monkeypatch):
     world = campaign["world"]
     reference = world.root / "cardamom-rh" / "cardamom_rh_2001-2010_mean_0.5deg.nc"
-    got = _run_ilamb3(campaign, "climatology", reference, monkeypatch, reference_period=[2001, 2010])
+    got = _run_ilamb3(ilamb3, campaign, "climatology", reference, monkeypatch, reference_period=[2001, 2010])
     assert set(got["source"]) == {SOURCE} and set(got["analysis"]) == {"soilbench Taylor"}
     assert got.query("type == 'score'")["name"].tolist() == ["Mean-State Score [1]"]
     with use_registry(world.registry):
@@ -129,10 +146,11 @@ def _standard_calendar(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("calendar", ["noleap", "standard"])
-def test_against_a_monthly_reference_the_rmse_score_counts(campaign, monkeypatch, calendar):
+def test_against_a_monthly_reference_the_rmse_score_counts(ilamb3, campaign, monkeypatch, calendar):
     reference = campaign["monthly"] if calendar == "noleap" else _standard_calendar(campaign["monthly"])
-    got = _run_ilamb3(campaign, f"monthly-{calendar}", reference, monkeypatch)
-    product = soilbench.load.load_model(str(reference), name="monthly-rh")
+    got = _run_ilamb3(ilamb3, campaign, f"monthly-{calendar}", reference, monkeypatch)
+    with xr.set_options(keep_attrs="default"):
+        product = soilbench.load.load_model(str(reference), name="monthly-rh")
     product.attrs["reference"] = "monthly-rh"
     monkeypatch.setattr("soilbench.load.reference.gridded_reference_ids", lambda: ("monthly-rh",))
     monkeypatch.setattr(soilbench.load, "load_reference", lambda ident, data_dir=None: product.copy())
@@ -146,16 +164,16 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.mark.realdata
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data not available at {SHARED_DATA}")
-def test_against_the_real_cardamom_product_it_scores_as_the_native_confrontation(campaign, monkeypatch):
+def test_against_the_real_cardamom_product_it_scores_as_the_native_confrontation(ilamb3, campaign, monkeypatch):
     """The product's own file (0.5°, per grid-cell area) as ilamb3 reads it, against the 4°×5° model."""
     from soilbench.data import fetch
 
     reference = fetch("cardamom-rh", data_dir=SHARED_DATA, allow_download=False)
-    got = _run_ilamb3(campaign, "cardamom", reference, monkeypatch, reference_period=[2001, 2010])
+    got = _run_ilamb3(ilamb3, campaign, "cardamom", reference, monkeypatch, reference_period=[2001, 2010])
     _assert_same(got, _native(campaign, "cardamom-rh", SHARED_DATA), set(NATIVE_NAME) - {"RMSE Score [1]"})
 
 
-def test_register_adds_the_analysis_and_the_block_variable_is_checked(tmp_path, monkeypatch):
+def test_register_adds_the_analysis_and_the_block_variable_is_checked(ilamb3, tmp_path, monkeypatch):
     from soilbench.ilamb3_analysis import SoilbenchTaylor, register
 
     monkeypatch.setenv("SOILBENCH_NATURAL_EARTH_DIR", str(tmp_path))
@@ -167,7 +185,7 @@ def test_register_adds_the_analysis_and_the_block_variable_is_checked(tmp_path, 
         SoilbenchTaylor(required_variable="rh", period=[2010])
 
 
-def test_ilamb3_cell_measures_split_into_area_and_fraction():
+def test_ilamb3_cell_measures_split_into_area_and_fraction(ilamb3):
     """areacella × sftlf / 100 (ilamb3's cell measure) comes back as the same land area per cell."""
     from soilbench.ilamb3_analysis import canonical_from_ilamb3
     from soilbench.load.grid import EARTH_RADIUS_M
