@@ -68,6 +68,15 @@ def _cmip6_cell_attributes(path: Path) -> None:
     ds.to_netcdf(path)
 
 
+def _offline_maps(monkeypatch, directory: Path) -> None:
+    """Where register() writes the offline Natural Earth layers; cartopy's configuration is put
+    back after the test (register() points it at them for the rest of the process)."""
+    import cartopy
+
+    monkeypatch.setenv("SOILBENCH_NATURAL_EARTH_DIR", str(directory))
+    monkeypatch.setitem(cartopy.config, "pre_existing_data_dir", cartopy.config["pre_existing_data_dir"])
+
+
 def _run_ilamb3(ilamb3, campaign, name: str, reference: Path, monkeypatch, **block) -> pd.DataFrame:
     """One ilamb3 block with soilbench's analysis; its scalar table as ilamb3 wrote it (and its
     page: soilbench's maps drawn by ilamb3's plotting, offline, through the analysis's ``plots``)."""
@@ -75,7 +84,7 @@ def _run_ilamb3(ilamb3, campaign, name: str, reference: Path, monkeypatch, **blo
 
     from soilbench.ilamb3_analysis import register
 
-    monkeypatch.setenv("SOILBENCH_NATURAL_EARTH_DIR", str(campaign["tmp"] / "natural_earth"))
+    _offline_maps(monkeypatch, campaign["tmp"] / "natural_earth")
     register()  # also draws ilamb3's maps offline
     out = campaign["tmp"] / name
     out.mkdir()
@@ -176,7 +185,7 @@ def test_against_the_real_cardamom_product_it_scores_as_the_native_confrontation
 def test_register_adds_the_analysis_and_the_block_variable_is_checked(ilamb3, tmp_path, monkeypatch):
     from soilbench.ilamb3_analysis import SoilbenchTaylor, register
 
-    monkeypatch.setenv("SOILBENCH_NATURAL_EARTH_DIR", str(tmp_path))
+    _offline_maps(monkeypatch, tmp_path)
     analyses = register({})
     assert analyses == {"soilbench_taylor": SoilbenchTaylor}
     with pytest.raises(SoilbenchError, match="scores \\['rh'\\], not 'gpp'"):
