@@ -129,6 +129,8 @@ def _pair_weights(a: xr.Dataset, b: xr.Dataset) -> xr.DataArray:
 
 
 def _annual_on(target: xr.Dataset, annual: xr.DataArray, source: xr.Dataset, years: np.ndarray) -> xr.DataArray:
+    """The annual means of ``years`` on ``target``'s grid, one step of weight 1 per year (the RMSE
+    score's series, as the taylor confrontation builds them)."""
     one = xr.Dataset({"value": annual.sel(year=years).rename(year="time"),
                       "cell_area": source["cell_area"], "land_fraction": source["land_fraction"]})
     return regrid.regrid_field(one, "value", target)["value"].assign_coords(step_days=("time", np.ones(years.size)))
