@@ -1,7 +1,8 @@
 """soilbench's confrontation families as REF diagnostics.
 
 Each :class:`SoilbenchDiagnostic` is one family of the default benchmark (``confrontations/
-default.yaml``: global totals, zonal means, Taylor, SRDB sites, daily MGRhD, turnover). The REF
+default.yaml``: global totals, zonal means, Taylor, SRDB sites, daily MGRhD, turnover, site
+responses, soil carbon stocks). The REF
 solver groups CMIP6 datasets per simulation (source, member, experiment, grid); ``execute`` runs
 the family's confrontations on that simulation's files with soilbench's own runner, in this
 process, and the bundles are soilbench's CMEC bundles of that run, re-keyed from soilbench's
@@ -33,16 +34,35 @@ MODEL_DIMENSIONS = ("source_id", "member_id", "experiment_id", "grid_label")
 RUN_SUBDIR = "soilbench"
 RESULTS_SUBDIR = "results"
 
-#: CMIP6 variables each quantity can come from (soilbench/load/aliases.yaml, CMIP6 names)
+#: CMIP6 variables each soilbench quantity can be read from (the CMIP6 names of
+#: soilbench/load/aliases.yaml); a family requests those of every quantity its confrontations read
 RH_VARIABLES = ("rh", "rhSoil", "rhLitter")
-RS_VARIABLES = (*RH_VARIABLES, "raRoot")
-STOCK_VARIABLES = ("cSoil", "cLitter")
+CMIP6_VARIABLES: dict[str, tuple[str, ...]] = {
+    "rh": RH_VARIABLES,
+    "ra_root": ("raRoot",),
+    "rs": (*RH_VARIABLES, "raRoot"),
+    "npp": ("npp",),
+    "csoil": ("cSoil", "cLitter"),
+    "clitter": ("cLitter",),
+    "cveg": ("cVeg",),
+    "tsl": ("tsl",),
+    "tas": ("tas",),
+}
 SUPPLEMENTARY = ("areacella", "sftlf")
+
+
+def cmip6_variables(quantities: tuple[str, ...]) -> tuple[str, ...]:
+    """The CMIP6 variables ``quantities`` can be read from, in a stable order without repeats."""
+    return tuple(dict.fromkeys(v for q in quantities for v in CMIP6_VARIABLES[q]))
 
 
 def _requirement(variables: tuple[str, ...], required: tuple[tuple[str, ...], ...]) -> tuple[DataRequirement, ...]:
     """One CMIP6 requirement: monthly ``variables`` of a simulation, at least one variable of
-    each tuple of ``required`` present, with the simulation's cell area and land fraction."""
+    each tuple of ``required`` present, with the simulation's cell area and land fraction.
+
+    A variable in ``variables`` but in no tuple of ``required`` is optional: the filter selects it
+    when the simulation has it, and no constraint drops a simulation without it (e.g. ``tsl``).
+    """
     return (
         DataRequirement(
             source_type=SourceDatasetType.CMIP6,
@@ -62,12 +82,14 @@ class SoilbenchDiagnostic(Diagnostic):
 
     facets = (*MODEL_DIMENSIONS, "region", "metric", "statistic")
 
-    def __init__(self, name: str, slug: str, types: tuple[str, ...], variables: tuple[str, ...],
+    def __init__(self, name: str, slug: str, types: tuple[str, ...], reads: tuple[str, ...],
                  required: tuple[tuple[str, ...], ...] = (RH_VARIABLES,)) -> None:
         self.name = name
         self.slug = slug
         self.types = types
-        self.data_requirements = _requirement(variables, required)
+        #: the soilbench quantities the family's confrontations may read (their model_quantities)
+        self.reads = reads
+        self.data_requirements = _requirement(cmip6_variables(reads), required)
         super().__init__()
 
     # -- what runs -------------------------------------------------------------------------------
@@ -192,18 +214,23 @@ def _label_synthetic(options: Any) -> None:
 
 
 def diagnostics() -> list[SoilbenchDiagnostic]:
-    """The families, each with the CMIP6 variables its confrontations can read. Variables outside
-    ``required`` are optional: listed in the filter, so a simulation's datasets of them join its
-    group when they exist, but no constraint asks for them (the turnover family's cVeg and npp for
-    the 2-box constraint, tas and tsl for τ against the model's own temperature)."""
+    """The families, each requesting the CMIP6 variables of every quantity its confrontations read
+    (``Confrontation.model_quantities``; the provider's tests check the two agree). Only the
+    variables in ``required`` are needed to solve; the rest (``tsl`` for the site responses) are
+    used when the simulation has them (the turnover family's cVeg and npp for the 2-box constraint,
+    tas and tsl for τ against the model's own temperature)."""
     return [
         SoilbenchDiagnostic("Global totals of Rh and soil respiration", "global-totals", ("global_totals",),
-                            RS_VARIABLES),
-        SoilbenchDiagnostic("Zonal means of Rh", "zonal-means", ("zonal_means",), RH_VARIABLES),
-        SoilbenchDiagnostic("Rh Taylor diagram and maps", "taylor", ("taylor",), RH_VARIABLES),
-        SoilbenchDiagnostic("SRDB site Rh and soil respiration", "srdb-sites", ("srdb_annual",), RS_VARIABLES),
-        SoilbenchDiagnostic("Daily Rh at MGRhD sites", "daily-rh", ("daily_rh",), RH_VARIABLES),
+                            ("rh", "rs", "ra_root")),
+        SoilbenchDiagnostic("Zonal means of Rh", "zonal-means", ("zonal_means",), ("rh",)),
+        SoilbenchDiagnostic("Rh Taylor diagram and maps", "taylor", ("taylor",), ("rh",)),
+        SoilbenchDiagnostic("SRDB site Rh and soil respiration", "srdb-sites", ("srdb_annual",),
+                            ("rh", "rs", "ra_root")),
+        SoilbenchDiagnostic("Daily Rh at MGRhD sites", "daily-rh", ("daily_rh",), ("rh",)),
         SoilbenchDiagnostic("Soil carbon turnover time", "turnover", ("turnover",),
-                            (*RH_VARIABLES, *STOCK_VARIABLES, "cVeg", "npp", "tas", "tsl"),
-                            (RH_VARIABLES, ("cSoil",))),
+                            ("rh", "csoil", "cveg", "npp", "tas", "tsl"), (RH_VARIABLES, ("cSoil",))),
+        SoilbenchDiagnostic("Rh and soil respiration against climate and soil temperature", "site-response",
+                            ("site_response",), ("rh", "rs", "ra_root", "tsl")),
+        SoilbenchDiagnostic("Soil carbon stocks", "soil-carbon", ("soil_carbon",), ("csoil",),
+                            (("cSoil",),)),
     ]
