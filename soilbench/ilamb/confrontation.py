@@ -194,7 +194,7 @@ class SoilbenchConfrontation(Confrontation):
 
         self.soilbench.stage_data()
         model = load_model(model_files(m), name=m.name)
-        reason = self.soilbench.applicable(set(available_quantities(model)))
+        reason = self.soilbench.applicable_to(model, set(available_quantities(model)))
         if reason:
             self._not_applicable(m.name, " ".join(str(reason).split()))
         else:
