@@ -220,3 +220,26 @@ def test_cmip6_table_scored_as_models(tmp_path):
     expected = subset[subset["model"] == "CESM2"].set_index("year")["value"].loc[1980:2010] / 1e15
     assert float(cesm.loc[cesm["name"] == "trend", "value"].iloc[0]) == pytest.approx(
         np.polyfit(expected.index, expected.to_numpy(), 1)[0], rel=1e-9)
+
+
+@needs_data
+@pytest.mark.slow
+def test_score_validity_series_family(tmp_path):
+    """The series family of the score-validity suite (controlled series of Tang 2020 as series
+    models, through soilbench run): reference 1, ladders falling, nulls low (docs/series.md)."""
+    import importlib.util
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("score_validity", root / "benchmarks" / "score_validity.py")
+    module = sys.modules.get("score_validity")
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["score_validity"] = module
+        spec.loader.exec_module(module)
+    table, families, failures = module.run_suite(tmp_path, str(SHARED_DATA), families_only={"series"}, real_models=[])
+    assert failures == []
+    assert table.at["series-reference", "series: overall"] >= 0.95
+    assert table.at["series-detrended", "series: trend"] <= 0.5
+    assert table.at["series-shuffled", "series: anomaly r"] <= 0.5
+    assert table.at["series-zero", "series: overall"] <= 0.1
