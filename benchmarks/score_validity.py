@@ -95,7 +95,7 @@ SERIES_NULLS = {"series: trend": ("constant", "detrended", "flipped"),
 ZERO_EXEMPT = ("series: trend",)
 #: the columns each family of controlled models is about (the others are shown, not tested)
 FAMILY_COLUMNS = {
-    "rh": [c[0] for c in COLUMNS if c[1].startswith("rh-") and c[1] not in ("rh-srdb-annual", "rh-daily-mgrhd")],
+    "rh": [c[0] for c in COLUMNS if c[1] in ("rh-global-totals", "rh-zonal-means", "rh-taylor")],
     "tau": [c[0] for c in COLUMNS if c[1] == "soil-turnover"],
     "srdb": [c[0] for c in COLUMNS if c[1] == "rh-srdb-annual"],
     "mgrhd": [c[0] for c in COLUMNS if c[1] == "rh-daily-mgrhd"],
