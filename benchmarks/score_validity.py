@@ -5,7 +5,9 @@ reference itself on its own grid and coarsened, bias ladders ×1.1, ×1.3, ×2 a
 smoothed field, a constant field at the right global mean, a spatial shuffle of land cells, a
 latitude flip, zero, and seasonal shifts where there is a time axis) plus, for each site
 confrontation (families ``srdb`` and ``mgrhd``), a climatology holding the mean of the
-observations in each site's model cell, with its ladders, constant, shuffled, flipped and zero.
+observations in each site's model cell, with its ladders, constant, shuffled, flipped and zero; and
+(family ``series``) controlled annual series of the Tang 2020 global Rh (reference, ladders, detrended,
+constant, shuffled, time-reversed, zero) given as series-model CSVs to the ``global_series`` type.
 Each is written as a NetCDF model file (in a directory of its own: one model) and run through the
 normal ``soilbench run`` with ``benchmarks/score_validity.yaml`` (the CARDAMOM Rh, HWSD/NCSCD soil
 carbon, SRDB V5 and MGRhD references), beside the real testbed models. Then three tests
@@ -13,7 +15,8 @@ carbon, SRDB V5 and MGRhD references), beside the real testbed models. Then thre
 
 1. the reference itself (and its coarsened copy) scores ≥ 0.95 against the reference;
 2. scores fall strictly along every ladder;
-3. zero scores ≤ 0.1 everywhere; constant, shuffled and flipped score ≤ 0.5 in the zonal and
+3. zero scores ≤ 0.1 everywhere (but in the series trend score: a series without flux has no trend,
+   as the flat null series); constant, shuffled and flipped score ≤ 0.5 in the zonal and
    spatial scores (gridded and at sites) and below every real model there and in the Taylor and
    turnover overall scores.
 

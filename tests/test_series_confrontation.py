@@ -243,3 +243,26 @@ def test_score_validity_series_family(tmp_path):
     assert table.at["series-detrended", "series: trend"] <= 0.5
     assert table.at["series-shuffled", "series: anomaly r"] <= 0.5
     assert table.at["series-zero", "series: overall"] <= 0.1
+
+
+def test_report_draws_saved_trend_lines_and_published_points():
+    from matplotlib.figure import Figure
+
+    from soilbench.report import plots
+
+    ax = Figure().add_subplot()
+    plots._trend_line(ax, {"trend_slope": 0.1, "trend_intercept": -150.0, "trend_first": 1980, "trend_last": 2010},
+                      "#123456")
+    (line,) = ax.lines
+    assert list(line.get_xdata()) == [1980.0, 2010.0]
+    assert list(line.get_ydata()) == pytest.approx([48.0, 51.0])
+    plots._trend_line(ax, {"plot": "series"}, "#123456")  # no trend saved: nothing drawn
+    assert len(ax.lines) == 1
+    rows = pd.DataFrame({"group": "global Rh", "doy": [16, 45, 197], "observed": [np.nan, 3.0, 5.0],
+                         "observed_lower": [np.nan, 2.2, 4.3], "observed_upper": [np.nan, 3.8, 5.7],
+                         "modelled": [4.0, 3.5, 4.5]})
+    ax = Figure().add_subplot()
+    plots._seasonal_panel(ax, rows, "global Rh", {"observed_style": "points", "observed_label": "[003]"}, "#123456")
+    assert len(ax.containers) == 1  # the published values as points with their ranges
+    assert [l.get_label() for l in ax.lines if not l.get_label().startswith("_")] == ["modelled"]
+    assert ax.get_ylim()[0] < 2.2 and ax.get_ylim()[1] > 5.7  # the whole published range is shown

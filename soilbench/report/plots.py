@@ -511,6 +511,13 @@ def _seasonal_panel(ax: Any, rows: pd.DataFrame, group: str, meta: dict[str, Any
                         pd.to_numeric(rows["modelled_upper"], errors="coerce"), color=color, alpha=0.2, linewidth=0)
     ax.plot(doy, pd.to_numeric(rows["modelled"], errors="coerce"), color=color, linewidth=1.8, label="modelled")
     _fit_lines(ax, rows)
+    if meta.get("observed_style") == "points":  # a published range is the reference itself: show it whole
+        low, high = ax.get_ylim()
+        ranges = pd.concat([pd.to_numeric(rows.get(c, pd.Series(dtype=float)), errors="coerce")
+                            for c in ("observed_lower", "observed_upper")]).dropna()
+        if len(ranges):
+            pad = 0.05 * (max(high, ranges.max()) - min(low, ranges.min()))
+            ax.set_ylim(min(low, ranges.min() - pad), max(high, ranges.max() + pad))
     ax.set_title(_panel_title(rows, group, meta), fontsize=9)
     ax.tick_params(labelsize=7)
     ax.set_xlim(1, 366)
