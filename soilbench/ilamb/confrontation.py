@@ -273,9 +273,10 @@ class SoilbenchConfrontation(Confrontation):
 
 
 class ConfSoilbenchRh(SoilbenchConfrontation):
-    """Gridded heterotrophic respiration: global totals, zonal means, Taylor statistics."""
+    """Heterotrophic respiration: global totals, zonal means, Taylor statistics, the global series
+    (climatologies, such as the testbed models, are n/a on the series with the reason)."""
 
-    kinds = ("global_totals", "zonal_means", "taylor")
+    kinds = ("global_totals", "zonal_means", "taylor", "global_series")
 
 
 class ConfSoilbenchSites(SoilbenchConfrontation):
