@@ -111,6 +111,12 @@ class GlobalSeries(Confrontation):
         if not self.series:
             raise ConfigError(self.source, f"confrontation '{self.name}' needs a digitised Rh series (e.g. "
                               "tang2020-rh) to score against", "references")
+        #: each CMIP6 member's series, once (read per model, never split again)
+        self._members = {ref_id: {f"{m} {e}": ts.as_annual_series(rows.set_index("year")["value"])
+                                  for (m, e), rows in table.groupby(["model", "ensemble"])}
+                         for ref_id, table in self.ensembles.items()}
+        #: (reference, years) → members' trends and variabilities: most models share their years
+        self._ensemble_stats: dict[tuple[str, tuple[int, ...]], tuple[np.ndarray, np.ndarray]] = {}
 
     # -- applicability ---------------------------------------------------------------------
     def applicable_to(self, model: xr.Dataset, available: set[str]) -> str | None:
@@ -300,20 +306,24 @@ class GlobalSeries(Confrontation):
 
     def _ensemble_members(self, years: pd.Index) -> dict[str, dict[str, pd.Series]]:
         """Per CMIP6 table, each member's series (Pg C yr-1) over ``years``."""
-        out = {}
-        for ref_id, table in self.ensembles.items():
-            inside = table[table["year"].isin(years)]
-            out[ref_id] = {f"{m} {e}": ts.as_annual_series(rows.set_index("year")["value"])
-                           for (m, e), rows in inside.groupby(["model", "ensemble"])}
-        return out
+        years = np.asarray(years, dtype=int)
+        return {ref_id: {name: s[s.index.isin(years)] for name, s in members.items()}
+                for ref_id, members in self._members.items()}
+
+    def _ensemble_spread(self, ref_id: str, years: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+        """The trends and interannual variabilities of the members with at least ``min_years`` of ``years``."""
+        key = (ref_id, tuple(int(y) for y in years))
+        if key not in self._ensemble_stats:
+            members = self._ensemble_members(years)[ref_id].values()
+            long_enough = [s for s in members if s.size >= int(self.options["min_years"])]
+            self._ensemble_stats[key] = (np.array([ts.linear_trend(s).slope for s in long_enough]),
+                                         np.array([ts.interannual_variability(s) for s in long_enough]))
+        return self._ensemble_stats[key]
 
     def _ensemble_rows(self, annual: pd.Series, add) -> None:
         """Where the model's trend and variability fall among the CMIP6 members (shown, not scored)."""
-        for ref_id, members in self._ensemble_members(annual.index).items():
-            trends = np.array([ts.linear_trend(s).slope for s in members.values()
-                               if s.size >= int(self.options["min_years"])])
-            iav = np.array([ts.interannual_variability(s) for s in members.values()
-                            if s.size >= int(self.options["min_years"])])
+        for ref_id in self._members:
+            trends, iav = self._ensemble_spread(ref_id, annual.index)
             if trends.size == 0:
                 continue
             own_trend, own_iav = ts.linear_trend(annual).slope, ts.interannual_variability(annual)
@@ -332,8 +342,8 @@ class GlobalSeries(Confrontation):
         for ref_id, fit in fits.items():
             rows.append({"label": f"{ref_id} (95 % CI)", "role": "reference", "value": fit.slope, "lower": fit.lower,
                          "upper": fit.upper, "units": TREND_UNITS, "reference": ref_id})
-        for ref_id, members in self._ensemble_members(pd.Index(range(first, last + 1))).items():
-            trends = np.array([ts.linear_trend(s).slope for s in members.values()])
+        for ref_id in self._members:
+            trends, _ = self._ensemble_spread(ref_id, pd.Index(range(first, last + 1)))
             rows.append({"label": f"CMIP6 ensemble, {trends.size} members", "role": "literature",
                          "value": float(np.nanmedian(trends)), "lower": float(np.nanmin(trends)),
                          "upper": float(np.nanmax(trends)), "units": TREND_UNITS, "reference": ref_id})
@@ -419,17 +429,26 @@ class GlobalSeries(Confrontation):
         variables = {"rh_model": series_var(shown, "model", "Rh, annual global total", own)}
         for ref_id, values in self.series.items():
             variables[f"rh_{ref_id.replace('-', '_')}"] = series_var(values, "reference", ref_id, fits.get(ref_id))
-        for ref_id, members in self._ensemble_members(pd.Index(range(first, last + 1))).items():
-            frame = pd.DataFrame(members)
-            # years most members have: the last years of the table hold a few members only
-            frame = frame[frame.notna().sum(axis=1) >= 0.9 * frame.shape[1]]
+        for ref_id, band in self._ensemble_band().items():
             key = ref_id.replace("-", "_")
-            median = series_var(frame.median(axis=1), "reference", f"{ref_id} median", None)
+            median = series_var(band["median"], "reference", f"{ref_id} median", None)
             median.attrs.update(lower=f"{key}_min", upper=f"{key}_max")
             variables[f"{key}_median"] = median
             for stat in ("min", "max"):
-                values = getattr(frame, stat)(axis=1)
-                variables[f"{key}_{stat}"] = xr.DataArray(values.to_numpy(float), dims="year",
-                                                          coords={"year": values.index.to_numpy(int)},
+                variables[f"{key}_{stat}"] = xr.DataArray(band[stat].to_numpy(float), dims="year",
+                                                          coords={"year": band.index.to_numpy(int)},
                                                           attrs={"units": FLUX_TOTAL_UNITS})
         return xr.Dataset(variables)
+
+    def _ensemble_band(self) -> dict[str, pd.DataFrame]:
+        """Per CMIP6 table, the members' median, min and max per year of the period (once)."""
+        if not hasattr(self, "_band"):
+            first, last = self.period
+            self._band = {}
+            for ref_id, members in self._ensemble_members(pd.Index(range(first, last + 1))).items():
+                frame = pd.DataFrame(members)
+                # years most members have: the last years of the table hold a few members only
+                frame = frame[frame.notna().sum(axis=1) >= 0.9 * frame.shape[1]]
+                self._band[ref_id] = pd.DataFrame({"median": frame.median(axis=1), "min": frame.min(axis=1),
+                                                   "max": frame.max(axis=1)})
+        return self._band
