@@ -5,7 +5,9 @@ reference itself on its own grid and coarsened, bias ladders ×1.1, ×1.3, ×2 a
 smoothed field, a constant field at the right global mean, a spatial shuffle of land cells, a
 latitude flip, zero, and seasonal shifts where there is a time axis) plus, for each site
 confrontation (families ``srdb`` and ``mgrhd``), a climatology holding the mean of the
-observations in each site's model cell, with its ladders, constant, shuffled, flipped and zero.
+observations in each site's model cell, with its ladders, constant, shuffled, flipped and zero; and
+(family ``series``) controlled annual series of the Tang 2020 global Rh (reference, ladders, detrended,
+constant, shuffled, time-reversed, zero) given as series-model CSVs to the ``global_series`` type.
 Each is written as a NetCDF model file (in a directory of its own: one model) and run through the
 normal ``soilbench run`` with ``benchmarks/score_validity.yaml`` (the CARDAMOM Rh, HWSD/NCSCD soil
 carbon, SRDB V5 and MGRhD references), beside the real testbed models. Then three tests
@@ -13,7 +15,8 @@ carbon, SRDB V5 and MGRhD references), beside the real testbed models. Then thre
 
 1. the reference itself (and its coarsened copy) scores ≥ 0.95 against the reference;
 2. scores fall strictly along every ladder;
-3. zero scores ≤ 0.1 everywhere; constant, shuffled and flipped score ≤ 0.5 in the zonal and
+3. zero scores ≤ 0.1 everywhere (but in the series trend score: a series without flux has no trend,
+   as the flat null series); constant, shuffled and flipped score ≤ 0.5 in the zonal and
    spatial scores (gridded and at sites; for τ also the climate-group and τ–MAT curve scores, where
    the flipped world is not a null model: NULL_EXEMPT) and below every real model there and in the
    Taylor and turnover overall scores.
@@ -45,6 +48,7 @@ import xarray as xr
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "score_validity.yaml"
 RH_SOURCE = "cardamom-rh"
+SERIES_SOURCE = "tang2020-rh"
 STOCK_SOURCE = "hwsd-ncscd-soilc"
 #: the real models shown alongside (catalog ids; with --synthetic the world's own models)
 REAL_MODELS = ("testbed-casacnp", "testbed-mimics")
@@ -73,6 +77,11 @@ COLUMNS = [
     ("MGRhD: bias", "rh-daily-mgrhd", "bias score", None),
     ("MGRhD: spatial", "rh-daily-mgrhd", "spatial distribution score", None),
     ("MGRhD: overall", "rh-daily-mgrhd", "overall score", None),
+    ("series: mean", "rh-global-series", "mean score", SERIES_SOURCE),
+    ("series: trend", "rh-global-series", "trend score", SERIES_SOURCE),
+    ("series: IAV", "rh-global-series", "variability score", SERIES_SOURCE),
+    ("series: anomaly r", "rh-global-series", "anomaly correlation score", SERIES_SOURCE),
+    ("series: overall", "rh-global-series", "overall score", None),
 ]
 #: the zonal and spatial scores, where null models must score ≤ 0.5 and below every real model
 PATTERN_COLUMNS = ("zonal: overall", "taylor: spatial", "tau: spatial", "tau: zonal", "tau: climate groups",
@@ -83,13 +92,22 @@ PATTERN_COLUMNS = ("zonal: overall", "taylor: spatial", "tau: spatial", "tau: zo
 DETECTING_COLUMNS = PATTERN_COLUMNS + ("taylor: overall", "tau: overall")
 #: scores a bias ladder cannot move, by construction: the centred pattern of log τ is the same
 #: for k·τ (docs/scores.md); the bias and global τ scores carry the ladder
-LADDER_EXEMPT = ("tau: spatial",)
+LADDER_EXEMPT = ("tau: spatial", "series: anomaly r")
+#: the series null models, each ≤ 0.5 in the score of what it destroys (a series has no pattern:
+#: the detrended series keeps its anomalies, the shuffled one its level and spread)
+SERIES_NULLS = {"series: trend": ("constant", "detrended", "flipped"),
+                "series: anomaly r": ("constant", "shuffled"),
+                "series: IAV": ("constant",)}
+#: a series without flux has no trend, as the constant and detrended ones: its trend score is
+#: theirs (≤ 0.5, tested above); its other scores and its overall are ≤ 0.1
+ZERO_EXEMPT = ("series: trend",)
 #: the columns each family of controlled models is about (the others are shown, not tested)
 FAMILY_COLUMNS = {
-    "rh": [c[0] for c in COLUMNS if c[1].startswith("rh-") and c[1] not in ("rh-srdb-annual", "rh-daily-mgrhd")],
+    "rh": [c[0] for c in COLUMNS if c[1] in ("rh-global-totals", "rh-zonal-means", "rh-taylor")],
     "tau": [c[0] for c in COLUMNS if c[1] == "soil-turnover"],
     "srdb": [c[0] for c in COLUMNS if c[1] == "rh-srdb-annual"],
     "mgrhd": [c[0] for c in COLUMNS if c[1] == "rh-daily-mgrhd"],
+    "series": [c[0] for c in COLUMNS if c[1] == "rh-global-series"],
 }
 NULL_MODELS = ("constant", "shuffled", "flipped")
 #: null models that are not null for a score, by construction: the Köppen groups and the mean annual
@@ -100,7 +118,8 @@ NULL_MODELS = ("constant", "shuffled", "flipped")
 NULL_EXEMPT = {"tau: climate groups": ("flipped",), "tau: MAT curve": ("flipped",)}
 #: the confrontations each family runs (the real models run them all); fewer tasks, same scores
 FAMILY_CONFRONTATIONS = {"rh": ("rh-global-totals", "rh-zonal-means", "rh-taylor"), "tau": ("soil-turnover",),
-                         "srdb": ("rh-srdb-annual",), "mgrhd": ("rh-daily-mgrhd",)}
+                         "srdb": ("rh-srdb-annual",), "mgrhd": ("rh-daily-mgrhd",),
+                         "series": ("rh-global-series",)}
 #: the site families and the confrontation kind each is built for and scored by
 SITE_FAMILIES = {"srdb": "srdb_annual", "mgrhd": "daily_rh"}
 #: the controlled models of a site family: a climatology cannot be coarsened or smoothed without
@@ -222,6 +241,24 @@ def write_site_models(rh: xr.Dataset, confrontations: list, models_dir: Path, on
     return suites
 
 
+def build_series(models_dir: Path, data_dir: str | None, only: set[str] | None = None) -> Suite:
+    """The series family: controlled annual series of the Tang 2020 global Rh, as series-model CSVs."""
+    from soilbench.analysis import controlled
+    from soilbench.data import fetch
+    from soilbench.load.series import read_digitised_series
+
+    reference = read_digitised_series(fetch(SERIES_SOURCE, data_dir=data_dir))
+    suite = Suite("series")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    for name, values in controlled.controlled_series(reference).items():
+        if only and name not in only:
+            continue
+        path = models_dir / f"series-{name}.csv"
+        pd.DataFrame({"year": values.index, "value": values.to_numpy(), "units": "Pg C yr-1"}).to_csv(path, index=False)
+        suite.files[name] = path
+    return suite
+
+
 def family_config(config: Path, names: tuple[str, ...] | None, out: Path) -> Path:
     """``config`` with only the confrontations ``names`` (all when None), written to ``out``."""
     import yaml
@@ -292,8 +329,12 @@ def check(table: pd.DataFrame, families: dict[str, str], real: list[str]) -> lis
                         failures.append(f"test 2: {b} ({sb:.3f}) does not score below {a} ({sa:.3f}) in {column}")
             # a missing component (NaN) counts as 0 in the overall score, which is tested too
             zero = value(members["zero"], column) if "zero" in members else np.nan
-            if "zero" in members and not (zero <= 0.1 or np.isnan(zero)):
+            if "zero" in members and column not in ZERO_EXEMPT and not (zero <= 0.1 or np.isnan(zero)):
                 failures.append(f"test 3: {members['zero']} scores {zero:.3f} > 0.1 in {column}")
+            for name in SERIES_NULLS.get(column, ()):
+                v = value(members[name], column) if name in members else np.nan
+                if name in members and not v <= 0.5:
+                    failures.append(f"test 3: {members[name]} scores {v:.3f} > 0.5 in {column}")
             if column in DETECTING_COLUMNS:
                 floor = min([value(m, column) for m in real if np.isfinite(value(m, column))], default=np.nan)
                 for name in NULL_MODELS:
@@ -347,6 +388,8 @@ def run_suite(work: Path, data_dir: str | None, *, synthetic: bool = False, coar
     suites = build_gridded(models_dir, data_dir, coarse_deg, only) if wanted & {"rh", "tau"} else []
     if sites and wanted & set(SITE_FAMILIES):
         suites += build_sites(models_dir, data_dir, config, only)
+    if "series" in wanted:
+        suites.append(build_series(models_dir, data_dir, only))
     suites = [s for s in suites if s.family in wanted]
     families = {f"{s.family}-{name}": s.family for s in suites for name in s.files}
     real_models = list(real_models if real_models is not None else REAL_MODELS)

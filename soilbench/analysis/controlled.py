@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from scipy import ndimage
 
@@ -183,3 +184,26 @@ def ladder_name(factor: float) -> str:
 def ladders() -> list[list[str]]:
     """The ladders as model names, from the reference outwards."""
     return [["reference"] + [ladder_name(f) for f in LADDER_UP], ["reference"] + [ladder_name(f) for f in LADDER_DOWN]]
+
+
+def controlled_series(series: pd.Series, seed: int = 0) -> dict[str, pd.Series]:
+    """The controlled models of an annual series (e.g. global Rh by year), by name.
+
+    ``reference``; the bias ladders ``x1.1`` … ``x0.5``; ``detrended`` (its own linear trend
+    removed, mean kept: the anomalies without the trend); ``constant`` (its mean every year);
+    ``shuffled`` (its values in a seeded random order of the years: the level and spread without
+    the sequence); ``flipped`` (the values in reverse order: the trend negated); ``zero``.
+    """
+    from soilbench.analysis import timeseries
+
+    series = timeseries.as_annual_series(series)
+    years = series.index
+    out = {"reference": series}
+    for factor in LADDER_UP + LADDER_DOWN:
+        out[ladder_name(factor)] = series * factor
+    out["detrended"] = timeseries.detrended(series) + series.mean()
+    out["constant"] = pd.Series(float(series.mean()), index=years)
+    out["shuffled"] = pd.Series(np.random.default_rng(seed).permutation(series.to_numpy()), index=years)
+    out["flipped"] = pd.Series(series.to_numpy()[::-1], index=years)
+    out["zero"] = series * 0.0
+    return out

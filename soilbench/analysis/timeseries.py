@@ -166,3 +166,104 @@ def mean_seasonal_cycle(monthly: pd.Series) -> SeasonalCycle:
     by_month = by_month.reindex(range(1, 13))
     return SeasonalCycle(by_month, int(by_month.idxmax()), int(by_month.idxmin()),
                          float(by_month.max() - by_month.min()))
+
+
+# -- published figures and scores (docs/series.md) ---------------------------------------------
+#: [003] (Hashimoto et al. 2023), data-driven global *soil* respiration (Rs): (lower, upper, mean)
+RS_TREND_1980_2010_PG_YR2 = (0.038, 0.23, 0.11)
+RS_TEMPERATURE_SENSITIVITY_PG_YR_DEGC = (1.9, 5.0, 3.5)
+#: [003]'s seasonal cycle of Rs: the peak in July-August at 8-9 Pg C per month, the low in February at 4-6
+RS_PEAK_MONTHS, RS_PEAK_PG_MONTH = (7, 8), (8.0, 9.0)
+RS_LOW_MONTHS, RS_LOW_PG_MONTH = (2,), (4.0, 6.0)
+#: the heterotrophic share of soil respiration, HR/SR (Bond-Lamberty et al. 2018; methods.md §1):
+#: [003]'s Rs figures become Rh envelopes by this range
+RH_SHARE_OF_RS = (0.54, 0.63)
+
+
+def rh_envelope(rs_range: tuple[float, float], share: tuple[float, float] = RH_SHARE_OF_RS) -> tuple[float, float]:
+    """An Rs range as an Rh range: its lower bound times the lower share, its upper times the upper."""
+    return rs_range[0] * share[0], rs_range[1] * share[1]
+
+
+def trend_score(model_slope: float, reference: LinearFit) -> float:
+    """``exp(−|b_m − b_r| / h_r)``, h_r the half-width of the reference trend's confidence interval.
+
+    A model trend one half-width from the reference's scores e⁻¹: the normaliser is how well the
+    reference itself knows its trend. NaN when either trend is unknown.
+    """
+    half_width = (reference.upper - reference.lower) / 2.0
+    if not (np.isfinite(model_slope) and np.isfinite(reference.slope) and np.isfinite(half_width)
+            and half_width > 0):
+        return float("nan")
+    return float(np.exp(-abs(model_slope - reference.slope) / half_width))
+
+
+def envelope_score(value: float, lower: float, upper: float) -> float:
+    """1 inside ``[lower, upper]``; ``exp(−d / w)`` outside, d the distance to the nearer bound and
+    w half the envelope's width (a value one half-width outside scores e⁻¹). NaN for NaN."""
+    if not np.isfinite(value):
+        return float("nan")
+    distance = max(lower - value, value - upper, 0.0)
+    return float(np.exp(-distance / ((upper - lower) / 2.0)))
+
+
+def month_distance(month: int, months: tuple[int, ...]) -> int:
+    """Months from ``month`` to the nearest of ``months``, around the calendar (0 when among them)."""
+    return min(min((month - m) % 12, (m - month) % 12) for m in months)
+
+
+def phase_score(month: int, months: tuple[int, ...]) -> float:
+    """ILAMB's cycle score ``(1 + cos(2π Δ / 12)) / 2`` for a peak Δ months from the expected ones."""
+    return float((1.0 + np.cos(2.0 * np.pi * month_distance(month, months) / 12.0)) / 2.0)
+
+
+def anomaly_correlation_score(correlation: Correlation, model_variability: float) -> float:
+    """``max(r, 0)``: 1 for the reference's anomalies, 0 for unrelated or opposite ones; a series
+    without anomalies (a straight line, IAV 0) reproduces none and scores 0."""
+    if np.isfinite(model_variability) and model_variability == 0.0:
+        return 0.0
+    return float(max(correlation.r, 0.0)) if np.isfinite(correlation.r) else float("nan")
+
+
+def complete_years(years: np.ndarray, step_days: np.ndarray, year_days: dict[int, float]) -> np.ndarray:
+    """The years whose steps cover the whole calendar year (``year_days``: each year's length)."""
+    years = np.asarray(years, dtype=int)
+    step_days = np.asarray(step_days, dtype=float)
+    return np.array([y for y in np.unique(years) if step_days[years == y].sum() >= year_days[int(y)] - 0.5], dtype=int)
+
+
+def annual_amounts(rate_pg_yr: np.ndarray, step_days: np.ndarray, years: np.ndarray,
+                   keep: np.ndarray, days_per_year: float = 365.0) -> pd.Series:
+    """Carbon emitted per calendar year (Pg C yr⁻¹) from a global rate per step (Pg C yr⁻¹):
+    Σ rate · step days / ``days_per_year`` over each year of ``keep`` (as the global totals count)."""
+    rate_pg_yr, step_days, years = (np.asarray(a, dtype=float) for a in (rate_pg_yr, step_days, years))
+    values = [float(np.sum(rate_pg_yr[years == y] * step_days[years == y]) / days_per_year) for y in keep]
+    return pd.Series(values, index=pd.Index(np.asarray(keep, dtype=int), name="year"), dtype=float)
+
+
+def monthly_amounts(rate_pg_yr: np.ndarray, step_days: np.ndarray, years: np.ndarray, months: np.ndarray,
+                    keep: np.ndarray, days_per_year: float = 365.0) -> pd.Series:
+    """Carbon emitted per calendar month (Pg C per month) over the years ``keep``, indexed by month
+    (1..12, once per year): the input of :func:`mean_seasonal_cycle`."""
+    rate_pg_yr, step_days = np.asarray(rate_pg_yr, dtype=float), np.asarray(step_days, dtype=float)
+    years, months = np.asarray(years, dtype=int), np.asarray(months, dtype=int)
+    index, values = [], []
+    for year in keep:
+        for month in range(1, 13):
+            at = (years == year) & (months == month)
+            if at.any():
+                index.append(month)
+                values.append(float(np.sum(rate_pg_yr[at] * step_days[at]) / days_per_year))
+    return pd.Series(values, index=pd.Index(index, name="month"), dtype=float)
+
+
+def land_mean_temperature(mean_by_year: np.ndarray, land_area: np.ndarray, years: np.ndarray) -> pd.Series:
+    """Land-area-weighted mean temperature per year (°C) of per-cell annual means (year, lat, lon),
+    over the cells with a value that year."""
+    mean_by_year = np.asarray(mean_by_year, dtype=float)
+    area = np.broadcast_to(np.nan_to_num(np.asarray(land_area, dtype=float)), mean_by_year.shape[1:])
+    out = []
+    for values in mean_by_year:
+        weights = np.where(np.isfinite(values), area, 0.0)
+        out.append(float(np.sum(np.nan_to_num(values) * weights) / weights.sum()) if weights.sum() > 0 else np.nan)
+    return pd.Series(out, index=pd.Index(np.asarray(years, dtype=int), name="year"), dtype=float)

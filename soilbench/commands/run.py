@@ -71,7 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--models", nargs="+", required=True, metavar="MODEL",
         help="model files or directories (the files given together are one model), catalog files, "
-        "ESM collections (intake-esm JSON), catalog entry ids or registered model ids",
+        "ESM collections (intake-esm JSON), catalog entry ids, registered model ids, or CSV files of annual "
+        "global Rh totals (a model per file, or an ensemble table in the CMIP6 layout: docs/running.md)",
     )
     parser.add_argument(
         "--select", nargs="+", metavar="FACET=VALUE",

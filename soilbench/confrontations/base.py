@@ -184,6 +184,9 @@ class Confrontation(ABC):
     #: whether a user's own site table (a ``sites``/``table`` CSV entry of a catalog that is not a
     #: registered file) can be a reference of the type (the site types read SRDB/MGRhD layouts)
     reads_site_tables: ClassVar[bool] = False
+    #: whether a model given only as a series of annual global totals (``soilbench.load.seriesmodel``)
+    #: can be confronted; every other type says "not applicable" to such a model
+    reads_global_series: ClassVar[bool] = False
     #: options that ``null`` switches off, besides config.NULLABLE_OPTIONS
     nullable_options: ClassVar[tuple[str, ...]] = ()
     #: registry ids read besides the references (a root-contribution map, the files a merged
@@ -296,6 +299,23 @@ class Confrontation(ABC):
         else a one-line reason such as ``"the model provides no rs (it provides: csoil)"``.
         """
         return derived.not_applicable_reason(self.quantities, available)
+
+    def applicable_to(self, model: xr.Dataset, available: set[str]) -> str | None:
+        """:meth:`applicable` for a loaded model: what only the model itself tells (its time axis,
+        whether it is a grid at all) and then the quantities it provides.
+
+        The runner and the ILAMB ctypes call this after loading the model, with ``available`` =
+        the canonical quantities it provides. The default: a model given only as a series of
+        annual global totals is not applicable unless the type reads such series
+        (:attr:`reads_global_series`); otherwise :meth:`applicable`. **Override** it (and call
+        it) in types that need a time axis or a number of years.
+        """
+        from soilbench.load.seriesmodel import is_global_series
+
+        if is_global_series(model) and not self.reads_global_series:
+            return (f"the model is given as a series of annual global totals only; {self.kind} compares "
+                    "gridded fields")
+        return self.applicable(available)
 
     def model_quantities(self) -> set[str]:
         """Canonical quantities :meth:`confront` may read from a model (the runner loads only these).

@@ -194,7 +194,7 @@ class SoilbenchConfrontation(Confrontation):
 
         self.soilbench.stage_data()
         model = load_model(model_files(m), name=m.name)
-        reason = self.soilbench.applicable(set(available_quantities(model)))
+        reason = self.soilbench.applicable_to(model, set(available_quantities(model)))
         if reason:
             self._not_applicable(m.name, " ".join(str(reason).split()))
         else:
@@ -273,9 +273,10 @@ class SoilbenchConfrontation(Confrontation):
 
 
 class ConfSoilbenchRh(SoilbenchConfrontation):
-    """Gridded heterotrophic respiration: global totals, zonal means, Taylor statistics."""
+    """Heterotrophic respiration: global totals, zonal means, Taylor statistics, the global series
+    (climatologies, such as the testbed models, are n/a on the series with the reason)."""
 
-    kinds = ("global_totals", "zonal_means", "taylor")
+    kinds = ("global_totals", "zonal_means", "taylor", "global_series")
 
 
 class ConfSoilbenchSites(SoilbenchConfrontation):

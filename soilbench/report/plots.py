@@ -227,6 +227,7 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str, y_l
         width = 1.0 if per_model else (2.0 if is_ref else 1.6)
         ax.plot(x, y, color=color, linewidth=width, linestyle=style, label=wrap(str(curve["label"]), 30),
                 marker=marker if x_dim == "year" and x.size < 40 else None, markersize=3.5)
+        _trend_line(ax, data.attrs, color)
         # the units alone: curves of several quantities share a figure, and the title says what
         ylabel = ylabel or display_units(data.attrs.get("units"))
     _period_means(ax, [c for c in curves if "data" not in c])
@@ -242,6 +243,19 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str, y_l
     handles, labels = ax.get_legend_handles_labels()
     legend_below(fig, handles, labels)
     return _png(fig)
+
+
+def _trend_line(ax: Any, attrs: dict[str, Any], color: str) -> None:
+    """A series' saved linear trend (``trend_slope``, ``trend_intercept``, over ``trend_first`` to
+    ``trend_last``): a thin dotted straight line in the curve's colour."""
+    try:
+        slope, intercept = float(attrs["trend_slope"]), float(attrs["trend_intercept"])
+        first, last = float(attrs["trend_first"]), float(attrs["trend_last"])
+    except (KeyError, TypeError, ValueError):
+        return
+    if np.isfinite(slope) and np.isfinite(intercept):
+        ax.plot([first, last], [intercept + slope * first, intercept + slope * last], color=color, linewidth=1.1,
+                linestyle=":", label=None)
 
 
 def _period_means(ax: Any, means: Sequence[dict[str, Any]]) -> None:
@@ -477,17 +491,33 @@ def seasonal_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color
 def _seasonal_panel(ax: Any, rows: pd.DataFrame, group: str, meta: dict[str, Any], color: str) -> None:
     """One climate group: observed band and line, modelled line (and band when saved)."""
     doy = pd.to_numeric(rows["doy"], errors="coerce")
-    if {"observed_lower", "observed_upper"} <= set(rows.columns):
+    observed_label = str(meta.get("observed_label") or "observed")
+    if meta.get("observed_style") == "points":  # a few published values with their ranges, not a curve
+        observed = pd.to_numeric(rows["observed"], errors="coerce")
+        lower = pd.to_numeric(rows.get("observed_lower", observed), errors="coerce")
+        upper = pd.to_numeric(rows.get("observed_upper", observed), errors="coerce")
+        keep = observed.notna()
+        ax.errorbar(doy[keep], observed[keep], yerr=[(observed - lower)[keep], (upper - observed)[keep]], fmt="s",
+                    color=REFERENCE_COLOR, markersize=4, capsize=4, linewidth=1.3, label=wrap(observed_label, 40))
+    elif {"observed_lower", "observed_upper"} <= set(rows.columns):
         ax.fill_between(doy, pd.to_numeric(rows["observed_lower"], errors="coerce"),
                         pd.to_numeric(rows["observed_upper"], errors="coerce"), color="#7a7a7a", alpha=0.3,
                         linewidth=0, label="observed 95 % CI")
-    ax.plot(doy, pd.to_numeric(rows["observed"], errors="coerce"), color=REFERENCE_COLOR, linewidth=1.3,
-            label="observed")
+    if meta.get("observed_style") != "points":
+        ax.plot(doy, pd.to_numeric(rows["observed"], errors="coerce"), color=REFERENCE_COLOR, linewidth=1.3,
+                label=observed_label)
     if {"modelled_lower", "modelled_upper"} <= set(rows.columns):
         ax.fill_between(doy, pd.to_numeric(rows["modelled_lower"], errors="coerce"),
                         pd.to_numeric(rows["modelled_upper"], errors="coerce"), color=color, alpha=0.2, linewidth=0)
     ax.plot(doy, pd.to_numeric(rows["modelled"], errors="coerce"), color=color, linewidth=1.8, label="modelled")
     _fit_lines(ax, rows)
+    if meta.get("observed_style") == "points":  # a published range is the reference itself: show it whole
+        low, high = ax.get_ylim()
+        ranges = pd.concat([pd.to_numeric(rows.get(c, pd.Series(dtype=float)), errors="coerce")
+                            for c in ("observed_lower", "observed_upper")]).dropna()
+        if len(ranges):
+            pad = 0.05 * (max(high, ranges.max()) - min(low, ranges.min()))
+            ax.set_ylim(min(low, ranges.min() - pad), max(high, ranges.max() + pad))
     ax.set_title(_panel_title(rows, group, meta), fontsize=9)
     ax.tick_params(labelsize=7)
     ax.set_xlim(1, 366)

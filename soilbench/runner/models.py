@@ -10,7 +10,10 @@
 - intake-esm collections (``*.json`` + CSV): each simulation (source, member, experiment) the
   ``--select`` facets choose is one model (:mod:`soilbench.runner.esm_collection`);
 - ids: an entry of a catalog in the project's ``catalogs/`` directory, or a model file of the data
-  registry (``testbed-casacnp``).
+  registry (``testbed-casacnp``);
+- series files (``*.csv``): models given only as annual global totals, one per file
+  (``year, value, units``) or one per model and member of an ensemble table in the CMIP6 layout
+  (:mod:`soilbench.load.seriesmodel`); only the ``global_series`` confrontations apply to them.
 
 A model read from files is named from their CMIP global attributes, ``source_id`` (or CMIP5's
 ``model_id``) and ``member_id`` (or ``variant_label``/``realization``), plus ``experiment_id`` when
@@ -37,6 +40,7 @@ from soilbench.data import PROJECT_ROOT
 from soilbench.errors import SoilbenchError
 
 CATALOGS_DIR = PROJECT_ROOT / "catalogs"
+SERIES_SUFFIXES = (".csv",)  # soilbench.load.seriesmodel.SERIES_SUFFIXES, without importing pandas here
 _CATALOG_SUFFIXES = (".yaml", ".yml")
 
 
@@ -60,6 +64,9 @@ class ModelSpec:
     error
         Why the model cannot be used (a catalog entry whose files are missing): its tasks fail
         with this message while the other models of the run are scored.
+    series
+        The model is one series of annual global totals of the CSV file ``paths[0]``
+        (:mod:`soilbench.load.seriesmodel`), named ``name`` there.
     """
 
     name: str
@@ -70,6 +77,7 @@ class ModelSpec:
     period: tuple[int, int] | None = None
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     error: str | None = None
+    series: bool = False
 
     def input_fingerprint(self) -> str:
         """Hash of what the model's results depend on: its files (path, size, mtime) and origin.
@@ -85,6 +93,8 @@ class ModelSpec:
             "name": self.name, "files": files, "catalog": self.catalog, "entry": self.entry,
             "dataset_id": self.dataset_id, "period": self.period, "error": self.error,
         }
+        if self.series:  # only then: the fingerprints of gridded models stay what they were
+            payload["series"] = True
         if self.dataset_id:
             from soilbench.data import entry as registry_entry
 
@@ -96,7 +106,7 @@ class ModelSpec:
     def describe(self) -> dict[str, Any]:
         """Provenance for ``run.json``."""
         out: dict[str, Any] = {"name": self.name, "paths": list(self.paths)}
-        for key in ("catalog", "entry", "dataset_id", "period", "error"):
+        for key in ("catalog", "entry", "dataset_id", "period", "error", "series"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         for key in ("source_id", "member_id", "experiment_id", "grid_label"):  # the CMIP identity, when known
@@ -114,6 +124,10 @@ class ModelSpec:
 
         if self.error:
             raise SoilbenchError(None, self.error)
+        if self.series:
+            from soilbench.load.seriesmodel import load_series_model
+
+            return load_series_model(self.paths[0], self.name, self.period)
         if self.catalog and self.entry:  # re-opened here: its reader arguments and metadata apply
             source: Any = _catalog_entry(Path(self.catalog), self.entry)
         elif self.dataset_id:
@@ -216,6 +230,8 @@ def resolve_models(
             if all(spec.error for spec in models):
                 raise SoilbenchError(None, models[0].error)  # nothing to score: say why now
             specs.extend(models)
+        elif path.is_file() and path.suffix.lower() in SERIES_SUFFIXES:
+            specs.extend(_series_models(path.resolve(), period))
         elif path.is_file():
             if loose_files is None:  # the model of all files given, at the place of the first
                 loose_files = []
@@ -242,6 +258,15 @@ def resolve_models(
     if not specs:
         raise SoilbenchError("--models", "no models given")
     return specs
+
+
+def _series_models(path: Path, period: tuple[int, int] | None) -> list[ModelSpec]:
+    """One spec per model of a series file (:func:`soilbench.load.seriesmodel.read_series_models`):
+    the file is read here, so a malformed one stops the run at once with its one-line error."""
+    from soilbench.load.seriesmodel import read_series_models
+
+    return [ModelSpec(name=name, paths=(str(path),), period=period, series=True)
+            for name in read_series_models(path)]
 
 
 # -- model identity -----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 A task never raises: a bad model file or an analysis error becomes an :class:`Outcome` with
 ``status="error"`` and a one-line message, so one failure never takes the other tasks with it.
 A model without the quantities a confrontation compares gives ``status="not_applicable"`` with
-the reason (:meth:`Confrontation.applicable`), checked on the loaded model before confronting:
+the reason (:meth:`Confrontation.applicable_to`), checked on the loaded model before confronting:
 the variable names come with the load every task of that model shares, so nothing is read twice.
 
 Each worker process keeps the model it loaded last (lazy, chunked by about a year of steps) and
@@ -231,7 +231,7 @@ def shared_reductions(tasks: list[Task], scheduler: str = "synchronous") -> dict
             for each in tasks:
                 try:
                     confrontation, _ = staged(each)
-                    if confrontation.applicable(available):
+                    if confrontation.applicable_to(model, available):
                         continue
                     for key, value in confrontation.model_reductions(model).items():
                         lazy.setdefault(key, value)
@@ -278,7 +278,7 @@ def run_task(task: Task, scheduler: str = "synchronous", reductions: dict[Any, A
                 outcome.timings["load_s"] = 0.0 if was_cached else time.perf_counter() - mark
                 step = "checking the model's quantities"
                 outcome.available = available_quantities(model)
-                reason = confrontation.applicable(set(outcome.available))
+                reason = confrontation.applicable_to(model, set(outcome.available))
                 if reason:
                     outcome.status, outcome.reason = NOT_APPLICABLE, " ".join(str(reason).split())
                     outcome.timings["total_s"] = time.perf_counter() - started
