@@ -19,6 +19,7 @@ import xarray as xr
 
 from soilbench.analysis import reductions, scores
 from soilbench.analysis import timeseries as ts
+from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load.seriesmodel import SERIES_VARIABLE, is_global_series
@@ -262,7 +263,7 @@ class GlobalSeries(Confrontation):
             notes.append("the model provides no tas: temperature sensitivity not applicable")
         if monthly is not None:
             components[SEASONAL] = self._seasonal(monthly, add, tables, meta)
-        overall, missing = scores.overall_score_counting_missing(components)
+        overall, missing = build.overall(components)
         if missing:
             notes.append(f"incomplete: {', '.join(missing)} without a value (counted as 0)")
         add("overall", "overall score", overall, "1", "score")
