@@ -233,4 +233,6 @@ def diagnostics() -> list[SoilbenchDiagnostic]:
                             ("site_response",), ("rh", "rs", "ra_root", "tsl")),
         SoilbenchDiagnostic("Soil carbon stocks", "soil-carbon", ("soil_carbon",), ("csoil",),
                             (("cSoil",),)),
+        SoilbenchDiagnostic("Annual global Rh: trend, variability and temperature sensitivity", "global-series",
+                            ("global_series",), ("rh", "tas")),
     ]
