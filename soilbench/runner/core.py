@@ -17,7 +17,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -299,6 +299,30 @@ def _model_groups(tasks: list[Task]) -> list[list[Task]]:
     return groups
 
 
+def _execute_forked(tasks: list[Task], pool: Any) -> Iterator[Outcome]:
+    """One group per model, as on a cluster, on :class:`~soilbench.runner.pool.LocalPool`'s
+    processes forked after the references are staged here (once for all workers)."""
+    try:
+        for _, outcomes in pool.run(_model_groups(tasks)):
+            yield from outcomes
+    finally:
+        clear_caches()
+
+
+def _local_pool(options: RunOptions) -> Any:
+    """Forked local workers (:mod:`soilbench.runner.pool`) when this run may use them: no
+    scheduler, more than one worker, and a process that can be forked safely; else None."""
+    if options.scheduler or options.workers <= 1:
+        return None
+    from soilbench.runner.pool import LocalPool, fork_safe
+
+    if not fork_safe():
+        return None
+    from soilbench.report.figures import PRELOAD
+
+    return LocalPool(options.workers, preload=PRELOAD if options.report else ())
+
+
 def _execute_distributed(tasks: list[Task], options: RunOptions) -> Iterator[Outcome]:
     """One dask task per model (its reductions in one pass, then its confrontations one after the
     other on one worker, so the model is read once per run); each (model, confrontation) still
@@ -335,8 +359,6 @@ def run_benchmark(
     Returns a :class:`RunSummary`; tasks that failed are in ``summary.failures`` (and in
     ``status.csv``) while every other result is kept.
     """
-    from tqdm import tqdm
-
     started = time.time()
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -349,37 +371,55 @@ def run_benchmark(
              len(planned), len(pending), len(planned) - len(pending), out)
 
     results: dict[str, dict[str, Any]] = {}
-    if pending:
-        in_process = options.scheduler is None and options.workers <= 1
-        outcomes = _execute_in_process(pending) if in_process else _execute_distributed(pending, options)
-        # closing(): an interruption shuts the cluster down at once, not when garbage is collected
-        with closing(outcomes), tqdm(
-            total=len(pending), unit="task", desc="soilbench", disable=not options.progress,
-        ) as bar:
-            for outcome in outcomes:
-                item = by_key[outcome.key]
-                line = _record(out, item, outcome)
-                if line and options.progress:
-                    bar.write(line, file=sys.stderr)  # above the bar, not through it
-                elif line:
-                    (log.warning if outcome.status == ERROR else log.info)(line)
-                results[outcome.key] = {"status": outcome.status, "error": outcome.error or outcome.reason,
-                                        "seconds": round(outcome.timings.get("total_s", 0.0), 3)}
-                if on_outcome is not None:
-                    on_outcome(item.task, outcome)
-                bar.update(1)
-
-    rows = _status_rows(out, planned, results)
-    directories = [out / p.task.directory for p in planned]
-    outputs.write_scalars(out, directories)
-    outputs.write_status(out, rows)
-    summary = RunSummary(out=out, rows=rows, computed=len(results), reused=len(planned) - len(results))
-    written = summaries.write_summaries(out, confrontations, rows)
-    outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started, written))
-    if options.report:
-        summary.report = _build_report(out, options.progress, options.report_dir, _report_workers(options))
+    with ExitStack() as stack:
+        pool = _local_pool(options) if pending else None
+        if pool is not None:  # its processes draw the scorecard's figures too
+            stack.enter_context(pool)
+        if pending:
+            _run_pending(pending, options, pool, by_key, results, out, on_outcome)
+        rows = _status_rows(out, planned, results)
+        directories = [out / p.task.directory for p in planned]
+        outputs.write_scalars(out, directories)
+        outputs.write_status(out, rows)
+        summary = RunSummary(out=out, rows=rows, computed=len(results), reused=len(planned) - len(results))
+        written = summaries.write_summaries(out, confrontations, rows)
+        outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started, written))
+        if options.report:
+            executor = pool.executor if pool is not None else None
+            summary.report = _build_report(out, options.progress, options.report_dir, _report_workers(options),
+                                           executor)
     outputs.write_cmec(out, summary.report)
     return summary
+
+
+def _run_pending(pending: list[Task], options: RunOptions, pool: Any, by_key: dict[str, Planned],
+                 results: dict[str, dict[str, Any]], out: Path,
+                 on_outcome: Callable[[Task, Outcome], None] | None) -> None:
+    """Run the tasks to compute, saving each outcome as it arrives."""
+    from tqdm import tqdm
+
+    if pool is not None:
+        outcomes = _execute_forked(pending, pool)
+    elif options.scheduler is None and options.workers <= 1:
+        outcomes = _execute_in_process(pending)
+    else:
+        outcomes = _execute_distributed(pending, options)
+    # closing(): an interruption shuts the cluster down at once, not when garbage is collected
+    with closing(outcomes), tqdm(
+        total=len(pending), unit="task", desc="soilbench", disable=not options.progress,
+    ) as bar:
+        for outcome in outcomes:
+            item = by_key[outcome.key]
+            line = _record(out, item, outcome)
+            if line and options.progress:
+                bar.write(line, file=sys.stderr)  # above the bar, not through it
+            elif line:
+                (log.warning if outcome.status == ERROR else log.info)(line)
+            results[outcome.key] = {"status": outcome.status, "error": outcome.error or outcome.reason,
+                                    "seconds": round(outcome.timings.get("total_s", 0.0), 3)}
+            if on_outcome is not None:
+                on_outcome(item.task, outcome)
+            bar.update(1)
 
 
 def _record(out: Path, item: Planned, outcome: Outcome) -> str:
@@ -450,7 +490,8 @@ def _report_workers(options: RunOptions) -> int | None:
     return None if options.scheduler else max(1, options.workers)
 
 
-def _build_report(out: Path, progress: bool, report_dir: Path | None = None, workers: int | None = None) -> Path | None:
+def _build_report(out: Path, progress: bool, report_dir: Path | None = None, workers: int | None = None,
+                  executor: Any = None) -> Path | None:
     try:
         from soilbench.report import build_report
     except ModuleNotFoundError as err:
@@ -461,7 +502,7 @@ def _build_report(out: Path, progress: bool, report_dir: Path | None = None, wor
     except ImportError as err:
         log.warning("the report could not be imported (%s); results are in %s", err, out)
         return None
-    return build_report(out, report_dir, progress=progress, workers=workers)
+    return build_report(out, report_dir, progress=progress, workers=workers, executor=executor)
 
 
 def dumps_summary(summary: RunSummary) -> str:
