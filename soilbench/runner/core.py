@@ -318,9 +318,13 @@ def _local_pool(options: RunOptions) -> Any:
 
     if not fork_safe():
         return None
-    from soilbench.report.figures import PRELOAD
-
-    return LocalPool(options.workers, preload=PRELOAD if options.report else ())
+    preload: tuple[str, ...] = ()
+    if options.report:
+        try:
+            from soilbench.report.figures import PRELOAD as preload
+        except ImportError:  # an installation without the report: nothing to preload
+            pass
+    return LocalPool(options.workers, preload=preload)
 
 
 def _execute_distributed(tasks: list[Task], options: RunOptions) -> Iterator[Outcome]:
