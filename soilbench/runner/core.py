@@ -328,29 +328,52 @@ def _local_pool(options: RunOptions) -> Any:
     return LocalPool(options.workers, preload=preload)
 
 
-def _execute_distributed(tasks: list[Task], options: RunOptions) -> Iterator[Outcome]:
+class ClusterDrawing:
+    """The scorecard's figures drawn by a dask cluster's workers, as a
+    :class:`concurrent.futures.Executor` for :class:`~soilbench.report.figures.FigureBook` (each
+    dask future is let go once its PNG is back, so the cluster keeps no figure)."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.threads = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        import concurrent.futures
+
+        done: concurrent.futures.Future = concurrent.futures.Future()
+
+        def settle(future: Any) -> None:
+            try:
+                done.set_result(future.result())
+            except BaseException as err:  # noqa: BLE001 - the figure's own failure, reported by the book
+                done.set_exception(err)
+
+        self.client.submit(fn, *args, pure=False).add_done_callback(settle)
+        return done
+
+
+def _execute_distributed(tasks: list[Task], client: Any) -> Iterator[Outcome]:
     """One dask task per model (its reductions in one pass, then its confrontations one after the
     other on one worker, so the model is read once per run); each (model, confrontation) still
     has its own outcome."""
     from distributed import as_completed
 
     groups = _model_groups(tasks)
-    with _client(options) as client:
-        futures = []
-        groups_by_key: dict[str, list[Task]] = {}
-        for position, group in enumerate(groups):
-            future = client.submit(run_tasks, group, key=f"soilbench-tasks-{position}-{group[0].fingerprint[:12]}",
-                                   pure=False, priority=len(groups) - position)
-            futures.append(future)
-            groups_by_key[future.key] = group
-        for future in as_completed(futures):
-            group = groups_by_key[future.key]
-            try:
-                outcomes = future.result()
-            except Exception as err:  # the worker itself died (memory, segfault): only this model's tasks
-                message = f"worker failed: {' '.join(str(err).split())}"
-                outcomes = [Outcome(key=task.key, status="error", error=message) for task in group]
-            yield from outcomes
+    futures = []
+    groups_by_key: dict[str, list[Task]] = {}
+    for position, group in enumerate(groups):
+        future = client.submit(run_tasks, group, key=f"soilbench-tasks-{position}-{group[0].fingerprint[:12]}",
+                               pure=False, priority=len(groups) - position)
+        futures.append(future)
+        groups_by_key[future.key] = group
+    for future in as_completed(futures):
+        group = groups_by_key[future.key]
+        try:
+            outcomes = future.result()
+        except Exception as err:  # the worker itself died (memory, segfault): only this model's tasks
+            message = f"worker failed: {' '.join(str(err).split())}"
+            outcomes = [Outcome(key=task.key, status="error", error=message) for task in group]
+        yield from outcomes
 
 
 def run_benchmark(
@@ -377,11 +400,15 @@ def run_benchmark(
 
     results: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
+        # the processes that run the tasks draw the scorecard's figures too
         pool = _local_pool(options) if pending else None
-        if pool is not None:  # its processes draw the scorecard's figures too
+        client = None
+        if pool is not None:
             stack.enter_context(pool)
+        elif pending and (options.scheduler is not None or options.workers > 1):
+            client = stack.enter_context(_client(options))
         if pending:
-            _run_pending(pending, options, pool, by_key, results, out, on_outcome)
+            _run_pending(pending, options, pool, client, by_key, results, out, on_outcome)
         rows = _status_rows(out, planned, results)
         directories = [out / p.task.directory for p in planned]
         outputs.write_scalars(out, directories)
@@ -390,14 +417,18 @@ def run_benchmark(
         written = summaries.write_summaries(out, confrontations, rows)
         outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started, written))
         if options.report:
-            executor = pool.executor if pool is not None else None
-            summary.report = _build_report(out, options.progress, options.report_dir, _report_workers(options),
-                                           executor)
+            executor, workers = None, _report_workers(options)
+            if pool is not None:
+                executor = pool.executor
+            elif client is not None:
+                executor = ClusterDrawing(client)
+                workers = executor.threads
+            summary.report = _build_report(out, options.progress, options.report_dir, workers, executor)
     outputs.write_cmec(out, summary.report)
     return summary
 
 
-def _run_pending(pending: list[Task], options: RunOptions, pool: Any, by_key: dict[str, Planned],
+def _run_pending(pending: list[Task], options: RunOptions, pool: Any, client: Any, by_key: dict[str, Planned],
                  results: dict[str, dict[str, Any]], out: Path,
                  on_outcome: Callable[[Task, Outcome], None] | None) -> None:
     """Run the tasks to compute, saving each outcome as it arrives."""
@@ -405,10 +436,10 @@ def _run_pending(pending: list[Task], options: RunOptions, pool: Any, by_key: di
 
     if pool is not None:
         outcomes = _execute_forked(pending, pool)
-    elif options.scheduler is None and options.workers <= 1:
-        outcomes = _execute_in_process(pending)
+    elif client is not None:
+        outcomes = _execute_distributed(pending, client)
     else:
-        outcomes = _execute_distributed(pending, options)
+        outcomes = _execute_in_process(pending)
     # closing(): an interruption shuts the cluster down at once, not when garbage is collected
     with closing(outcomes), tqdm(
         total=len(pending), unit="task", desc="soilbench", disable=not options.progress,
@@ -489,9 +520,9 @@ def _provenance(benchmark: Benchmark, confrontations: list[Confrontation], model
 
 
 def _report_workers(options: RunOptions) -> int | None:
-    """Processes drawing the scorecard's figures: as many as the run's local workers (one, in this
-    process, for a run in this process); with a scheduler the figures are drawn on this machine,
-    one process per core (None)."""
+    """Processes drawing the scorecard's figures when the run's own workers do not (all its tasks
+    were reused): as many as the run's local workers (one, in this process, for a run in this
+    process); with a scheduler, on this machine, one process per core (None)."""
     return None if options.scheduler else max(1, options.workers)
 
 
