@@ -4,8 +4,9 @@ With ``workers >= 2`` tasks run on worker processes forked from this one once it
 the references (:mod:`soilbench.runner.pool`; they draw the scorecard's figures afterwards),
 or, where forking is not safe, on a dask :class:`~distributed.LocalCluster`; with
 ``scheduler="tcp://host:port"`` on an existing dask cluster. With ``workers <= 1`` and no
-scheduler they run in this process, one after the other, which is what a debugger wants. Results are saved by this (the client) process as each task finishes, so
-workers need no access to the output directory and an interruption keeps everything finished.
+scheduler they run in this process, one after the other, which is what a debugger wants.
+Results are saved by this (the client) process as each task finishes, so workers need no access
+to the output directory and an interruption keeps everything finished.
 """
 
 from __future__ import annotations

@@ -138,7 +138,8 @@ class LocalPool:
         if broken:
             yield from self._rerun_alone(groups, sorted(broken))
 
-    def _rerun_alone(self, groups: list[list[Task]], positions: list[int]) -> Iterator[tuple[list[Task], list[Outcome]]]:
+    def _rerun_alone(self, groups: list[list[Task]],
+                     positions: list[int]) -> Iterator[tuple[list[Task], list[Outcome]]]:
         """After a worker died: each group it might have been running, alone in a fresh process."""
         log.warning("a worker process died; running %d model(s) again one at a time", len(positions))
         self.executor.shutdown(wait=True, cancel_futures=True)
