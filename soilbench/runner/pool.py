@@ -12,7 +12,7 @@ Forking is safe only while no other thread might hold a lock; :func:`fork_safe` 
 idle threads of :data:`IDLE_THREADS` aside). Otherwise, and where processes cannot be forked, the
 runner starts a dask ``LocalCluster`` instead (:mod:`soilbench.runner.core`).
 
-A worker that dies (killed for memory, a crash in a library) breaks the pool: the models it
+A worker that dies (killed for memory, a crash in compiled code) breaks the pool: the models it
 might have been running are run again one at a time in a fresh process, so only the model that
 kills its process fails ("worker failed"), like a dask worker lost with its task.
 """
