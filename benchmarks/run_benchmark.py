@@ -84,6 +84,8 @@ class Measurement:
     report_s: float | None = None
     report_peak_rss_tree_bytes: int = 0
     report_peak_rss_process_bytes: int = 0
+    #: CPU seconds of the process tree after ``marker`` appeared (the scorecard's CPU)
+    report_cpu_s: float | None = None
     run_duration_s: float | None = None  # run.json's duration_s: the tasks, without start-up and scorecard
     #: user + system CPU seconds of the whole process tree: unlike wall time, hardly changed by other
     #: work on the machine, so parallel runs can be compared on a busy machine
@@ -128,6 +130,7 @@ def measure(case: str, command: list[str], env: dict[str, str], cwd: Path, log_p
     """
     result = Measurement(case=case, command=command, log=str(log_path))
     marked_at: float | None = None
+    cpu_at_marker = 0.0
     cpu: dict[int, float] = {}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
@@ -142,6 +145,7 @@ def measure(case: str, command: list[str], env: dict[str, str], cwd: Path, log_p
             result.peak_processes = max(result.peak_processes, count)
             if marker is not None and marked_at is None and marker.exists():
                 marked_at = time.perf_counter()
+                cpu_at_marker = sum(cpu.values())
             if marked_at is not None:
                 result.report_peak_rss_tree_bytes = max(result.report_peak_rss_tree_bytes, total)
                 result.report_peak_rss_process_bytes = max(result.report_peak_rss_process_bytes, largest)
@@ -159,6 +163,7 @@ def measure(case: str, command: list[str], env: dict[str, str], cwd: Path, log_p
         result.returncode = proc.returncode
         if marked_at is not None:
             result.report_s = round(ended - marked_at, 2)
+            result.report_cpu_s = round(sum(cpu.values()) - cpu_at_marker, 1)
     return result
 
 
@@ -267,6 +272,19 @@ def soilbench_case(mode: str, workers: int, manifest: dict, args: argparse.Names
     return result
 
 
+def median_run(runs: list[Measurement]) -> Measurement:
+    """The run of median wall time (of the successful ones; the lower middle one for an even
+    count), its case's other wall times in its notes."""
+    ok = sorted((m for m in runs if m.ok), key=lambda m: m.wall_s or 0.0)
+    if not ok:
+        return runs[0]
+    median = ok[(len(ok) - 1) // 2]
+    if len(runs) > 1:
+        median.notes.append(f"wall times of the {len(runs)} rounds: {[m.wall_s for m in runs]}; "
+                            f"CPU: {[m.cpu_s for m in runs]}")
+    return median
+
+
 # -- report -------------------------------------------------------------------------------------------
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     if not numerator or not denominator:
@@ -274,7 +292,8 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 2)
 
 
-def summarise(results: dict[str, Measurement], manifest: dict) -> dict:
+def summarise(results: dict[str, Measurement], manifest: dict,
+              rounds: list[dict[str, Measurement]] | None = None) -> dict:
     """Ratios and aims for every soilbench case."""
     field_bytes = manifest["rh_uncompressed_bytes"]
     rows = []
@@ -302,12 +321,21 @@ def summarise(results: dict[str, Measurement], manifest: dict) -> dict:
             },
         })
     return {"rh_field_uncompressed_mib": round(field_bytes / MIB, 1), "soilbench": rows,
-            "scaling": scaling(results)}
+            "scaling": scaling(results, rounds)}
 
 
-def scaling(results: dict[str, Measurement]) -> list[dict]:
+def scaling(results: dict[str, Measurement], rounds: list[dict[str, Measurement]] | None = None) -> list[dict]:
     """The scaling series (cases ``soilbench-rh-n<N>-w<W>``): per N, wall time per worker count,
-    the speed-up of the largest worker count over 1 worker, seconds per model, and memory."""
+    the speed-up of the largest worker count over 1 worker (of the median runs, and of each round's
+    pair of runs), seconds per model, the scorecard's share of the wall and CPU time, and memory."""
+    paired: dict[int, list[float | None]] = {}
+    for by_case in rounds or []:
+        for case, m in by_case.items():
+            match = re.fullmatch(r"soilbench-(\w+)-n(\d+)-w(\d+)", case)
+            if match and int(match.group(3)) != 1 and m.ok:
+                one = by_case.get(f"soilbench-{match.group(1)}-n{match.group(2)}-w1")
+                if one is not None and one.ok:
+                    paired.setdefault(int(match.group(2)), []).append(_ratio(one.wall_s, m.wall_s))
     points: dict[int, dict[int, Measurement]] = {}
     for case, m in results.items():
         match = re.fullmatch(r"soilbench-\w+-n(\d+)-w(\d+)", case)
@@ -323,6 +351,9 @@ def scaling(results: dict[str, Measurement]) -> list[dict]:
             "cpu_s": {w: m.cpu_s for w, m in sorted(by_workers.items())},
             "run_s": {w: m.run_duration_s for w, m in sorted(by_workers.items())},
             "scorecard_s": {w: m.report_s for w, m in sorted(by_workers.items())},
+            "scorecard_share": {w: _ratio(m.report_s, m.wall_s) for w, m in sorted(by_workers.items())},
+            "scorecard_cpu_share": {w: _ratio(m.report_cpu_s, m.cpu_s) for w, m in sorted(by_workers.items())},
+            "paired_speedups": paired.get(n, []),
             "floor_s": floor.wall_s if floor is not None and floor.ok else None,
             "speedup_most_workers": _ratio(one.wall_s, most.wall_s) if one is not None and most is not one else None,
             "s_per_model": {w: round(m.wall_s / n, 2) for w, m in sorted(by_workers.items())},
@@ -337,7 +368,9 @@ def markdown(report: dict) -> str:
     lines = [
         f"# soilbench performance benchmark — {report['created']}", "",
         f"Machine: {report['machine']['cpus']} CPUs, {report['machine']['memory_gib']} GiB RAM, "
-        f"{report['machine']['platform']}; Python {report['machine']['python']}.",
+        f"{report['machine']['platform']}; Python {report['machine']['python']}; load average (1, 5, 15 min) "
+        f"{report['machine'].get('load_average_at_start')} at the start, {report['machine']['load_average_at_end']} "
+        f"at the end; {report.get('rounds', 1)} round(s), median runs below.",
         f"Campaign: {report['campaign']['models']} models, grid {report['campaign']['grid'][0]}×"
         f"{report['campaign']['grid'][1]}, {report['campaign']['time_steps']} monthly steps "
         f"({report['campaign']['years']}); one model's rh = {report['summary']['rh_field_uncompressed_mib']} MiB "
@@ -365,15 +398,19 @@ def markdown(report: dict) -> str:
                      f"{mark(row['peak_rss_tree_mib'], aims['peak_rss_le_1gib'])} |")
     if report["summary"].get("scaling"):
         lines += ["", "Scaling series (rh confrontations, first N models of the campaign):", "",
-                  "| N | workers | wall (s) | run.json (s) | scorecard (s) | s per model | largest process (MiB) "
-                  "| scorecard process (MiB) | floor (s) |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| N | workers | wall (s) | CPU (s) | run.json (s) | scorecard (s) | scorecard share of wall / CPU "
+                  "| s per model | largest process (MiB) | scorecard process (MiB) | floor (s) |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for row in report["summary"]["scaling"]:
             for w, wall in row["wall_s"].items():
-                lines.append(f"| {row['models']} | {w} | {wall} | {row['run_s'][w]} | {row['scorecard_s'][w]} | "
+                lines.append(f"| {row['models']} | {w} | {wall} | {row['cpu_s'][w]} | {row['run_s'][w]} | "
+                             f"{row['scorecard_s'][w]} | {row['scorecard_share'][w]} / {row['scorecard_cpu_share'][w]} | "
                              f"{row['s_per_model'][w]} | {row['peak_rss_process_mib'][w]} | "
                              f"{row['scorecard_peak_rss_process_mib'][w]} | {row['floor_s']} |")
-        lines += ["", "| N | speed-up, most workers vs 1 (aim ≥ 1.7 at 12 and 24) |", "|---:|---:|"]
-        lines += [f"| {row['models']} | {row['speedup_most_workers']} |" for row in report["summary"]["scaling"]]
+        lines += ["", "| N | speed-up, most workers vs 1, median runs (aim ≥ 1.7 at 12 and 24) | each round's pair |",
+                  "|---:|---:|---|"]
+        lines += [f"| {row['models']} | {row['speedup_most_workers']} | {row['paired_speedups']} |"
+                  for row in report["summary"]["scaling"]]
     notes = [f"- {m['case']}: {n}" for m in report["measurements"] for n in m["notes"]]
     if notes:
         lines += ["", "Notes:", *notes]
@@ -409,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-html", action="store_true", help="soilbench without its HTML scorecard")
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds per case")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the campaign")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every case this many times, interleaved (all cases once per round); the "
+                             "report gives each case's median run and each round's paired speed-ups")
     parser.add_argument("--scaling", nargs="+", type=int, metavar="N",
                         help="run the scaling series instead: rh confrontations on the first N models for each N "
                              "(the campaign gets max(N) models), each with every --workers count, and the floor")
@@ -421,25 +461,30 @@ def main(argv: list[str] | None = None) -> int:
         args.models = max(args.models, *args.scaling)
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     manifest = campaign(args)
     warm_s = warm_page_cache(args.work / "campaign")
 
-    results: dict[str, Measurement] = {}
-    if args.scaling:
-        for n in sorted(set(args.scaling)):
-            results[f"floor-rh-n{n}"] = floor_case("rh", manifest, args, n)
-            for workers in args.workers:
-                m = soilbench_case("rh", workers, manifest, args, n)
-                results[m.case] = m
-    else:
-        for mode in args.modes:
-            results[f"floor-{mode}"] = floor_case(mode, manifest, args)
-        if "rh" in args.modes and not args.skip_ilamb:
-            results["ilamb-rh"] = ilamb_case(manifest, args)
-        for mode in args.modes:
-            for workers in args.workers:
-                m = soilbench_case(mode, workers, manifest, args)
-                results[m.case] = m
+    rounds: list[dict[str, Measurement]] = []
+    for _ in range(max(1, args.rounds)):
+        results: dict[str, Measurement] = {}
+        if args.scaling:
+            for n in sorted(set(args.scaling)):
+                results[f"floor-rh-n{n}"] = floor_case("rh", manifest, args, n)
+                for workers in args.workers:
+                    m = soilbench_case("rh", workers, manifest, args, n)
+                    results[m.case] = m
+        else:
+            for mode in args.modes:
+                results[f"floor-{mode}"] = floor_case(mode, manifest, args)
+            if "rh" in args.modes and not args.skip_ilamb:
+                results["ilamb-rh"] = ilamb_case(manifest, args)
+            for mode in args.modes:
+                for workers in args.workers:
+                    m = soilbench_case(mode, workers, manifest, args)
+                    results[m.case] = m
+        rounds.append(results)
+    results = {case: median_run([r[case] for r in rounds]) for case in rounds[0]}
     for m in results.values():
         print(f"{m.case}: {'ok' if m.ok else 'FAILED'} in {m.wall_s} s (log {m.log})", file=sys.stderr)
 
@@ -448,13 +493,16 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join([Path(sys.executable).name, "benchmarks/run_benchmark.py", *(argv if argv is not None else sys.argv[1:])]),
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / GIB, 1),
                     "platform": platform.platform(), "python": platform.python_version(),
+                    "load_average_at_start": load_at_start,
                     "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
         "campaign": {"years": manifest["params"]["years"], "resolution": manifest["params"]["resolution"],
                      "models": manifest["params"]["models"], "grid": manifest["grid"],
                      "time_steps": manifest["time_steps"], "directory": str(args.work / "campaign"),
                      "file_bytes": manifest["file_bytes"], "page_cache_warm_s": round(warm_s, 1)},
+        "rounds": len(rounds),
         "measurements": [{**asdict(m), "ok": m.ok} for m in results.values()],
-        "summary": summarise(results, manifest),
+        "all_rounds": [[{**asdict(m), "ok": m.ok} for m in r.values()] for r in rounds] if len(rounds) > 1 else [],
+        "summary": summarise(results, manifest, rounds),
     }
     text = markdown(report)
     for directory in filter(None, [args.work, args.report_dir]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -168,3 +169,27 @@ class ListsModels(MeanRh):
 
         names = sorted(json.loads((Path(d) / "meta.json").read_text())["model"] for d in task_dirs)
         (Path(out_dir) / confrontation_name / "models.txt").write_text("\n".join(names))
+
+
+@register
+class CountsStaging(MeanRh):
+    """Appends its process id to the file ``staging_log`` each time it stages its references."""
+
+    kind = "test_counts_staging"
+    option_defaults = {**MeanRh.option_defaults, "staging_log": ""}
+
+    def _stage(self) -> None:
+        super()._stage()
+        with open(self.options["staging_log"], "a") as log:
+            log.write(f"{os.getpid()}\n")
+
+    def confront(self, model: xr.Dataset, reductions=None) -> ConfrontationResult:
+        result = super().confront(model)
+        if model.attrs["model"] == "dies":  # the worker process dies, as when killed for memory
+            os._exit(1)
+        rows = [{"region": "global", "analysis": "process", "name": "worker pid", "type": "scalar", "units": "1",
+                 "value": float(os.getpid())}]
+        result.scalars = pd.concat([result.scalars, scalar_rows(rows, model=model.attrs["model"],
+                                                                confrontation=self.name, reference="test-target")],
+                                   ignore_index=True)
+        return result

@@ -78,18 +78,23 @@ def test_benchmark_runs_end_to_end_and_writes_a_report(tmp_path):
 
 def test_scaling_series_reports_each_n_with_its_scorecard_share(tmp_path):
     command = [sys.executable, str(BENCH / "run_benchmark.py"), "--work", str(tmp_path), *TINY,
-               "--scaling", "1", "2", "--workers", "1", "--timeout", "600"]
+               "--scaling", "1", "2", "--workers", "1", "2", "--rounds", "2", "--timeout", "600"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
     report = json.loads((tmp_path / "report.json").read_text())
     cases = {m["case"]: m for m in report["measurements"]}
-    assert set(cases) == {"floor-rh-n1", "soilbench-rh-n1-w1", "floor-rh-n2", "soilbench-rh-n2-w1"}
+    assert set(cases) == {f"{case}-n{n}{w}" for n in (1, 2)
+                          for case, w in (("floor-rh", ""), ("soilbench-rh", "-w1"), ("soilbench-rh", "-w2"))}
     for n in (1, 2):
         m = cases[f"soilbench-rh-n{n}-w1"]
         assert len(m["command"][m["command"].index("--models") + 1: m["command"].index("--out")]) == n
         assert 0 < m["report_s"] < m["wall_s"] and 0 < m["run_duration_s"] < m["wall_s"]
         assert m["cpu_s"] > 0 and m["report_peak_rss_process_bytes"] > 0
+        assert 0 < m["report_cpu_s"] < m["cpu_s"]
+    # two rounds, interleaved: the median run of each case, and each round's 1-vs-2-worker pair
+    assert report["rounds"] == 2 and len(report["all_rounds"]) == 2
     rows = {row["models"]: row for row in report["summary"]["scaling"]}
-    assert set(rows) == {1, 2} and rows[2]["floor_s"] > 0 and set(rows[2]["wall_s"]) == {"1"}
+    assert set(rows) == {1, 2} and rows[2]["floor_s"] > 0 and set(rows[2]["wall_s"]) == {"1", "2"}
+    assert len(rows[2]["paired_speedups"]) == 2 and all(r > 0 for r in rows[2]["paired_speedups"])
     assert "Scaling series" in (tmp_path / "report.md").read_text()

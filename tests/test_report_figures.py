@@ -89,12 +89,12 @@ def counted_map(field, title):
 def test_same_figure_shown_twice_is_drawn_once_and_failures_are_left_off(tmp_path):
     CALLS.clear()
     counted = counted_map
-    book = FigureBook(Site(tmp_path))
+    book = FigureBook(Site(tmp_path), workers=1)
     a = book.add("a.png", functools.partial(counted, _field(), "t"), "a")
     b = book.add("b.png", functools.partial(counted, _field(), "t"), "b")
     c = book.add("c.png", functools.partial(counted, _field(2.0), "t"), "c")
     bad = book.add("bad.png", functools.partial(plots.map_figure, "not a field", "t"), "bad")
-    stats = book.draw(workers=1)
+    stats = book.finish()
     assert len(CALLS) == 2 and stats.shared == 1
     assert a.ok and b.ok and c.ok and bad.ok is False
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()

@@ -43,7 +43,7 @@ def setup(tmp_path):
 
 
 def options(out, workers=0, **kw):
-    return RunOptions(out=out, workers=workers, progress=False, report=False, **kw)
+    return RunOptions(out=out, workers=workers, progress=False, **{"report": False, **kw})
 
 
 def scalars_of(out):

@@ -33,7 +33,7 @@ DEFAULT_SUBDIR = "_report"  # underscore: can never clash with a confrontation n
 
 
 def build_report(results_dir: str | Path, out_dir: str | Path | None = None, progress: bool = True,
-                 workers: int | None = None) -> Path:
+                 workers: int | None = None, executor: Any = None) -> Path:
     """Build the scorecard of the run saved in ``results_dir``; return the path of ``index.html``.
 
     Parameters
@@ -48,6 +48,9 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, pro
         Processes drawing the figures (:mod:`soilbench.report.figures`); one per core, at most 4,
         when None; 1 draws them in this process. Figures unchanged since the last build of the
         same site are not drawn again.
+    executor
+        Processes that draw the figures instead of a pool of the report's own (the run's forked
+        workers, :mod:`soilbench.runner.pool`); ``workers`` is their number.
     """
     run = load_run(results_dir)
     if not any(conf.tasks or conf.reference_task for conf in run.confrontations.values()):
@@ -58,19 +61,26 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, pro
     site.copy_static()
     common = _common(run)
     total = sum(len(conf.tasks) + 1 for conf in run.confrontations.values()) + 2
-    figures = FigureBook(site)
     with tqdm(total=total, desc="report", unit="step", file=sys.stderr, disable=not progress, leave=False) as bar:
         def tick(what: str) -> None:
             bar.set_postfix_str(_printable(what)[:60], refresh=False)
             bar.update()
 
-        pages = [ConfrontationPage(site, run, conf, tick, common, figures) for conf in run.confrontations.values()]
-        for page in pages:
-            page.prepare()
-        bar.total += len(figures.jobs)
-        figures.draw(_drawing_processes(workers), on_figure=tick)
-        for page in pages:
-            page.render()
+        def tick_figure(what: str) -> None:  # figures are counted as they are added
+            bar.total += 1
+            tick(what)
+
+        figures = FigureBook(site, _drawing_processes(workers), executor, on_figure=tick_figure)
+        try:
+            # page by page: a page's figures are drawn (in parallel) while the next models are read,
+            # and each page is written, and its data let go, once its figures are in place
+            for conf in run.confrontations.values():
+                page = ConfrontationPage(site, run, conf, tick, common, figures)
+                page.prepare()
+                figures.wait()
+                page.render()
+        finally:
+            figures.finish()
         index = write_index(site, run)
         tick("index")
         write_data_page(site, run)

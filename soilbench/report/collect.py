@@ -21,7 +21,7 @@ import pandas as pd
 
 from soilbench.errors import SoilbenchError
 from soilbench.results import (
-    NOT_APPLICABLE, REFERENCES_SLUG, SCALAR_COLUMNS, ConfrontationResult, Flag, load_result, saved_flags,
+    NOT_APPLICABLE, OK, REFERENCES_SLUG, SCALAR_COLUMNS, ConfrontationResult, Flag, load_result, saved_flags,
 )
 
 log = logging.getLogger(__name__)
@@ -31,19 +31,43 @@ GROUP_ORDER = ("Rh", "SR", "τ", "Soil C")
 
 @dataclass
 class Task:
-    """One saved (confrontation, model) task: its meta.json and, when it succeeded, its result."""
+    """One saved (confrontation, model) task: its meta.json, its scalars when it succeeded, and
+    its whole result (fields, tables) read from disk when asked for (:attr:`result`).
+
+    The report reads each result when a page needs it and lets it go afterwards
+    (:meth:`release`), so that its memory does not grow with the number of models.
+    """
 
     meta: dict[str, Any]
-    result: ConfrontationResult | None
+    scalars: pd.DataFrame | None
     directory: Path
+    _result: ConfrontationResult | None = field(default=None, repr=False)
+    _unreadable: bool = field(default=False, repr=False)
 
     @property
     def model(self) -> str:
         return str(self.meta.get("model", self.directory.name))
 
     @property
+    def result(self) -> ConfrontationResult | None:
+        """The saved result (read now unless already read); None for a task without one, or
+        whose files cannot be read (logged, then left off the pages like a failed figure)."""
+        if self._result is None and self.meta.get("status") == "ok" and self.scalars is not None \
+                and not self._unreadable:
+            try:
+                _, self._result = load_result(self.directory)
+            except (OSError, ValueError, KeyError) as err:
+                log.warning("%s: cannot read saved result (%s); skipped", self.directory, " ".join(str(err).split()))
+                self._unreadable = True
+        return self._result
+
+    def release(self) -> None:
+        """Forget the result read from disk (read again if asked for)."""
+        self._result = None
+
+    @property
     def ok(self) -> bool:
-        return self.meta.get("status") == "ok" and self.result is not None
+        return self.meta.get("status") == "ok" and self.scalars is not None and not self._unreadable
 
     @property
     def not_applicable(self) -> bool:
@@ -171,13 +195,17 @@ def _configured(info: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _read_task(directory: Path) -> Task | None:
+    """A task's meta.json and scalars; its fields and tables are read when a page needs them."""
     try:
-        meta, result = load_result(directory)
-    except (OSError, ValueError, json.JSONDecodeError) as err:
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        scalars = None
+        if meta.get("status") == OK:
+            scalars = pd.read_csv(directory / "scalars.csv", keep_default_na=False, na_values=[""])
+    except (OSError, ValueError, json.JSONDecodeError, AttributeError) as err:
         # a half-written or damaged task must not take the whole report down
         log.warning("%s: cannot read saved result (%s); skipped", directory, " ".join(str(err).split()))
         return None
-    return Task(meta, result, directory)
+    return Task(meta, scalars, directory)
 
 
 def load_run(results_dir: str | Path) -> Run:
@@ -282,7 +310,7 @@ def _ordered(confrontations: dict[str, Confrontation]) -> dict[str, Confrontatio
 
 def _scalars(root: Path, confrontations: dict[str, Confrontation]) -> pd.DataFrame:
     """The run's tidy scalars: per-task files (the truth the runner concatenates), else scalars.csv."""
-    frames = [task.result.scalars for conf in confrontations.values() for task in conf.tasks.values() if task.ok]
+    frames = [task.scalars for conf in confrontations.values() for task in conf.tasks.values() if task.ok]
     if frames:
         scalars = pd.concat(frames, ignore_index=True)
     elif (root / "scalars.csv").exists():

@@ -21,6 +21,7 @@ from soilbench.report import plots, summary_figures
 from soilbench.report.collect import Confrontation, Run, Task, years_text
 from soilbench.report.figure_choice import ModelResult
 from soilbench.report.figures import FigureBook
+from soilbench.report.limits import SharedLimits
 from soilbench.report.scoreboard import z_class, z_scores
 from soilbench.report.site import Site, safe_name
 from soilbench.report.units import display_units
@@ -52,9 +53,9 @@ WIDE_KINDS = ("seasonal_cycle", "response")
 class ConfrontationPage:
     """Builds ``c/<name>/index.html`` and its images and CSV files.
 
-    :meth:`prepare` writes the CSV files and adds the page's figures to ``figures``; once they
-    are drawn (:meth:`FigureBook.draw`, for every page at once), :meth:`render` writes the page
-    with the figures that could be drawn. :meth:`build` does all three for this page alone.
+    :meth:`prepare` writes the CSV files and adds the page's figures to ``figures`` (drawn as
+    they are added); once they are in place (:meth:`FigureBook.wait`), :meth:`render` writes the
+    page with the figures that could be drawn. :meth:`build` does all three.
     """
 
     def __init__(self, site: Site, run: Run, conf: Confrontation, tick: Callable[[str], None],
@@ -76,9 +77,9 @@ class ConfrontationPage:
         return {"title": description, "src": f"{name}.png", "csv": None, "wide": False, "job": job}
 
     # -- page ----------------------------------------------------------------------------
-    def build(self, workers: int = 1) -> None:
+    def build(self) -> None:
         self.prepare()
-        self.figures.draw(workers)
+        self.figures.wait()
         self.render()
 
     def render(self) -> None:
@@ -94,17 +95,26 @@ class ConfrontationPage:
         self.site.render(f"{self.dir}/index.html", "confrontation.html", **context)
 
     def prepare(self) -> None:
+        """Write the page's CSV files and add its figures, reading one model's result at a time
+        (each is let go once its figures are added: the memory does not grow with the models)."""
         conf = self.conf
         scalars = self.run.scalars[self.run.scalars["confrontation"] == conf.name]
         if conf.reference_task is not None and conf.reference_task.ok:
-            scalars = pd.concat([scalars, conf.reference_task.result.scalars], ignore_index=True)
+            scalars = pd.concat([scalars, conf.reference_task.scalars], ignore_index=True)
         scalars = scalars[SCALAR_COLUMNS]
         self.site.write_csv(f"{self.dir}/scalars.csv", scalars)
-        items = self._items()
+        shared = SharedLimits()
+        items = self._items(shared)
         combined = self._combined_figures(items)
+        del items
         summaries = self._summaries()
-        limits = choice.map_limits(item.result for item in items)  # shared per map variable: the maps compare
-        models = [self._model_section(model, task, limits) for model, task in conf.tasks.items()]
+        limits = self._map_limits(shared)
+        models = []
+        for model, task in conf.tasks.items():
+            models.append(self._model_section(model, task, limits))
+            task.release()
+        if conf.reference_task is not None:
+            conf.reference_task.release()
         self._context = dict(
             title=conf.name, conf=conf, combined=combined, summaries=summaries, models=models,
             score_table=self._score_table(scalars), scalars=scalars.to_dict("records"),
@@ -143,10 +153,30 @@ class ConfrontationPage:
         return {"columns": columns, "rows": rows}
 
     # -- combined across models -----------------------------------------------------------
-    def _items(self) -> list[ModelResult]:
-        """The confrontation's ok model tasks, each with its model's colour."""
-        return [ModelResult(t.model, self.colors.get(t.model), t.result, t.meta)
-                for t in self.conf.tasks.values() if t.ok]
+    def _items(self, shared: SharedLimits) -> list[ModelResult]:
+        """The confrontation's ok model tasks, each with its model's colour, for the figures that
+        combine models: their results without maps (profiles and tables only). Each task's maps
+        are counted for their shared colour limits on the way."""
+        items = []
+        for task in self.conf.tasks.values():
+            result = task.result if task.ok else None
+            if result is None:
+                continue
+            items.append(ModelResult(task.model, self.colors.get(task.model), choice.without_maps(result), task.meta))
+            shared.count(result.fields)
+            task.release()
+        return items
+
+    def _map_limits(self, shared: SharedLimits) -> dict[str, tuple[float, float]]:
+        """Colour limits per map variable shared by every model's map (the maps compare): the
+        percentiles of all models' values, found one model at a time (:mod:`~soilbench.report.limits`)."""
+        if shared.needs_values():
+            for task in self.conf.tasks.values():
+                result = task.result if task.ok else None
+                if result is not None:
+                    shared.keep(result.fields)
+                    task.release()
+        return shared.limits()
 
     def _combined_figures(self, items: list[ModelResult]) -> list[dict[str, str]]:
         """Profiles and comparison tables with every model (chosen as on the ILAMB pages), and
@@ -194,7 +224,9 @@ class ConfrontationPage:
                                    "period": task.period_facts(), "flags": [f.as_dict() for f in task.flags],
                                    "figures": [], "tables": []}
         self.tick(f"{self.conf.name} / {model}")
-        if not task.ok:
+        if not task.ok or task.result is None:
+            if task.ok:  # its files could not be read back (logged)
+                section.update(ok=False, error="the saved result cannot be read")
             return section
         choices = choice.model_choices(ModelResult(model, self.colors.get(model), task.result, task.meta), limits)
         drawn = {chosen.name for chosen in choices if chosen.kind != "map"}  # tables drawn as figures

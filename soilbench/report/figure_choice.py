@@ -14,6 +14,7 @@ each model's own reference curve) shows in both; they differ only in file names 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -92,6 +93,13 @@ def map_limits(results: Iterable[ConfrontationResult]) -> dict[str, tuple[float,
             by_var.setdefault(var, []).append(result.fields[var])
     return {var: plots.map_limits(arrays) for var, arrays in by_var.items()
             if arrays[0].attrs.get("colormap") != "categorical"}
+
+
+def without_maps(result: ConfrontationResult) -> ConfrontationResult:
+    """The result without its map variables: what the figures combining models read."""
+    fields = result.fields
+    maps = plot_vars(fields, "map")
+    return dataclasses.replace(result, fields=fields.drop_vars(maps)) if maps else result
 
 
 def model_choices(item: ModelResult, limits: dict[str, tuple[float, float]]) -> list[Choice]:

@@ -1,9 +1,9 @@
 """Drawing the report's figures: once per content, in parallel, never again while unchanged.
 
-Pages first say which figures they show (:meth:`FigureBook.add`: where the PNG goes and how to
-draw it, a picklable callable such as ``functools.partial(plots.map_figure, field, title)``);
-then :meth:`FigureBook.draw` draws them all and the pages are written with the figures that
-could be drawn.
+Pages say which figures they show (:meth:`FigureBook.add`: where the PNG goes and how to draw it,
+a picklable callable such as ``functools.partial(plots.map_figure, field, title)``); each is
+drawn as it is added, and a page is written once its figures are in place (:meth:`FigureBook.wait`),
+with the figures that could be drawn.
 
 - **Content key.** Each figure's key is the sha256 of its drawing call pickled (the function and
   every input it reads: the saved fields and tables, titles, the colour limits shared across
@@ -13,9 +13,14 @@ could be drawn.
   re-running the report on unchanged results redraws nothing.
 - **Once per content.** Figures with the same key in one build (the same reference map shown for
   several models) are drawn once and written to every place that shows them.
-- **In parallel.** The figures left to draw go to a pool of worker processes (``workers > 1``):
+- **In parallel.** The figures left to draw go to the run's own worker processes when the run
+  forked them (:mod:`soilbench.runner.pool`), else to a pool of processes (``workers > 1``):
   forked when this process runs no other thread (idle ones aside, :data:`IDLE_THREADS`), else
-  from a fork server that has imported the drawing modules once. A figure that cannot be drawn is logged and left off its page.
+  from a fork server that has imported the drawing modules once. A figure that cannot be drawn
+  is logged and left off its page.
+- **Streamed.** Only a few figures per drawing process wait at a time (:data:`IN_FLIGHT`), and a
+  figure's data is let go once it is drawn: the report's memory does not grow with the number
+  of models.
 """
 
 from __future__ import annotations
@@ -84,6 +89,11 @@ def _draw(draw: Callable[[], bytes]) -> bytes:
     return draw()
 
 
+#: figures waiting for a drawing process, per process: enough to keep each busy, few enough that
+#: the report holds the data of a few figures only
+IN_FLIGHT = 3
+
+
 @dataclass
 class FigureJob:
     """One figure a page shows: its site-relative PNG path and how to draw it.
@@ -92,7 +102,7 @@ class FigureJob:
     """
 
     path: str
-    draw: Callable[[], bytes]
+    draw: Callable[[], bytes] | None
     description: str
     key: str | None = None
     ok: bool | None = None
@@ -110,16 +120,30 @@ class DrawStats:
 
 
 class FigureBook:
-    """The figures of one report build (see the module docstring)."""
+    """The figures of one report build (see the module docstring).
 
-    def __init__(self, site: Any):
+    Figures are drawn as they are added (:meth:`add`): in this process with ``workers=1``, else
+    by ``executor`` (the run's own worker processes) or a pool of ``workers`` processes started
+    at the first figure to draw. At most :data:`IN_FLIGHT` figures per process are waiting, and a
+    job lets go of its drawing call (its data) once drawn, so the report holds the figures of a
+    few models at a time whatever the number of models. :meth:`wait` waits for every figure
+    added so far (a page is written once its figures are in place); :meth:`finish` writes
+    ``figures.json`` and stops the pool this book started.
+    """
+
+    def __init__(self, site: Any, workers: int = 1, executor: concurrent.futures.Executor | None = None,
+                 on_figure: Callable[[str], None] | None = None):
         self.site = site
-        self.jobs: list[FigureJob] = []
-
-    def add(self, path: str, draw: Callable[[], bytes], description: str) -> FigureJob:
-        job = FigureJob(path, draw, description)
-        self.jobs.append(job)
-        return job
+        self.workers = max(1, workers)
+        self.on_figure = on_figure
+        self._executor = executor
+        self._own_executor: concurrent.futures.Executor | None = None
+        self._manifest = self._read_manifest()
+        self._kept: dict[str, dict[str, str]] = {}
+        self._drawn: dict[str, str] = {}  # key → path of the PNG written in this build
+        self._waiting: dict[str, list[FigureJob]] = {}  # key → jobs showing the figure being drawn
+        self._futures: dict[concurrent.futures.Future, str] = {}
+        self.stats = DrawStats()
 
     # -- the manifest of the PNGs in place ----------------------------------------------------------
     def _read_manifest(self) -> dict[str, dict[str, str]]:
@@ -134,84 +158,117 @@ class FigureBook:
         return {str(k): v for k, v in figures.items()
                 if isinstance(v, dict) and isinstance(v.get("key"), str) and isinstance(v.get("sha256"), str)}
 
-    def _current(self, job: FigureJob, manifest: dict[str, dict[str, str]]) -> bool:
-        entry = manifest.get(job.path)
+    def _current(self, job: FigureJob) -> bool:
+        entry = self._manifest.get(job.path)
         if job.key is None or entry is None or entry["key"] != job.key:
             return False
         return _sha256(self.site.path(job.path)) == entry["sha256"]
 
     # -- drawing ------------------------------------------------------------------------------------
-    def draw(self, workers: int = 1, on_figure: Callable[[str], None] | None = None) -> DrawStats:
-        """Draw every figure not current on disk, ``workers`` processes at a time; write the PNGs
-        and ``figures.json``. Each job's ``ok`` says whether its page may show it."""
-        stats = DrawStats(figures=len(self.jobs))
-        manifest = self._read_manifest()
-        kept: dict[str, dict[str, str]] = {}
-        pending: dict[str, list[FigureJob]] = {}  # key (or the path, when unkeyed) → jobs showing it
-        for job in self.jobs:
-            job.key = figure_key(job.draw)
-            if self._current(job, manifest):
-                job.ok = True
-                kept[job.path] = manifest[job.path]
-                stats.reused += 1
-                if on_figure:
-                    on_figure(job.description)
-                continue
-            pending.setdefault(job.key or f"unkeyed:{job.path}", []).append(job)
-        stats.shared = sum(len(jobs) - 1 for jobs in pending.values())
-
-        def finish(jobs: list[FigureJob], png: bytes | None, error: BaseException | None) -> None:
-            for job in jobs:
-                if png is None:
-                    job.ok = False
-                    log.warning("report: cannot draw %s: %s", job.description, " ".join(str(error).split()))
-                else:
-                    self.site.write_bytes(job.path, png)
-                    job.ok = True
-                    if job.key is not None:
-                        kept[job.path] = {"key": job.key, "sha256": hashlib.sha256(png).hexdigest()}
-                if on_figure:
-                    on_figure(job.description)
-            if png is None:
-                stats.failed += len(jobs)
-            else:
-                stats.drawn += 1
-
-        # a drawing call that cannot be pickled cannot go to another process either
-        portable = [jobs for jobs in pending.values() if jobs[0].key is not None]
-        here = [jobs for jobs in pending.values() if jobs[0].key is None]
-        if workers > 1 and len(portable) > 1:
-            self._draw_in_pool(portable, workers, finish)
-        else:
-            here = portable + here
-        for jobs in here:
+    def add(self, path: str, draw: Callable[[], bytes], description: str) -> FigureJob:
+        """A figure a page shows: reused when current on disk, copied when the same content was
+        drawn in this build, else drawn (now, or by a drawing process). ``job.ok`` is set once it
+        is in place (or could not be drawn); after :meth:`wait` it is set for every job."""
+        job = FigureJob(path, draw, description, key=figure_key(draw))
+        self.stats.figures += 1
+        if self._current(job):
+            self._kept[job.path] = self._manifest[job.path]
+            self.stats.reused += 1
+            self._done(job, True)
+            return job
+        if job.key is not None and job.key in self._waiting:
+            self._waiting[job.key].append(job)
+            self.stats.shared += 1
+            return job
+        if job.key is not None and job.key in self._drawn:
+            self.stats.shared += 1
+            self._copy(self._drawn[job.key], job)
+            return job
+        executor = self._pool() if job.key is not None else None  # an unkeyed call may not pickle
+        if executor is None:
             try:
-                png = jobs[0].draw()
+                png = job.draw()
             except Exception as err:  # noqa: BLE001 - one bad table must not lose the whole report
-                finish(jobs, None, err)
+                self._finish([job], None, err)
             else:
-                finish(jobs, png, None)
+                self._finish([job], png, None)
+            return job
+        while len(self._futures) >= IN_FLIGHT * self.workers:
+            self._collect(concurrent.futures.FIRST_COMPLETED)
+        try:
+            future = executor.submit(_draw, job.draw)
+        except Exception as err:  # noqa: BLE001 - e.g. a broken pool: say which figure
+            self._finish([job], None, err)
+            return job
+        self._waiting[job.key] = [job]
+        self._futures[future] = job.key
+        return job
+
+    def wait(self) -> DrawStats:
+        """Wait until every figure added so far is in place (or failed)."""
+        while self._futures:
+            self._collect(concurrent.futures.ALL_COMPLETED)
+        return self.stats
+
+    def finish(self) -> DrawStats:
+        """Wait for every figure, write ``figures.json``, stop a pool started by this book."""
+        self.wait()
+        if self._own_executor is not None:
+            self._own_executor.shutdown(wait=True)
+            self._own_executor = None
         atomic.write_text(self.site.path(MANIFEST),
-                          json.dumps({"code_version": code_version(), "figures": dict(sorted(kept.items()))},
+                          json.dumps({"code_version": code_version(), "figures": dict(sorted(self._kept.items()))},
                                      indent=1))
+        stats = self.stats
         log.info("report: %d figures: %d drawn (%d shown more than once), %d unchanged, %d failed",
                  stats.figures, stats.drawn, stats.shared, stats.reused, stats.failed)
         return stats
 
-    @staticmethod
-    def _draw_in_pool(groups: list[list[FigureJob]], workers: int,
-                      finish: Callable[[list[FigureJob], bytes | None, BaseException | None], None]) -> None:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(groups)),
-                                                    mp_context=_context()) as pool:
-            futures = {}
-            for jobs in groups:
-                try:
-                    futures[pool.submit(_draw, jobs[0].draw)] = jobs
-                except Exception as err:  # noqa: BLE001 - e.g. a broken pool: say which figure
-                    finish(jobs, None, err)
-            for future in concurrent.futures.as_completed(futures):
-                error = future.exception()
-                finish(futures[future], None if error else future.result(), error)
+    def _pool(self) -> concurrent.futures.Executor | None:
+        if self._executor is not None:
+            return self._executor
+        if self.workers <= 1:
+            return None
+        if self._own_executor is None:
+            self._own_executor = concurrent.futures.ProcessPoolExecutor(max_workers=self.workers,
+                                                                        mp_context=_context())
+        return self._own_executor
+
+    def _collect(self, return_when: str) -> None:
+        done, _ = concurrent.futures.wait(list(self._futures), return_when=return_when)
+        for future in done:
+            key = self._futures.pop(future)
+            jobs = self._waiting.pop(key)
+            error = future.exception()
+            self._finish(jobs, None if error else future.result(), error)
+
+    def _finish(self, jobs: list[FigureJob], png: bytes | None, error: BaseException | None) -> None:
+        for job in jobs:
+            if png is None:
+                log.warning("report: cannot draw %s: %s", job.description, " ".join(str(error).split()))
+                self._done(job, False)
+                continue
+            self.site.write_bytes(job.path, png)
+            if job.key is not None:
+                self._kept[job.path] = {"key": job.key, "sha256": hashlib.sha256(png).hexdigest()}
+                self._drawn.setdefault(job.key, job.path)
+            self._done(job, True)
+        if png is None:
+            self.stats.failed += len(jobs)
+        else:
+            self.stats.drawn += 1
+
+    def _copy(self, source: str, job: FigureJob) -> None:
+        png = self.site.path(source).read_bytes()
+        self.site.write_bytes(job.path, png)
+        self._kept[job.path] = {"key": job.key, "sha256": hashlib.sha256(png).hexdigest()}
+        self._done(job, True)
+
+    def _done(self, job: FigureJob, ok: bool) -> None:
+        job.ok = ok
+        job.draw = None  # its data: no longer needed
+        if self.on_figure:
+            self.on_figure(job.description)
 
 
 #: threads that only sleep and touch nothing the drawing code uses: forking beside them is safe

@@ -51,11 +51,35 @@ def model_marker(index: int) -> str:
     return MODEL_MARKERS[index % len(MODEL_MARKERS)]
 
 
+PAD_INCHES = 0.12
+
+
 def _png(fig: Figure) -> bytes:
-    """PNG of ``fig``, cropped to what is drawn: long titles, labels and legends are never cut."""
-    FigureCanvasAgg(fig)
+    """PNG of ``fig``, cropped to what is drawn: long titles, labels and legends are never cut.
+
+    The crop is what ``bbox_inches="tight"`` finds; for a figure without a layout engine (the
+    maps) it is found here with the images hidden, since an image never reaches past its axes:
+    matplotlib's own pass would resample every image once more only to measure the text around it.
+    """
+    canvas = FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.12)
+    crop: Any = "tight"
+    images = [image for ax in fig.axes for image in ax.images if image.get_visible()]
+    if images and fig.get_layout_engine() is None:
+        dpi = fig.dpi
+        fig.dpi = DPI
+        try:
+            for image in images:
+                image.set_visible(False)
+            renderer = canvas.get_renderer()
+            with renderer._draw_disabled():  # what savefig does before measuring
+                fig.draw(renderer)
+            crop = fig.get_tightbbox(renderer).padded(PAD_INCHES)
+        finally:
+            for image in images:
+                image.set_visible(True)
+            fig.dpi = dpi
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches=crop, pad_inches=PAD_INCHES)
     return buffer.getvalue()
 
 

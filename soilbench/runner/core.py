@@ -1,10 +1,12 @@
 """Run a benchmark: plan (model, confrontation) tasks, skip current ones, run the rest, summarise.
 
-Tasks run on dask.distributed: a :class:`~distributed.LocalCluster` of single-threaded worker
-processes by default, or an existing scheduler (``scheduler="tcp://host:port"``). With
-``workers <= 1`` and no scheduler they run in this process, one after the other, which is
-what a debugger wants. Results are saved by this (the client) process as each task finishes, so
-workers need no access to the output directory and an interruption keeps everything finished.
+With ``workers >= 2`` tasks run on worker processes forked from this one once it has staged
+the references (:mod:`soilbench.runner.pool`; they draw the scorecard's figures afterwards),
+or, where forking is not safe, on a dask :class:`~distributed.LocalCluster`; with
+``scheduler="tcp://host:port"`` on an existing dask cluster. With ``workers <= 1`` and no
+scheduler they run in this process, one after the other, which is what a debugger wants.
+Results are saved by this (the client) process as each task finishes, so workers need no access
+to the output directory and an interruption keeps everything finished.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -299,29 +301,80 @@ def _model_groups(tasks: list[Task]) -> list[list[Task]]:
     return groups
 
 
-def _execute_distributed(tasks: list[Task], options: RunOptions) -> Iterator[Outcome]:
+def _execute_forked(tasks: list[Task], pool: Any) -> Iterator[Outcome]:
+    """One group per model, as on a cluster, on :class:`~soilbench.runner.pool.LocalPool`'s
+    processes forked after the references are staged here (once for all workers)."""
+    try:
+        for _, outcomes in pool.run(_model_groups(tasks)):
+            yield from outcomes
+    finally:
+        clear_caches()
+
+
+def _local_pool(options: RunOptions) -> Any:
+    """Forked local workers (:mod:`soilbench.runner.pool`) when this run may use them: no
+    scheduler, more than one worker, and a process that can be forked safely; else None."""
+    if options.scheduler or options.workers <= 1:
+        return None
+    from soilbench.runner.pool import LocalPool, fork_safe
+
+    if not fork_safe():
+        return None
+    preload: tuple[str, ...] = ()
+    if options.report:
+        try:
+            from soilbench.report.figures import PRELOAD as preload
+        except ImportError:  # an installation without the report: nothing to preload
+            pass
+    return LocalPool(options.workers, preload=preload)
+
+
+class ClusterDrawing:
+    """The scorecard's figures drawn by a dask cluster's workers, as a
+    :class:`concurrent.futures.Executor` for :class:`~soilbench.report.figures.FigureBook` (each
+    dask future is let go once its PNG is back, so the cluster keeps no figure)."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.threads = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        import concurrent.futures
+
+        done: concurrent.futures.Future = concurrent.futures.Future()
+
+        def settle(future: Any) -> None:
+            try:
+                done.set_result(future.result())
+            except BaseException as err:  # noqa: BLE001 - the figure's own failure, reported by the book
+                done.set_exception(err)
+
+        self.client.submit(fn, *args, pure=False).add_done_callback(settle)
+        return done
+
+
+def _execute_distributed(tasks: list[Task], client: Any) -> Iterator[Outcome]:
     """One dask task per model (its reductions in one pass, then its confrontations one after the
     other on one worker, so the model is read once per run); each (model, confrontation) still
     has its own outcome."""
     from distributed import as_completed
 
     groups = _model_groups(tasks)
-    with _client(options) as client:
-        futures = []
-        groups_by_key: dict[str, list[Task]] = {}
-        for position, group in enumerate(groups):
-            future = client.submit(run_tasks, group, key=f"soilbench-tasks-{position}-{group[0].fingerprint[:12]}",
-                                   pure=False, priority=len(groups) - position)
-            futures.append(future)
-            groups_by_key[future.key] = group
-        for future in as_completed(futures):
-            group = groups_by_key[future.key]
-            try:
-                outcomes = future.result()
-            except Exception as err:  # the worker itself died (memory, segfault): only this model's tasks
-                message = f"worker failed: {' '.join(str(err).split())}"
-                outcomes = [Outcome(key=task.key, status="error", error=message) for task in group]
-            yield from outcomes
+    futures = []
+    groups_by_key: dict[str, list[Task]] = {}
+    for position, group in enumerate(groups):
+        future = client.submit(run_tasks, group, key=f"soilbench-tasks-{position}-{group[0].fingerprint[:12]}",
+                               pure=False, priority=len(groups) - position)
+        futures.append(future)
+        groups_by_key[future.key] = group
+    for future in as_completed(futures):
+        group = groups_by_key[future.key]
+        try:
+            outcomes = future.result()
+        except Exception as err:  # the worker itself died (memory, segfault): only this model's tasks
+            message = f"worker failed: {' '.join(str(err).split())}"
+            outcomes = [Outcome(key=task.key, status="error", error=message) for task in group]
+        yield from outcomes
 
 
 def run_benchmark(
@@ -335,8 +388,6 @@ def run_benchmark(
     Returns a :class:`RunSummary`; tasks that failed are in ``summary.failures`` (and in
     ``status.csv``) while every other result is kept.
     """
-    from tqdm import tqdm
-
     started = time.time()
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -349,37 +400,63 @@ def run_benchmark(
              len(planned), len(pending), len(planned) - len(pending), out)
 
     results: dict[str, dict[str, Any]] = {}
-    if pending:
-        in_process = options.scheduler is None and options.workers <= 1
-        outcomes = _execute_in_process(pending) if in_process else _execute_distributed(pending, options)
-        # closing(): an interruption shuts the cluster down at once, not when garbage is collected
-        with closing(outcomes), tqdm(
-            total=len(pending), unit="task", desc="soilbench", disable=not options.progress,
-        ) as bar:
-            for outcome in outcomes:
-                item = by_key[outcome.key]
-                line = _record(out, item, outcome)
-                if line and options.progress:
-                    bar.write(line, file=sys.stderr)  # above the bar, not through it
-                elif line:
-                    (log.warning if outcome.status == ERROR else log.info)(line)
-                results[outcome.key] = {"status": outcome.status, "error": outcome.error or outcome.reason,
-                                        "seconds": round(outcome.timings.get("total_s", 0.0), 3)}
-                if on_outcome is not None:
-                    on_outcome(item.task, outcome)
-                bar.update(1)
-
-    rows = _status_rows(out, planned, results)
-    directories = [out / p.task.directory for p in planned]
-    outputs.write_scalars(out, directories)
-    outputs.write_status(out, rows)
-    summary = RunSummary(out=out, rows=rows, computed=len(results), reused=len(planned) - len(results))
-    written = summaries.write_summaries(out, confrontations, rows)
-    outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started, written))
-    if options.report:
-        summary.report = _build_report(out, options.progress, options.report_dir, _report_workers(options))
+    with ExitStack() as stack:
+        # the processes that run the tasks draw the scorecard's figures too
+        pool = _local_pool(options) if pending else None
+        client = None
+        if pool is not None:
+            stack.enter_context(pool)
+        elif pending and (options.scheduler is not None or options.workers > 1):
+            client = stack.enter_context(_client(options))
+        if pending:
+            _run_pending(pending, options, pool, client, by_key, results, out, on_outcome)
+        rows = _status_rows(out, planned, results)
+        directories = [out / p.task.directory for p in planned]
+        outputs.write_scalars(out, directories)
+        outputs.write_status(out, rows)
+        summary = RunSummary(out=out, rows=rows, computed=len(results), reused=len(planned) - len(results))
+        written = summaries.write_summaries(out, confrontations, rows)
+        outputs.write_run_json(out, _provenance(benchmark, confrontations, models, options, summary, started, written))
+        if options.report:
+            executor, workers = None, _report_workers(options)
+            if pool is not None:
+                executor = pool.executor
+            elif client is not None:
+                executor = ClusterDrawing(client)
+                workers = executor.threads
+            summary.report = _build_report(out, options.progress, options.report_dir, workers, executor)
     outputs.write_cmec(out, summary.report)
     return summary
+
+
+def _run_pending(pending: list[Task], options: RunOptions, pool: Any, client: Any, by_key: dict[str, Planned],
+                 results: dict[str, dict[str, Any]], out: Path,
+                 on_outcome: Callable[[Task, Outcome], None] | None) -> None:
+    """Run the tasks to compute, saving each outcome as it arrives."""
+    from tqdm import tqdm
+
+    if pool is not None:
+        outcomes = _execute_forked(pending, pool)
+    elif client is not None:
+        outcomes = _execute_distributed(pending, client)
+    else:
+        outcomes = _execute_in_process(pending)
+    # closing(): an interruption shuts the cluster down at once, not when garbage is collected
+    with closing(outcomes), tqdm(
+        total=len(pending), unit="task", desc="soilbench", disable=not options.progress,
+    ) as bar:
+        for outcome in outcomes:
+            item = by_key[outcome.key]
+            line = _record(out, item, outcome)
+            if line and options.progress:
+                bar.write(line, file=sys.stderr)  # above the bar, not through it
+            elif line:
+                (log.warning if outcome.status == ERROR else log.info)(line)
+            results[outcome.key] = {"status": outcome.status, "error": outcome.error or outcome.reason,
+                                    "seconds": round(outcome.timings.get("total_s", 0.0), 3)}
+            if on_outcome is not None:
+                on_outcome(item.task, outcome)
+            bar.update(1)
 
 
 def _record(out: Path, item: Planned, outcome: Outcome) -> str:
@@ -444,13 +521,14 @@ def _provenance(benchmark: Benchmark, confrontations: list[Confrontation], model
 
 
 def _report_workers(options: RunOptions) -> int | None:
-    """Processes drawing the scorecard's figures: as many as the run's local workers (one, in this
-    process, for a run in this process); with a scheduler the figures are drawn on this machine,
-    one process per core (None)."""
+    """Processes drawing the scorecard's figures when the run's own workers do not (all its tasks
+    were reused): as many as the run's local workers (one, in this process, for a run in this
+    process); with a scheduler, on this machine, one process per core (None)."""
     return None if options.scheduler else max(1, options.workers)
 
 
-def _build_report(out: Path, progress: bool, report_dir: Path | None = None, workers: int | None = None) -> Path | None:
+def _build_report(out: Path, progress: bool, report_dir: Path | None = None, workers: int | None = None,
+                  executor: Any = None) -> Path | None:
     try:
         from soilbench.report import build_report
     except ModuleNotFoundError as err:
@@ -461,7 +539,7 @@ def _build_report(out: Path, progress: bool, report_dir: Path | None = None, wor
     except ImportError as err:
         log.warning("the report could not be imported (%s); results are in %s", err, out)
         return None
-    return build_report(out, report_dir, progress=progress, workers=workers)
+    return build_report(out, report_dir, progress=progress, workers=workers, executor=executor)
 
 
 def dumps_summary(summary: RunSummary) -> str:
