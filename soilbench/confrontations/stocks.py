@@ -379,8 +379,6 @@ class SoilCarbonStocks(Confrontation):
         rows = [{"analysis": "global stock", "name": "total (own land)", "value": r["value"],
                  "units": STOCK_TOTAL_UNITS, "type": "scalar", "region": GLOBAL, "reference": r["reference"]}
                 for _, r in estimates.iterrows() if r["role"] == "reference"]
-        rows.append({"analysis": "overall", "name": "overall score", "value": np.nan, "units": "1", "type": "score",
-                     "region": GLOBAL, "reference": ""})
         bars = estimates[["label", "role", "value", "lower", "upper", "units", "reference"]]
         tables = {"global_stock": bars}
         meta = {"global_stock": {"plot": "bars", "title": "Global soil carbon stock (model column vs products' top "
@@ -392,6 +390,7 @@ class SoilCarbonStocks(Confrontation):
                                       "title": f"Spatial pattern of ln SOC (normalised by {self.central})"}
         notes = ["products are not scored against each other; NCSCD covers the northern permafrost region only "
                  "and is not a global estimate"]
+        rows += build.overall_rows({}, notes, completeness=False)  # not scored against each other: NaN
         return ConfrontationResult(scalar_rows(rows, model="references", confrontation=self.name), None, tables,
                                    meta, notes)
 
