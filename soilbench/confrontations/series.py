@@ -72,9 +72,6 @@ class GlobalSeries(Confrontation):
     options_type: ClassVar[type[Options]] = GlobalSeriesOptions
     reference_loaders: ClassVar[tuple[str, ...]] = ("digitised_series", "cmip6_global")
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-
     @property
     def period(self) -> tuple[int, int]:
         return int(self.options["period"][0]), int(self.options["period"][1])
