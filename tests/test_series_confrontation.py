@@ -266,3 +266,30 @@ def test_report_draws_saved_trend_lines_and_published_points():
     assert len(ax.containers) == 1  # the published values as points with their ranges
     assert [l.get_label() for l in ax.lines if not l.get_label().startswith("_")] == ["modelled"]
     assert ax.get_ylim()[0] < 2.2 and ax.get_ylim()[1] > 5.7  # the whole published range is shown
+
+
+@pytest.mark.parametrize("option, value, problem", [
+    ("period", [2010, 1980], "must be [first_year, last_year]"),
+    ("period", [1980.5, 2010], "must be [first_year, last_year]"),
+    ("min_years", ts.MIN_YEARS - 1, f"must be an integer >= {ts.MIN_YEARS}"),
+    ("min_years", True, f"must be an integer >= {ts.MIN_YEARS}"),
+    ("rh_share_of_rs", [0.8, 0.6], "0 < lower <= upper <= 1"),
+    ("rh_share_of_rs", [0.0, 0.6], "0 < lower <= upper <= 1"),
+])
+def test_bad_option_values_are_config_errors_naming_the_option(option, value, problem):
+    from soilbench.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        confrontation(**{option: value})
+    message = str(caught.value)
+    assert f"options.{option}" in message and f"option {option} must be" in message and problem in message
+    assert "rh-global-series" in message
+
+
+def test_options_are_the_typed_definition():
+    from soilbench.confrontations.series import GlobalSeries, GlobalSeriesOptions
+
+    c = confrontation(min_years=12)
+    assert isinstance(c.settings, GlobalSeriesOptions) and c.settings.min_years == 12
+    assert GlobalSeries.option_defaults == {"period": [1980, 2010], "min_years": 10,
+                                            "rh_share_of_rs": list(ts.RH_SHARE_OF_RS)}

@@ -11,6 +11,7 @@ is in :mod:`soilbench.analysis.timeseries`; ``docs/series.md`` describes outputs
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,6 +22,7 @@ from soilbench.analysis import reductions, scores
 from soilbench.analysis import timeseries as ts
 from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
+from soilbench.confrontations.units import OptionError, Options, year_range
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load.seriesmodel import SERIES_VARIABLE, is_global_series
 from soilbench.quantities import FLUX_TOTAL_UNITS, G_PER_PG
@@ -39,6 +41,27 @@ SUB_ANNUAL_DAYS = 40.0
 MID_MONTH_DOY = np.array([16, 45, 75, 105, 136, 166, 197, 228, 258, 289, 319, 350])
 
 
+@dataclass(frozen=True)
+class GlobalSeriesOptions(Options):
+    """Options of ``global_series`` (docs/series.md), checked when the benchmark definition is read."""
+
+    period: list[int] = field(default_factory=lambda: [1980, 2010])
+    min_years: int = 10
+    rh_share_of_rs: list[float] = field(default_factory=lambda: list(ts.RH_SHARE_OF_RS))
+
+    def __post_init__(self):
+        year_range(self, "period")
+        n = self.min_years
+        if isinstance(n, bool) or not isinstance(n, int) or n < ts.MIN_YEARS:
+            raise OptionError("min_years", f"option min_years must be an integer >= {ts.MIN_YEARS}, got {n!r}")
+        share = self.rh_share_of_rs
+        if (not isinstance(share, (list, tuple)) or len(share) != 2
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in share)
+                or not 0 < share[0] <= share[1] <= 1):
+            raise OptionError("rh_share_of_rs", "option rh_share_of_rs must be [lower, upper] with "
+                              f"0 < lower <= upper <= 1, got {share!r}")
+
+
 class GlobalSeries(Confrontation):
     """Annual global Rh series against digitised series, the CMIP6 spread and [003]'s envelopes."""
 
@@ -46,35 +69,8 @@ class GlobalSeries(Confrontation):
     group: ClassVar[str] = "Rh"
     quantities: ClassVar[tuple[str, ...]] = ("rh",)
     reads_global_series: ClassVar[bool] = True
-    option_defaults: ClassVar[dict[str, Any]] = {
-        "period": [1980, 2010],
-        "min_years": 10,
-        "rh_share_of_rs": list(ts.RH_SHARE_OF_RS),
-    }
+    options_type: ClassVar[type[Options]] = GlobalSeriesOptions
     reference_loaders: ClassVar[tuple[str, ...]] = ("digitised_series", "cmip6_global")
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._check_options()
-
-    def _check_options(self) -> None:
-        o = self.options
-
-        def fail(key: str, problem: str) -> None:
-            raise ConfigError(self.source, f"confrontation '{self.name}': option {key} {problem}", f"options.{key}")
-
-        period = o["period"]
-        if (not isinstance(period, (list, tuple)) or len(period) != 2
-                or not all(isinstance(y, int) and not isinstance(y, bool) for y in period) or period[0] > period[1]):
-            fail("period", f"must be [first_year, last_year], got {period!r}")
-        n = o["min_years"]
-        if isinstance(n, bool) or not isinstance(n, int) or n < ts.MIN_YEARS:
-            fail("min_years", f"must be an integer >= {ts.MIN_YEARS}, got {n!r}")
-        share = o["rh_share_of_rs"]
-        if (not isinstance(share, (list, tuple)) or len(share) != 2
-                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in share)
-                or not 0 < share[0] <= share[1] <= 1):
-            fail("rh_share_of_rs", f"must be [lower, upper] with 0 < lower <= upper <= 1, got {share!r}")
 
     @property
     def period(self) -> tuple[int, int]:

@@ -33,7 +33,7 @@ from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
 from soilbench.load.grid import cell_edges
 from soilbench.regions import CLIMATE_GROUPS, GLOBAL, koppen_classes_from_file
-from soilbench.results import ConfrontationResult, Flag, scalar_rows
+from soilbench.results import ConfrontationResult, Flag
 
 log = logging.getLogger(__name__)
 
@@ -442,6 +442,216 @@ class DailyRhOptions(Options):
                 raise OptionError(key, f"option {key} must be a non-negative integer")
 
 
+def _row(name: str, value: Any, units: str = "1", kind: str = "scalar", analysis_name: str = "wilcoxon",
+         region: str = GLOBAL) -> dict[str, Any]:
+    """One scalar row of ``daily_rh`` (the builder adds model, confrontation and reference)."""
+    return {"region": region, "analysis": analysis_name, "name": name, "type": kind, "units": units, "value": value}
+
+
+@dataclass
+class DailyInputs:
+    """The MGRhD observations linked to a model for ``daily_rh``'s units: every filtered record
+    (``records``), each with its cell, link and climate group (``frame``), those with a model
+    value (``paired``), whether the model has a sub-annual time axis and its name (for labels)."""
+
+    records: pd.DataFrame
+    frame: pd.DataFrame
+    paired: pd.DataFrame
+    sub_annual: bool
+    model_name: str
+
+
+def _unit_plural(options: DailyRhOptions) -> str:
+    return {"study": "studies", "site": "sites"}[options.test_unit]
+
+
+class DailyLinks(AnalysisUnit):
+    """How many observations were linked to the model, in its record or on its climatology, and
+    their mean error."""
+
+    name = "sites daily"
+    Options = DailyRhOptions
+
+    def __call__(self, inputs: DailyInputs) -> UnitResult:
+        paired = inputs.paired
+        in_record = paired["link"] == analysis.LINK_IN_RECORD
+        mean_error = float((paired["modelled"] - paired["observed"]).mean()) if len(paired) else np.nan
+        return UnitResult(rows=[
+            _row("n observations", len(paired), analysis_name=self.name),
+            _row("n observations in record", int(in_record.sum()), analysis_name=self.name),
+            _row("n observations on climatology", int((~in_record).sum()), analysis_name=self.name),
+            _row("mean error", mean_error, DAILY_UNITS, analysis_name=self.name)])
+
+
+class WilcoxonClasses(AnalysisUnit):
+    """Paired Wilcoxon signed-rank test per study (or site): the class shares, globally and per
+    climate group, the map of classes and the table of tests."""
+
+    name = "wilcoxon"
+    Options = DailyRhOptions
+
+    def __call__(self, inputs: DailyInputs) -> UnitResult:
+        o, paired = self.options, inputs.paired
+        tests = analysis.study_tests(paired, unit=o.test_unit, min_observations=o.min_observations, alpha=o.alpha,
+                                     method=o.test_method)
+        shares = analysis.class_shares(tests)
+        plural = _unit_plural(o)
+        rows = [_row(f"n {plural} tested", len(tests))]
+        for cls in analysis.CLASSES:
+            rows.append(_row(f"n {analysis.CLASS_LABELS[cls]}", int((tests["class"] == cls).sum())))
+            rows.append(_row(f"share {analysis.CLASS_LABELS[cls]}", shares[cls]))
+        for region in CLIMATE_GROUPS:
+            in_group = tests[tests["study"].isin(paired.loc[paired["group"] == region, "study"].unique())]
+            if len(in_group):
+                rows.append(_row(f"n {plural} tested", len(in_group), region=region))
+                for cls, share in analysis.class_shares(in_group).items():
+                    rows.append(_row(f"share {analysis.CLASS_LABELS[cls]}", share, region=region))
+        study_columns = ["study", "site", "lat", "lon", "n", "p_value", "mean_error", "class", "n_locations",
+                         "observed_mean", "modelled_mean", "test"]
+        study_table = tests[study_columns]
+        study_map = study_table.assign(category=[analysis.CLASS_LABELS[c] for c in study_table["class"]])
+        meta = {
+            "study_classes": {"plot": "site_map", "title": f"Wilcoxon class per {o.test_unit} (α = {o.alpha:g})"},
+            "studies": {"plot": "table", "title": f"Paired Wilcoxon signed-rank test per {o.test_unit}",
+                        "units": DAILY_UNITS},
+        }
+        return UnitResult(rows=rows, tables={"study_classes": study_map, "studies": study_table}, table_meta=meta)
+
+
+class PooledRegression(AnalysisUnit):
+    """Modelled against observed daily Rh, every paired observation pooled: R², RMSE, slope,
+    intercept and the scatter."""
+
+    name = "regression"
+    Options = DailyRhOptions
+
+    def __call__(self, inputs: DailyInputs) -> UnitResult:
+        paired = inputs.paired
+        regression = analysis.pooled_regression(paired["observed"].to_numpy(), paired["modelled"].to_numpy())
+        rows = [_row(f"regression {key}", regression[key], DAILY_UNITS if key in ("RMSE", "intercept") else "1",
+                     analysis_name=self.name) for key in ("R2", "RMSE", "slope", "intercept")]
+        scatter = paired.assign(group=[_group_label(g) for g in paired["group"]])[["observed", "modelled", "group"]]
+        meta = {"scatter": {"plot": "scatter", "title": "Daily Rh at MGRhD sites", "units": DAILY_UNITS,
+                            "x_label": "observed Rh", "y_label": "modelled Rh"}}
+        return UnitResult(rows=rows, tables={"scatter": scatter}, table_meta=meta)
+
+
+class BootstrapMeans(AnalysisUnit):
+    """Bootstrap distributions of the observed and modelled mean daily Rh (``bootstrap_samples``
+    draws, ``seed``) and their 95 % intervals."""
+
+    name = "bootstrap"
+    Options = DailyRhOptions
+
+    def __call__(self, inputs: DailyInputs) -> UnitResult:
+        o, paired = self.options, inputs.paired
+        boot = analysis.bootstrap_means(paired["observed"].to_numpy(), paired["modelled"].to_numpy(),
+                                        o.bootstrap_samples, o.seed)
+        rows = [_row(f"{side} mean", float(np.mean(paired[side])), DAILY_UNITS, analysis_name=self.name)
+                for side in ("observed", "modelled")] if len(boot) else []
+        bars = pd.DataFrame([
+            {"label": label, "role": role, "value": float(boot[side].mean()) if len(boot) else np.nan,
+             "lower": float(boot[side].quantile(0.025)) if len(boot) else np.nan,
+             "upper": float(boot[side].quantile(0.975)) if len(boot) else np.nan, "units": DAILY_UNITS}
+            for label, role, side in (("MGRhD observed", "reference", "observed"),
+                                      (inputs.model_name, "model", "modelled"))
+        ])
+        meta = {
+            "bootstrap_mean": {"plot": "bars", "title": "Bootstrap mean daily Rh (95 % interval)",
+                               "units": DAILY_UNITS},
+            "bootstrap_samples": {"plot": "histogram", "title": f"Bootstrap distribution of the mean (seed {o.seed})",
+                                  "units": DAILY_UNITS, "columns": ["observed", "modelled"],
+                                  "x_label": "bootstrap mean daily Rh", "y_label": "samples"},
+        }
+        return UnitResult(rows=rows, tables={"bootstrap_mean": bars, "bootstrap_samples": boot}, table_meta=meta)
+
+
+class DailyScores(AnalysisUnit):
+    """soilbench's per-cell scores (level and site-to-site pattern, what a climatology can hold
+    too) and the per-study RMSE score (within-study variation, sub-annual models only): the
+    components :data:`SITE_SCORE_COMPONENTS` and ``RMSE score``; ILAMB's per-study bias score
+    beside them for comparison (docs/sites.md)."""
+
+    name = "scores"
+    Options = DailyRhOptions
+
+    def __call__(self, inputs: DailyInputs) -> UnitResult:
+        o, paired, records = self.options, inputs.paired, inputs.records
+        study_score = analysis.study_scores(paired, unit=o.test_unit, min_observations=o.min_observations)
+        notes: list[str] = []
+        rmse_score = study_score["RMSE score"]
+        if not inputs.sub_annual:
+            # the model is constant within each study's dates: its centred RMSE is the observations'
+            # SD, so every study would score e^-1 whatever the model
+            rmse_score = np.nan
+            notes.append("RMSE score not applicable: the model has no sub-annual time axis, so within a study it is "
+                         "constant and its centred RMSE equals the observations' SD (a score of e⁻¹ for any model).")
+        elif study_score["n units without model variation"]:
+            notes.append(f"{study_score['n units without model variation']:.0f} {_unit_plural(o)} where the model "
+                         "does not vary have no RMSE score.")
+        per_cell = analysis.cell_means(paired)
+        cell = analysis.cell_scores(per_cell["observed"].to_numpy(), per_cell["modelled"].to_numpy(),
+                                    len(paired) / len(records) if len(records) else np.nan)
+        rows = [_row(key, cell[key], analysis_name=self.name)
+                for key in ("n cells", "share of records compared", "cell correlation", "cell std ratio")]
+        # ILAMB's per-study bias score exp(-|ME|/σ_study), for comparison; not a component
+        rows.append(_row("ILAMB bias score", study_score["bias score"], analysis_name=self.name))
+        components = {**{k: cell[k] for k in SITE_SCORE_COMPONENTS}, "RMSE score": rmse_score}
+        rows += [_row(key, value, kind="score", analysis_name=self.name) for key, value in components.items()]
+        return UnitResult(rows=rows, notes=notes, components=components)
+
+
+class SeasonalCycles(AnalysisUnit):
+    """Seasonal cycles of daily Rh per climate group in the northern hemisphere (sub-annual models
+    only): fit, peak shift, amplitudes and the ``seasonal cycle score`` component (the groups'
+    cycle scores weighted by their observations)."""
+
+    name = "seasonal cycle"
+    Options = DailyRhOptions
+
+    def __call__(self, inputs: DailyInputs) -> UnitResult:
+        o, paired = self.options, inputs.paired
+        rows: list[dict[str, Any]] = []
+        tables: dict[str, pd.DataFrame] = {}
+        meta: dict[str, dict[str, Any]] = {}
+        cycle_score = np.nan
+        if inputs.sub_annual:
+            north = paired[(paired["lat"] > 0) & paired["group"].notna()]
+            cycle_table, group_stats = analysis.seasonal_cycles(north, bin_days=o.seasonal_bin_days,
+                                                                min_months=o.min_cycle_months)
+            for _, g in group_stats.iterrows():
+                region = g["group"]
+                rows += [
+                    _row("seasonal R2", g["R2"], analysis_name=self.name, region=region),
+                    _row("seasonal RMSE", g["RMSE"], DAILY_UNITS, analysis_name=self.name, region=region),
+                    _row("n observations", g["n"], analysis_name=self.name, region=region),
+                    _row("peak shift", g["peak_shift_days"], "day", analysis_name=self.name, region=region),
+                    _row("observed amplitude", g["observed_amplitude"], DAILY_UNITS, analysis_name=self.name,
+                         region=region),
+                    _row("modelled amplitude", g["modelled_amplitude"], DAILY_UNITS, analysis_name=self.name,
+                         region=region),
+                    _row("timing score", g["timing_score"], kind="score", analysis_name=self.name, region=region),
+                    _row("amplitude score", g["amplitude_score"], kind="score", analysis_name=self.name,
+                         region=region),
+                    _row("seasonal cycle score", g["cycle_score"], kind="score", analysis_name=self.name,
+                         region=region),
+                ]
+            scored = group_stats[np.isfinite(group_stats["cycle_score"])]
+            if len(scored):
+                cycle_score = float(np.average(scored["cycle_score"], weights=scored["n"]))
+            # each group's fit beside its curves, so the report can print it in the panel's title
+            fit = group_stats.set_index("group")[["R2", "RMSE"]]
+            cycle_table = cycle_table.join(fit, on="group")
+            cycle_table = cycle_table.assign(group=[_group_label(g) for g in cycle_table["group"]])
+            if len(cycle_table):
+                tables["seasonal_cycle"] = cycle_table
+                meta["seasonal_cycle"] = {"plot": "seasonal_cycle", "units": DAILY_UNITS, "x_label": "day of year",
+                                          "y_label": "daily Rh",
+                                          "title": "Daily Rh by day of year per climate group, northern hemisphere"}
+        rows.append(_row("seasonal cycle score", cycle_score, kind="score", analysis_name="scores"))
+        return UnitResult(rows=rows, tables=tables, table_meta=meta, components={"seasonal cycle score": cycle_score})
+
+
 class DailyRh(_SiteConfrontation):
     """Daily Rh against MGRhD: per-study Wilcoxon classes, pooled regression, seasonal cycles.
 
@@ -451,6 +661,12 @@ class DailyRh(_SiteConfrontation):
     permutation | asymptotic, see :mod:`soilbench.analysis.wilcoxon`), ``max_distance_km``,
     ``bootstrap_samples``, ``seed``, ``seasonal_bin_days``, ``min_cycle_months``, the MGRhD
     filters (``manipulation``, ``exclude_methods``, ``drop_negative``) and ``climate_map``.
+
+    The confrontation links the observations to the model; its analysis units
+    (:class:`DailyLinks`, :class:`WilcoxonClasses`, :class:`PooledRegression`,
+    :class:`BootstrapMeans`, :class:`DailyScores`, :class:`SeasonalCycles`) do the rest, and the
+    builder writes the overall score (the RMSE and seasonal cycle components are not applicable
+    to a model without a sub-annual time axis).
     """
 
     kind: ClassVar[str] = "daily_rh"
@@ -458,6 +674,7 @@ class DailyRh(_SiteConfrontation):
     quantities: ClassVar[tuple[str, ...]] = ("rh",)
     group: ClassVar[str] = "Rh"
     options_type: ClassVar[type[Options]] = DailyRhOptions
+    unit_types = (DailyLinks, WilcoxonClasses, PooledRegression, BootstrapMeans, DailyScores, SeasonalCycles)
 
     def _stage(self) -> None:
         o = self.options
@@ -478,166 +695,49 @@ class DailyRh(_SiteConfrontation):
 
     def confront(self, model: xr.Dataset, reductions: Reductions | None = None) -> ConfrontationResult:
         self.stage_data()
-        o = self.options
+        o = self.settings
         model_name = str(model.attrs.get("model", "model"))
         da, _ = self._field(model)
         records = self.site_records.records
         cells, source, valid = self._locate(model, da, "rh", reductions)
         modelled, link, sub_annual = analysis.link_daily(
-            source, cells, records["year"].to_numpy(), records["doy"].to_numpy(), window_days=o["window_days"],
-            climatology_window_days=o["climatology_window_days"])
+            source, cells, records["year"].to_numpy(), records["doy"].to_numpy(), window_days=o.window_days,
+            climatology_window_days=o.climatology_window_days)
         frame = records.assign(group=self.site_groups, modelled=modelled, link=link,
                                distance_km=cells["distance_km"].round(1), relocated=cells["relocated"],
                                located=cells["located"], ilat=cells["ilat"].to_numpy(), ilon=cells["ilon"].to_numpy())
         paired = frame[np.isfinite(frame["modelled"])]
 
-        tests = analysis.study_tests(paired, unit=o["test_unit"], min_observations=o["min_observations"],
-                                     alpha=o["alpha"], method=o["test_method"])
-        shares = analysis.class_shares(tests)
-        regression = analysis.pooled_regression(paired["observed"].to_numpy(), paired["modelled"].to_numpy())
-        study_score = analysis.study_scores(paired, unit=o["test_unit"], min_observations=o["min_observations"])
-        boot = analysis.bootstrap_means(paired["observed"].to_numpy(), paired["modelled"].to_numpy(),
-                                        o["bootstrap_samples"], o["seed"])
-
-        rows: list[dict[str, Any]] = []
-
-        def add(name, value, units="1", kind="scalar", analysis_name="wilcoxon", region=GLOBAL):
-            rows.append({"region": region, "analysis": analysis_name, "name": name, "type": kind, "units": units,
-                         "value": value})
-
-        add("n observations", len(paired), analysis_name="sites daily")
-        add("n observations in record", int((paired["link"] == analysis.LINK_IN_RECORD).sum()),
-            analysis_name="sites daily")
-        add("n observations on climatology",
-            int((paired["link"] != analysis.LINK_IN_RECORD).sum()), analysis_name="sites daily")
-        add("mean error", float((paired["modelled"] - paired["observed"]).mean()) if len(paired) else np.nan,
-            DAILY_UNITS, analysis_name="sites daily")
-        unit_plural = {"study": "studies", "site": "sites"}[o["test_unit"]]
-        add(f"n {unit_plural} tested", len(tests))
-        for cls in analysis.CLASSES:
-            add(f"n {analysis.CLASS_LABELS[cls]}", int((tests["class"] == cls).sum()))
-            add(f"share {analysis.CLASS_LABELS[cls]}", shares[cls])
-        for region in CLIMATE_GROUPS:
-            in_group = tests[tests["study"].isin(paired.loc[paired["group"] == region, "study"].unique())]
-            if len(in_group):
-                add(f"n {unit_plural} tested", len(in_group), region=region)
-                for cls, share in analysis.class_shares(in_group).items():
-                    add(f"share {analysis.CLASS_LABELS[cls]}", share, region=region)
-        for key in ("R2", "RMSE", "slope", "intercept"):
-            add(f"regression {key}", regression[key], DAILY_UNITS if key in ("RMSE", "intercept") else "1",
-                analysis_name="regression")
-        if len(boot):
-            for side in ("observed", "modelled"):
-                add(f"{side} mean", float(np.mean(paired[side])), DAILY_UNITS, analysis_name="bootstrap")
-
-        cycle_table = pd.DataFrame()
-        cycle_score = np.nan
         notes = [f"{len(paired)} of {len(records)} MGRhD observations linked to the model "
                  "(filters: see table filter_counts)."]
-        if sub_annual:
-            north = paired[(paired["lat"] > 0) & paired["group"].notna()]
-            cycle_table, group_stats = analysis.seasonal_cycles(north, bin_days=o["seasonal_bin_days"],
-                                                                min_months=o["min_cycle_months"])
-            for _, g in group_stats.iterrows():
-                add("seasonal R2", g["R2"], analysis_name="seasonal cycle", region=g["group"])
-                add("seasonal RMSE", g["RMSE"], DAILY_UNITS, analysis_name="seasonal cycle", region=g["group"])
-                add("n observations", g["n"], analysis_name="seasonal cycle", region=g["group"])
-                add("peak shift", g["peak_shift_days"], "day", analysis_name="seasonal cycle", region=g["group"])
-                add("observed amplitude", g["observed_amplitude"], DAILY_UNITS, analysis_name="seasonal cycle",
-                    region=g["group"])
-                add("modelled amplitude", g["modelled_amplitude"], DAILY_UNITS, analysis_name="seasonal cycle",
-                    region=g["group"])
-                add("timing score", g["timing_score"], kind="score", analysis_name="seasonal cycle", region=g["group"])
-                add("amplitude score", g["amplitude_score"], kind="score", analysis_name="seasonal cycle",
-                    region=g["group"])
-                add("seasonal cycle score", g["cycle_score"], kind="score", analysis_name="seasonal cycle",
-                    region=g["group"])
-            scored = group_stats[np.isfinite(group_stats["cycle_score"])]
-            if len(scored):
-                cycle_score = float(np.average(scored["cycle_score"], weights=scored["n"]))
-            # each group's fit beside its curves, so the report can print it in the panel's title
-            fit = group_stats.set_index("group")[["R2", "RMSE"]]
-            cycle_table = cycle_table.join(fit, on="group")
-            cycle_table = cycle_table.assign(group=[_group_label(g) for g in cycle_table["group"]])
-        else:
+        if not sub_annual:
             notes.append("Model has no sub-annual time axis: every observation is compared with the model's annual "
                          "mean rate / 365 (annual-climatology comparison); seasonal cycle not applicable.")
         n_climatology = int((paired["link"] == analysis.LINK_CLIMATOLOGY).sum())
         outside = None
         if n_climatology:
             notes.append(f"{n_climatology} observations outside the model record took the ±"
-                         f"{o['climatology_window_days']}-day climatological window over the record's years.")
+                         f"{o.climatology_window_days}-day climatological window over the record's years.")
             outside = (f"{n_climatology} of {len(paired)} observations outside the model's years took the "
-                       f"±{o['climatology_window_days']}-day climatological window over its years")
+                       f"±{o.climatology_window_days}-day climatological window over its years")
         if not sub_annual:
             outside = "the model has no sub-annual time axis: every observation is compared with its annual mean rate"
-        rmse_score = study_score["RMSE score"]
-        if not sub_annual:
-            # the model is constant within each study's dates: its centred RMSE is the observations'
-            # SD, so every study would score e^-1 whatever the model
-            rmse_score = np.nan
-            notes.append("RMSE score not applicable: the model has no sub-annual time axis, so within a study it is "
-                         "constant and its centred RMSE equals the observations' SD (a score of e⁻¹ for any model).")
-        elif study_score["n units without model variation"]:
-            notes.append(f"{study_score['n units without model variation']:.0f} {unit_plural} where the model does not "
-                         "vary have no RMSE score.")
         n_unlocated = int((~frame["located"]).sum())
         if n_unlocated:
-            notes.append(f"{n_unlocated} observations farther than {o['max_distance_km']:g} km from any valid "
+            notes.append(f"{n_unlocated} observations farther than {o.max_distance_km:g} km from any valid "
                          "model cell were left out.")
 
-        # the level and the site-to-site pattern per model cell (what a climatology can hold too);
-        # the within-study variation (RMSE) and the seasonal cycle need a sub-annual model
-        per_cell = analysis.cell_means(paired)
-        cell = analysis.cell_scores(per_cell["observed"].to_numpy(), per_cell["modelled"].to_numpy(),
-                                    len(paired) / len(records) if len(records) else np.nan)
-        for key in ("n cells", "share of records compared", "cell correlation", "cell std ratio"):
-            add(key, cell[key], analysis_name="scores")
-        # ILAMB's per-study bias score exp(-|ME|/σ_study), for comparison; not a component
-        add("ILAMB bias score", study_score["bias score"], analysis_name="scores")
-        score_values = {**{k: cell[k] for k in SITE_SCORE_COMPONENTS}, "RMSE score": rmse_score,
-                        "seasonal cycle score": cycle_score}
-        for key, value in score_values.items():
-            add(key, value, kind="score", analysis_name="scores")
-        not_applicable = [] if sub_annual else [k for k in SUB_ANNUAL_COMPONENTS if k in score_values]
-        _, missing = _overall_score(score_values, not_applicable)
-        rows += build.overall_rows(score_values, notes, not_applicable=not_applicable, reference=self.reference)
-        incomplete = _incomplete_flags(score_values, missing, not_applicable, "the model has no sub-annual time axis")
-        flags = self._flags(model, valid) + incomplete
-        scalars = scalar_rows(rows, **self._rows(model_name))
-
-        study_columns = ["study", "site", "lat", "lon", "n", "p_value", "mean_error", "class", "n_locations",
-                         "observed_mean", "modelled_mean", "test"]
-        study_table = tests[study_columns]
-        study_map = study_table.assign(category=[analysis.CLASS_LABELS[c] for c in study_table["class"]])
-        scatter = paired.assign(group=[_group_label(g) for g in paired["group"]])[["observed", "modelled", "group"]]
-        bars = pd.DataFrame([
-            {"label": label, "role": role, "value": float(boot[side].mean()) if len(boot) else np.nan,
-             "lower": float(boot[side].quantile(0.025)) if len(boot) else np.nan,
-             "upper": float(boot[side].quantile(0.975)) if len(boot) else np.nan, "units": DAILY_UNITS}
-            for label, role, side in (("MGRhD observed", "reference", "observed"), (model_name, "model", "modelled"))
-        ])
-        tables = {"study_classes": study_map, "studies": study_table, "scatter": scatter,
-                  "bootstrap_mean": bars, "bootstrap_samples": boot,
-                  "filter_counts": self.site_records.filter_counts}
-        meta = {
-            "study_classes": {"plot": "site_map", "title": f"Wilcoxon class per {o['test_unit']} (α = {o['alpha']:g})"},
-            "studies": {"plot": "table", "title": f"Paired Wilcoxon signed-rank test per {o['test_unit']}",
-                        "units": DAILY_UNITS},
-            "scatter": {"plot": "scatter", "title": "Daily Rh at MGRhD sites", "units": DAILY_UNITS,
-                        "x_label": "observed Rh", "y_label": "modelled Rh"},
-            "bootstrap_mean": {"plot": "bars", "title": "Bootstrap mean daily Rh (95 % interval)",
-                               "units": DAILY_UNITS},
-            "bootstrap_samples": {"plot": "histogram", "title": f"Bootstrap distribution of the mean (seed {o['seed']})",
-                                  "units": DAILY_UNITS, "columns": ["observed", "modelled"],
-                                  "x_label": "bootstrap mean daily Rh", "y_label": "samples"},
-            "filter_counts": {"plot": "table", "title": "MGRhD observations left after each filter"},
-        }
-        if len(cycle_table):
-            tables["seasonal_cycle"] = cycle_table
-            meta["seasonal_cycle"] = {"plot": "seasonal_cycle", "units": DAILY_UNITS, "x_label": "day of year",
-                                      "y_label": "daily Rh",
-                                      "title": "Daily Rh by day of year per climate group, northern hemisphere"}
+        results = [unit(DailyInputs(records, frame, paired, sub_annual, model_name)) for unit in self.units]
+        components = {name: value for result in results for name, value in result.components.items()}
+        # the within-study variation and the seasonal cycle need a sub-annual model
+        not_applicable = [] if sub_annual else [k for k in SUB_ANNUAL_COMPONENTS if k in components]
+        _, missing = _overall_score(components, not_applicable)
+        incomplete = _incomplete_flags(components, missing, not_applicable, "the model has no sub-annual time axis")
         observed_years = (int(records["year"].min()), int(records["year"].max())) if len(records) else None
-        return ConfrontationResult(scalars, None, tables, meta, notes,
-                                   self._comparison(model, da, observed_years, DAILY_UNITS, outside), flags)
+        result = build.build_result(results, model=model_name, confrontation=self.name, notes=notes,
+                                    comparison=self._comparison(model, da, observed_years, DAILY_UNITS, outside),
+                                    flags=self._flags(model, valid) + incomplete, reference=self.reference,
+                                    not_applicable=not_applicable)
+        result.tables["filter_counts"] = self.site_records.filter_counts
+        result.table_meta["filter_counts"] = {"plot": "table", "title": "MGRhD observations left after each filter"}
+        return result

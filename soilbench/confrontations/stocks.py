@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,6 +26,7 @@ from soilbench.analysis import integrate, reductions, regrid
 from soilbench.analysis import stocks as soc
 from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
+from soilbench.confrontations.units import OptionError, Options, year_range
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.quantities import STOCK_TOTAL_UNITS, STOCK_UNITS
 from soilbench.regions import GLOBAL
@@ -59,24 +61,36 @@ def _slug(reference_id: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in reference_id)
 
 
+@dataclass(frozen=True)
+class SoilCarbonOptions(Options):
+    """Options of ``soil_carbon`` (docs/stocks.md), checked when the benchmark definition is read."""
+
+    period: list[int] = field(default_factory=lambda: [2001, 2010])
+    zonal_band_deg: float = 5.0
+    matrix_resolution_deg: float = 2.5
+
+    def __post_init__(self):
+        year_range(self, "period")
+        for key in ("zonal_band_deg", "matrix_resolution_deg"):
+            value = getattr(self, key)
+            if (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+                    or not np.isclose(180.0 / value, round(180.0 / value))):
+                raise OptionError(key, f"option {key} must be a number of degrees that divides 180, got {value!r}")
+
+
 class SoilCarbonStocks(Confrontation):
     """A model's soil carbon stock (csoil) against gridded products and published global totals."""
 
     kind: ClassVar[str] = "soil_carbon"
     group: ClassVar[str] = "Soil C"
     quantities: ClassVar[tuple[str, ...]] = ("csoil",)
-    option_defaults: ClassVar[dict[str, Any]] = {
-        "period": [2001, 2010],
-        "zonal_band_deg": 5.0,
-        "matrix_resolution_deg": 2.5,
-    }
+    options_type: ClassVar[type[Options]] = SoilCarbonOptions
     #: gridded products (the merged one is a catalog entry combining HWSD and NCSCD) and the
     #: shipped literature table, each through its catalog entry's loader
     reference_loaders: ClassVar[tuple[str, ...]] = ("gridded", "merge_where_positive", "literature_table")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._check_options()
         self.products = [r for r in self.references if r != LITERATURE]
         if not self.products:
             raise ConfigError(self.source, f"confrontation '{self.name}' needs a gridded soil carbon product "
@@ -89,22 +103,6 @@ class SoilCarbonStocks(Confrontation):
                                            f"products ({', '.join(r for r in REFERENCE_IDS if 'soilc' in r)}) and "
                                            f"{LITERATURE}; not one of them: {not_gridded}", "references")
         self.auxiliary_data = list(MERGED_STOCK_FILES) if MERGED_STOCK in self.references else []
-
-    def _check_options(self) -> None:
-        o = self.options
-
-        def fail(key: str, problem: str) -> None:
-            raise ConfigError(self.source, f"confrontation '{self.name}': option {key} {problem}", f"options.{key}")
-
-        period = o["period"]
-        if (not isinstance(period, (list, tuple)) or len(period) != 2
-                or not all(isinstance(y, int) and not isinstance(y, bool) for y in period) or period[0] > period[1]):
-            fail("period", f"must be [first_year, last_year], got {period!r}")
-        for key in ("zonal_band_deg", "matrix_resolution_deg"):
-            value = o[key]
-            if (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
-                    or not np.isclose(180.0 / value, round(180.0 / value))):
-                fail(key, f"must be a number of degrees that divides 180, got {value!r}")
 
     # -- staging ---------------------------------------------------------------------------
     def _stage(self) -> None:
@@ -381,8 +379,6 @@ class SoilCarbonStocks(Confrontation):
         rows = [{"analysis": "global stock", "name": "total (own land)", "value": r["value"],
                  "units": STOCK_TOTAL_UNITS, "type": "scalar", "region": GLOBAL, "reference": r["reference"]}
                 for _, r in estimates.iterrows() if r["role"] == "reference"]
-        rows.append({"analysis": "overall", "name": "overall score", "value": np.nan, "units": "1", "type": "score",
-                     "region": GLOBAL, "reference": ""})
         bars = estimates[["label", "role", "value", "lower", "upper", "units", "reference"]]
         tables = {"global_stock": bars}
         meta = {"global_stock": {"plot": "bars", "title": "Global soil carbon stock (model column vs products' top "
@@ -394,6 +390,7 @@ class SoilCarbonStocks(Confrontation):
                                       "title": f"Spatial pattern of ln SOC (normalised by {self.central})"}
         notes = ["products are not scored against each other; NCSCD covers the northern permafrost region only "
                  "and is not a global estimate"]
+        rows += build.overall_rows({}, notes, completeness=False)  # not scored against each other: NaN
         return ConfrontationResult(scalar_rows(rows, model="references", confrontation=self.name), None, tables,
                                    meta, notes)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,6 +28,7 @@ from soilbench.analysis import twobox
 from soilbench.analysis.integrate import land_area, period_mean
 from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
+from soilbench.confrontations.units import OptionError, Options, is_number, number_list
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.regions import CLIMATE_GROUPS, GLOBAL, region_masks
 from soilbench.quantities import FLUX_UNITS
@@ -47,35 +49,81 @@ MERGED_STOCK_FILES = ("hwsd-soilc", "ncscd-soilc")
 ENSEMBLE_FILES = {"changes": "twobox_ensemble.csv", "emulation": "twobox_emulation.csv"}
 
 
+@dataclass(frozen=True)
+class TurnoverOptions(Options):
+    """Options of ``turnover`` (docs/turnover.md), checked when the benchmark definition is read."""
+
+    rh_threshold_g_m2_yr: float = tau.RH_THRESHOLD_G_M2_YR
+    tau_range_yr: list[float] = field(default_factory=lambda: list(tau.TAU_RANGE_YR))
+    zonal_band_deg: float = tau.ZONAL_BAND_DEG
+    period: list[int] = field(default_factory=lambda: [2001, 2010])
+    twobox: bool = True
+    twobox_tau_veg_obs_yr: list[float] = field(default_factory=lambda: list(twobox.TAU_VEG_OBS_YR))
+    twobox_tau_soil_obs_yr: list[float] = field(default_factory=lambda: list(twobox.TAU_SOIL_OBS_YR))
+    twobox_draws: list[int] = field(default_factory=lambda: [100, 100])
+    twobox_seed: int = 0
+    twobox_correction_period: list[int] = field(default_factory=lambda: list(twobox.CORRECTION_PERIOD))
+    climate_map: str | None = "koppen"
+    temperature_map: str | None = "root-contribution"
+    mat_range_degC: list[float] = field(default_factory=lambda: [-22.0, 30.0])
+    mat_bin_width_degC: float = 2.0
+    min_cells_per_bin: int = 10
+
+    def __post_init__(self):
+        def fail(key: str, problem: str) -> None:
+            raise OptionError(key, f"option {key} {problem}")
+
+        threshold = self.rh_threshold_g_m2_yr
+        if not is_number(threshold) or not threshold >= 0:
+            fail("rh_threshold_g_m2_yr", f"must be a number >= 0, got {threshold!r}")
+        low, high = number_list(self, "tau_range_yr", 2)
+        if not 0 <= low < high:
+            fail("tau_range_yr", f"must be [low, high] with 0 <= low < high, got {self.tau_range_yr!r}")
+        band = self.zonal_band_deg
+        if not is_number(band) or band <= 0 or not np.isclose(180.0 / band, round(180.0 / band)):
+            fail("zonal_band_deg", f"must divide 180, got {band!r}")
+        for key in ("period", "twobox_correction_period"):
+            first, last = number_list(self, key, 2)
+            if first > last or first != int(first) or last != int(last):
+                fail(key, f"must be [first_year, last_year], got {getattr(self, key)!r}")
+        for key in ("twobox_tau_veg_obs_yr", "twobox_tau_soil_obs_yr"):
+            mean, sd = number_list(self, key, 2)
+            if mean <= 0 or sd < 0:
+                fail(key, f"must be [mean > 0, sd >= 0] in yr, got {getattr(self, key)!r}")
+        draws = number_list(self, "twobox_draws", 2)
+        if not all(d >= 1 and d == int(d) for d in draws):
+            fail("twobox_draws", f"must be two positive integers, got {self.twobox_draws!r}")
+        if not isinstance(self.twobox, bool):
+            fail("twobox", f"must be true or false, got {self.twobox!r}")
+        seed = self.twobox_seed
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            fail("twobox_seed", f"must be an integer >= 0, got {seed!r}")
+        for key in ("climate_map", "temperature_map"):
+            value = getattr(self, key)
+            if value is not None and not (isinstance(value, str) and value):
+                fail(key, f"must be a dataset id or null, got {value!r}")
+        low, high = number_list(self, "mat_range_degC", 2)
+        width = self.mat_bin_width_degC
+        if (not is_number(width) or not width > 0 or low >= high
+                or not np.isclose((high - low) / width, round((high - low) / width))):
+            fail("mat_bin_width_degC", f"must be > 0 and divide mat_range_degC {self.mat_range_degC!r}, got {width!r}")
+        count = self.min_cells_per_bin
+        if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+            fail("min_cells_per_bin", f"must be an integer >= 2, got {count!r}")
+
+
 class TurnoverConfrontation(Confrontation):
     """Soil carbon turnover time of a model against observed stock × Rh products."""
 
     kind: ClassVar[str] = "turnover"
     group: ClassVar[str] = "τ"
     quantities: ClassVar[tuple[str, ...]] = ("csoil", "rh")
-    option_defaults: ClassVar[dict[str, Any]] = {
-        "rh_threshold_g_m2_yr": tau.RH_THRESHOLD_G_M2_YR,
-        "tau_range_yr": list(tau.TAU_RANGE_YR),
-        "zonal_band_deg": tau.ZONAL_BAND_DEG,
-        "period": [2001, 2010],
-        "twobox": True,
-        "twobox_tau_veg_obs_yr": list(twobox.TAU_VEG_OBS_YR),
-        "twobox_tau_soil_obs_yr": list(twobox.TAU_SOIL_OBS_YR),
-        "twobox_draws": [100, 100],
-        "twobox_seed": 0,
-        "twobox_correction_period": list(twobox.CORRECTION_PERIOD),
-        "climate_map": "koppen",
-        "temperature_map": "root-contribution",
-        "mat_range_degC": [-22.0, 30.0],
-        "mat_bin_width_degC": 2.0,
-        "min_cells_per_bin": 10,
-    }
+    options_type: ClassVar[type[Options]] = TurnoverOptions
 
     reference_loaders: ClassVar[tuple[str, ...]] = ("gridded", "merge_where_positive")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._check_options()
         # the merged stock is read from these registered files: provenance and fingerprints need them
         self.auxiliary_data = list(MERGED_STOCK_FILES) if MERGED_STOCK in self.references else []
 
@@ -91,58 +139,6 @@ class TurnoverConfrontation(Confrontation):
         """Every score component of the overall score (equal weights), as the options define them."""
         return (SCORE_NAMES + ((CLIMATE_GROUP_SCORE,) if self.options["climate_map"] else ())
                 + ((CURVE_SCORE,) if self.options["temperature_map"] else ()))
-
-    def _check_options(self) -> None:
-        """Option values, checked when the benchmark definition is read (before anything runs)."""
-        o = self.options
-
-        def fail(key: str, problem: str) -> None:
-            raise ConfigError(self.source, f"confrontation '{self.name}': option {key} {problem}", f"options.{key}")
-
-        def numbers(key: str, n: int) -> list[float]:
-            value = o[key]
-            if (not isinstance(value, (list, tuple)) or len(value) != n
-                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
-                               for x in value)):
-                fail(key, f"must be a list of {n} numbers, got {value!r}")
-            return [float(x) for x in value]
-
-        threshold = o["rh_threshold_g_m2_yr"]
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not threshold >= 0:
-            fail("rh_threshold_g_m2_yr", f"must be a number >= 0, got {threshold!r}")
-        low, high = numbers("tau_range_yr", 2)
-        if not 0 <= low < high:
-            fail("tau_range_yr", f"must be [low, high] with 0 <= low < high, got {o['tau_range_yr']!r}")
-        band = o["zonal_band_deg"]
-        if isinstance(band, bool) or not isinstance(band, (int, float)) or band <= 0 or not np.isclose(
-                180.0 / band, round(180.0 / band)):
-            fail("zonal_band_deg", f"must divide 180, got {band!r}")
-        for key in ("period", "twobox_correction_period"):
-            first, last = numbers(key, 2)
-            if first > last or first != int(first) or last != int(last):
-                fail(key, f"must be [first_year, last_year], got {o[key]!r}")
-        for key in ("twobox_tau_veg_obs_yr", "twobox_tau_soil_obs_yr"):
-            mean, sd = numbers(key, 2)
-            if mean <= 0 or sd < 0:
-                fail(key, f"must be [mean > 0, sd >= 0] in yr, got {o[key]!r}")
-        draws = numbers("twobox_draws", 2)
-        if not all(d >= 1 and d == int(d) for d in draws):
-            fail("twobox_draws", f"must be two positive integers, got {o['twobox_draws']!r}")
-        if not isinstance(o["twobox"], bool):
-            fail("twobox", f"must be true or false, got {o['twobox']!r}")
-        if isinstance(o["twobox_seed"], bool) or not isinstance(o["twobox_seed"], int) or o["twobox_seed"] < 0:
-            fail("twobox_seed", f"must be an integer >= 0, got {o['twobox_seed']!r}")
-        for key in ("climate_map", "temperature_map"):
-            if o[key] is not None and not (isinstance(o[key], str) and o[key]):
-                fail(key, f"must be a dataset id or null, got {o[key]!r}")
-        low, high = numbers("mat_range_degC", 2)
-        width = o["mat_bin_width_degC"]
-        if (isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0 or low >= high
-                or not np.isclose((high - low) / width, round((high - low) / width))):
-            fail("mat_bin_width_degC", f"must be > 0 and divide mat_range_degC {o['mat_range_degC']!r}, got {width!r}")
-        count = o["min_cells_per_bin"]
-        if isinstance(count, bool) or not isinstance(count, int) or count < 2:
-            fail("min_cells_per_bin", f"must be an integer >= 2, got {count!r}")
 
     # -- staging ---------------------------------------------------------------------------
     def _stage(self) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,28 @@ class Options:
             return cls(**{**allowed, **values})
         except OptionError as err:
             raise ConfigError(source, f"confrontation '{name}': {err.problem}", f"options.{err.key}") from None
+
+
+def is_number(value: Any) -> bool:
+    """Whether an option value is a finite number (YAML's true/false are not numbers)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def number_list(options: Options, key: str, n: int) -> list[float]:
+    """The option ``key`` as ``n`` finite numbers; :class:`OptionError` when it is anything else."""
+    value = getattr(options, key)
+    if not isinstance(value, (list, tuple)) or len(value) != n or not all(is_number(x) for x in value):
+        raise OptionError(key, f"option {key} must be a list of {n} numbers, got {value!r}")
+    return [float(x) for x in value]
+
+
+def year_range(options: Options, key: str) -> tuple[int, int]:
+    """The option ``key`` as ``[first_year, last_year]`` (two integers, first <= last)."""
+    value = getattr(options, key)
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(y, int) and not isinstance(y, bool) for y in value) or value[0] > value[1]):
+        raise OptionError(key, f"option {key} must be [first_year, last_year], got {value!r}")
+    return int(value[0]), int(value[1])
 
 
 @dataclass
