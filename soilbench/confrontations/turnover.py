@@ -427,7 +427,7 @@ class TurnoverConfrontation(Confrontation):
         if curve_tables:
             tables["tau_climate"] = pd.concat(curve_tables, ignore_index=True)
             table_meta["tau_climate"] = {
-                "plot": "response", "units": "yr", "y_label": "turnover time",
+                "plot": "response", "units": "yr", "y_label": "turnover time", "y_scale": "log",
                 "title": "Soil carbon turnover time by climate (observed: central stock / Rh; τ vs MAT: geometric "
                          f"bin means, 95 % CI; bins with ≥ {self.options['min_cells_per_bin']} cells scored)"}
 

@@ -201,7 +201,7 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str, y_l
     ax = fig.add_subplot()
     ylabel = ""
     latitude = x_dim in LATITUDE_DIMS
-    shared_refs, variants = 0, {}
+    shared_refs, variants, trends = 0, {}, 0
     bands = sum(1 for c in curves if c.get("lower") is not None and c.get("upper") is not None)
     for curve in curves:
         if "data" not in curve:
@@ -227,7 +227,7 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str, y_l
         width = 1.0 if per_model else (2.0 if is_ref else 1.6)
         ax.plot(x, y, color=color, linewidth=width, linestyle=style, label=wrap(str(curve["label"]), 30),
                 marker=marker if x_dim == "year" and x.size < 40 else None, markersize=3.5)
-        _trend_line(ax, data.attrs, color)
+        trends += _trend_line(ax, data.attrs, color, labelled=not trends)
         # the units alone: curves of several quantities share a figure, and the title says what
         ylabel = ylabel or display_units(data.attrs.get("units"))
     _period_means(ax, [c for c in curves if "data" not in c])
@@ -245,17 +245,21 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str, y_l
     return _png(fig)
 
 
-def _trend_line(ax: Any, attrs: dict[str, Any], color: str) -> None:
+def _trend_line(ax: Any, attrs: dict[str, Any], color: str, labelled: bool = False) -> int:
     """A series' saved linear trend (``trend_slope``, ``trend_intercept``, over ``trend_first`` to
-    ``trend_last``): a thin dotted straight line in the curve's colour."""
+    ``trend_last``): a thin dash-dotted straight line in the curve's colour (dotted lines are a
+    shared reference's style). The first one drawn carries the legend entry for all. Returns 1
+    when a line was drawn."""
     try:
         slope, intercept = float(attrs["trend_slope"]), float(attrs["trend_intercept"])
         first, last = float(attrs["trend_first"]), float(attrs["trend_last"])
     except (KeyError, TypeError, ValueError):
-        return
-    if np.isfinite(slope) and np.isfinite(intercept):
-        ax.plot([first, last], [intercept + slope * first, intercept + slope * last], color=color, linewidth=1.1,
-                linestyle=":", label=None)
+        return 0
+    if not (np.isfinite(slope) and np.isfinite(intercept)):
+        return 0
+    ax.plot([first, last], [intercept + slope * first, intercept + slope * last], color=color, linewidth=1.2,
+            linestyle="-.", label=f"linear trend {first:.0f}-{last:.0f} (each curve's colour)" if labelled else None)
+    return 1
 
 
 def _period_means(ax: Any, means: Sequence[dict[str, Any]]) -> None:
@@ -548,7 +552,10 @@ def _panel_title(rows: pd.DataFrame, group: str, meta: dict[str, Any]) -> str:
 def response_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color: str) -> bytes:
     """Binned response curves, one panel per ``group`` (e.g. "Rh vs MAT"): the observed bin means
     with their CI as error bars, the modelled means as a line. Bins not scored (``scored`` False:
-    too few records) are drawn faded. The x axis of each panel is its rows' ``x_label``."""
+    too few records) are drawn faded. The x axis of each panel is its rows' ``x_label``; with
+    ``meta["y_scale"] == "log"`` the y axes are logarithmic (a response spanning orders of
+    magnitude, such as τ against temperature, is otherwise a flat line beside one tall bin)."""
+    log_y = str(meta.get("y_scale", "linear")).lower() == "log"
     groups = list(dict.fromkeys(table["group"].astype(str)))
     ncols = 2 if len(groups) > 1 else 1
     nrows = int(np.ceil(len(groups) / ncols)) or 1
@@ -572,6 +579,9 @@ def response_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color
                 markersize=3, label="modelled mean")
         x_label = str(rows["x_label"].iloc[0]) if "x_label" in rows and len(rows) else str(meta.get("x_label", ""))
         ax.set_xlabel(x_label, fontsize=8)
+        if log_y:
+            # non-positive values (a lower CI bound below 0) have no place on a log axis: clipped
+            ax.set_yscale("log", nonpositive="clip")
         ax.set_title(group, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
