@@ -80,3 +80,15 @@ def test_series_legend_names_trend_lines_once_and_the_ensemble_range(figures):
 def test_degrees_celsius_displayed():
     assert display_units("Pg yr-1 degC-1") == "Pg C yr⁻¹ °C⁻¹"
     assert display_units("degC") == "°C"
+
+
+def test_categorical_panel_has_its_tick_labels_and_no_line(figures):
+    groups = pd.DataFrame({"group": "τ by group", "x": np.arange(3.0), "x_label": "Köppen climate group",
+                           "x_tick": ["A", "B", "D"], "observed": [10.0, 40.0, 50.0], "observed_lower": np.nan,
+                           "observed_upper": np.nan, "modelled": [8.0, 39.0, 55.0]})
+    fig = plots.response_figure(pd.concat([groups, tau_table()], ignore_index=True), "t", {"y_scale": "log"}, "#1f77b4")
+    categorical, continuous = fig.axes[0], fig.axes[1]
+    assert [t.get_text() for t in categorical.get_xticklabels()] == ["A", "B", "D"]
+    modelled = [line for line in categorical.get_lines() if line.get_label() == "modelled mean"][0]
+    assert modelled.get_linewidth() == 0
+    assert [line for line in continuous.get_lines() if line.get_label() == "modelled mean"][0].get_linewidth() > 0

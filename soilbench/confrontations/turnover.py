@@ -404,8 +404,8 @@ class TurnoverConfrontation(Confrontation):
             observed_range = [obs_by_region[g] for g in group_table["region"]]
             curve_tables.append(pd.DataFrame({
                 "group": "τ by Köppen climate group", "x": np.arange(len(group_table)),
-                "x_label": "Köppen group (" + ", ".join(f"{i} {g.removeprefix('koppen_')}"
-                                                        for i, g in enumerate(CLIMATE_GROUPS)) + ")",
+                "x_label": "Köppen climate group",
+                "x_tick": [str(g).removeprefix("koppen_") for g in group_table["region"]],
                 "region": group_table["region"],
                 "observed": group_table["tau_observed"],
                 "observed_lower": [min(v.values()) if v else np.nan for v in observed_range],

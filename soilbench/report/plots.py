@@ -579,7 +579,8 @@ def _panel_title(rows: pd.DataFrame, group: str, meta: dict[str, Any]) -> str:
 def response_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color: str) -> bytes:
     """Binned response curves, one panel per ``group`` (e.g. "Rh vs MAT"): the observed bin means
     with their CI as error bars, the modelled means as a line. Bins not scored (``scored`` False:
-    too few records) are drawn faded. The x axis of each panel is its rows' ``x_label``; with
+    too few records) are drawn faded. The x axis of each panel is its rows' ``x_label``; a panel
+    whose rows give ``x_tick`` is categorical (ticks labelled, the model as markers only); with
     ``meta["y_scale"] == "log"`` the y axes are logarithmic (a response spanning orders of
     magnitude, such as τ against temperature, is otherwise a flat line beside one tall bin)."""
     log_y = str(meta.get("y_scale", "linear")).lower() == "log"
@@ -602,8 +603,15 @@ def response_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color
             err = np.vstack([np.nan_to_num(obs[keep] - lower), np.nan_to_num(upper - obs[keep])]).clip(min=0)
             ax.errorbar(x[keep], obs[keep], yerr=err, fmt="o", color=REFERENCE_COLOR, alpha=alpha, markersize=4,
                         capsize=2, linewidth=1, label=label)
-        ax.plot(x, pd.to_numeric(rows["modelled"], errors="coerce"), color=color, linewidth=1.8, marker="s",
-                markersize=3, label="modelled mean")
+        # the tables of several panels are concatenated: a panel is categorical when its own rows name ticks
+        ticks = rows["x_tick"].astype(str).to_numpy() if "x_tick" in rows and rows["x_tick"].notna().all() \
+            else None
+        # categories (climate groups) are not a continuum: the model's values as markers, no line
+        ax.plot(x, pd.to_numeric(rows["modelled"], errors="coerce"), color=color, linewidth=0 if ticks is not None
+                else 1.8, marker="s", markersize=6 if ticks is not None else 3, label="modelled mean")
+        if ticks is not None:
+            ax.set_xticks(x, ticks)
+            ax.set_xlim(x.min() - 0.5, x.max() + 0.5)
         x_label = str(rows["x_label"].iloc[0]) if "x_label" in rows and len(rows) else str(meta.get("x_label", ""))
         ax.set_xlabel(x_label, fontsize=8)
         if log_y:
