@@ -203,8 +203,9 @@ def daily_model_with_tsl(q10: float, with_tsl: bool = True) -> xr.Dataset:
 def with_mgrhd(srdb, tmp_path):
     _, files = srdb
     files["mgrhd"] = write_csv(mgrhd_table(), tmp_path / "mgrhd.csv")
+    # 168 observations: with the default 30 per bin the daily Tsoil curve would have no scored bin
     return confrontation_class("site_response")("rh-climate-response", ["srdb-v5-data", "mgrhd"],
-                                                {"responses": ["rh"]})
+                                                {"responses": ["rh"], "min_observations_per_bin": 5})
 
 
 def test_known_q10_per_study_observed_and_modelled(with_mgrhd):
@@ -216,7 +217,9 @@ def test_known_q10_per_study_observed_and_modelled(with_mgrhd):
     value = result.scalars.set_index("name")["value"]
     assert value["MGRhD Q10 score"] == pytest.approx(np.exp(-abs(np.log(3.0) - np.log(2.0)) / np.log(2.0)), rel=1e-4)
     assert value["Mann-Whitney p"] < 0.01
-    assert value["n score components missing"] == 0
+    # the table's SWC is one value (one bin): that curve has no shape to score, so it is n/a
+    assert value["n score components missing"] == 1
+    assert any("MGRhD Rh vs SWC score: n/a" in note and "flat" in note for note in result.notes)
     assert result.table_meta["q10_distribution"]["plot"] == "histogram"
     assert result.table_meta["q10_distribution"]["columns"] == ["observed", "modelled"]
     # a model with the observed Q10 scores 1, one without any temperature response e⁻¹, zero Rh 0
@@ -231,7 +234,7 @@ def test_model_without_soil_temperature_is_na_with_its_reason(with_mgrhd):
     result = with_mgrhd.confront(daily_model_with_tsl(3.0, with_tsl=False))
     value = result.scalars.set_index("name")["value"]
     assert np.isnan(value["MGRhD Q10 score"])
-    assert value["n score components missing"] == 1
+    assert value["n score components missing"] == 2  # the Q10 and the flat SWC curve
     assert any("MGRhD Q10 score: n/a" in note and "tsl" in note for note in result.notes)
     assert result.tables["study_q10"]["q10_observed"].notna().sum() == 6
     assert result.table_meta["q10_distribution"]["columns"] == ["observed"]
@@ -334,3 +337,63 @@ def test_the_report_draws_a_response_table(srdb):
     drawn = [c for c in choices if c.kind == "response"]
     assert [c.name for c in drawn] == ["binned_responses"]
     assert drawn[0].draw().startswith(b"\x89PNG")
+
+
+# ---------------------------------------------------------------------------------------------
+# MGRhD: daily Rh binned on the observed soil temperature and water content
+
+def mgrhd_curves_table() -> pd.DataFrame:
+    """The six fitted studies of ``mgrhd_table``, with a soil water content falling as the soil
+    warms (SWC = 40 − Tsoil %), so both drivers span several bins."""
+    table = mgrhd_table()
+    table = table[table["Study_number"] < 7].copy()
+    table["SWC"] = (40.0 - table["Tsoil"]).round(4)
+    return table
+
+
+@pytest.fixture
+def with_mgrhd_curves(srdb, tmp_path):
+    _, files = srdb
+    files["mgrhd"] = write_csv(mgrhd_curves_table(), tmp_path / "mgrhd-curves.csv")
+    return confrontation_class("site_response")("rh-climate-response", ["srdb-v5-data", "mgrhd"],
+                                                {"responses": ["rh"], "min_observations_per_bin": 5})
+
+
+def test_daily_rh_binned_on_observed_soil_temperature_and_water_content(with_mgrhd_curves):
+    """Model Rh = 0.5·365·2^(tsl/10) with tsl on each date equal to the observed Tsoil reproduces
+    every observation: both curves score 1; × k moves only the level, exp(−|ln k| / ln 2); the
+    ladders fall strictly; zero scores 0; a model flat in time and space scores at most e⁻¹."""
+    conf = with_mgrhd_curves
+    names = ("MGRhD Rh vs Tsoil score", "MGRhD Rh vs SWC score")
+    reference = conf.confront(daily_model_with_tsl(OBSERVED_Q10))
+    parts = scores_of(reference)
+    for name in names:
+        assert parts[name] == pytest.approx(1.0, abs=1e-6)
+    curves = reference.tables["mgrhd_binned_responses"]
+    assert reference.table_meta["mgrhd_binned_responses"]["plot"] == "response"
+    assert set(curves["group"]) == {"daily Rh vs Tsoil", "daily Rh vs SWC"}
+    scored = curves[curves["scored"]]
+    np.testing.assert_allclose(scored["modelled"], scored["observed"], rtol=1e-5)
+    # the observed Tsoil bin means are the mean of 0.5·2^(T/10) over the dates in the bin
+    table = mgrhd_curves_table()
+    in_bin = (table["Tsoil"] >= 10.0) & (table["Tsoil"] < 12.5)
+    row = curves[(curves["group"] == "daily Rh vs Tsoil") & (curves["bin_lower"] == 10.0)].iloc[0]
+    assert row["observed"] == pytest.approx(table.loc[in_bin, "Rh_Norm"].mean(), rel=1e-6)
+    assert row["n"] == in_bin.sum()
+
+    def curve_scores(k):
+        model = daily_model_with_tsl(OBSERVED_Q10)
+        model["rh"] = model["rh"] * k
+        return scores_of(conf.confront(model))
+
+    doubled = curve_scores(2.0)
+    for name in names:
+        assert doubled[name.replace(" score", " level score")] == pytest.approx(np.exp(-1), rel=1e-5)
+        assert doubled[name.replace(" score", " shape score")] == pytest.approx(1.0, abs=1e-6)
+        for ladder in ([1.1, 1.3, 2.0], [1 / 1.1, 1 / 1.3, 0.5]):
+            values = [parts[name]] + [curve_scores(k)[name] for k in ladder]
+            assert all(a > b for a, b in zip(values, values[1:])), (name, values)
+        assert curve_scores(0.0)[name] == 0.0
+    flat = scores_of(conf.confront(daily_model_with_tsl(1.0)))  # no temperature response at all
+    for name in names:
+        assert flat[name] <= np.exp(-1) + 1e-9

@@ -8,6 +8,9 @@ temperature (MGRhD).
   (:func:`soilbench.analysis.responses.binned_response`), and each curve is scored over the bins
   holding at least ``min_records_per_bin`` records. The apparent Q10 of observed and modelled
   annual flux against MAT is reported with its interval.
+- MGRhD daily Rh and the model's Rh on the same days at the same sites' cells, binned on the
+  observed soil temperature (``Tsoil``) and on the observed soil water content (``SWC``), each
+  curve scored as the SRDB curves are.
 - MGRhD daily Rh: the observed apparent Q10 per study against its soil temperature (``Tsoil``),
   and, where the model has a soil temperature (``tsl``) and a time axis within the year, the
   model's own Q10 per study from its Rh and soil temperature at the study's cell on the same
@@ -47,6 +50,8 @@ DAILY_UNITS = "g m-2 day-1"
 LABELS = {"rh": "Rh", "rs": "Rs"}
 #: the climate columns SRDB reports with each record, and how they are labelled
 DRIVERS = {"MAT": ("mean annual temperature", "°C"), "MAP": ("mean annual precipitation", "mm")}
+#: the MGRhD columns daily Rh is binned on, and how they are labelled
+DAILY_DRIVERS = {"Tsoil": ("soil temperature", "°C"), "SWC": ("soil water content", "%")}
 #: MGRhD columns carried with each observation (soil temperature, its depth, soil water content)
 MGRHD_CLIMATE_COLUMNS = ("Tsoil", "TsDepth", "SWC")
 
@@ -84,6 +89,8 @@ class SiteResponse(Confrontation):
     ``rs_from_rh`` (as ``srdb_annual``), ``mat_range_degC``/``mat_bin_width_degC`` and
     ``map_range_mm``/``map_bin_width_mm`` (the bins), ``min_records_per_bin`` (bins scored),
     ``max_distance_km``, the SRDB filters of ``srdb_annual``, and for MGRhD
+    ``tsoil_range_degC``/``tsoil_bin_width_degC`` and ``swc_range_pct``/``swc_bin_width_pct`` (the
+    daily curves' bins), ``min_observations_per_bin`` (their bins scored),
     ``min_q10_observations`` and ``min_q10_range_degC`` (studies fitted), ``window_days`` and
     ``climatology_window_days`` (how model days are linked, as ``daily_rh``).
     """
@@ -105,6 +112,11 @@ class SiteResponse(Confrontation):
         **SRDB_FILTER_DEFAULTS,
         "min_q10_observations": 10,
         "min_q10_range_degC": 5.0,
+        "tsoil_range_degC": [-10.0, 35.0],
+        "tsoil_bin_width_degC": 2.5,
+        "swc_range_pct": [0.0, 60.0],
+        "swc_bin_width_pct": 5.0,
+        "min_observations_per_bin": 30,
         "window_days": 0,
         "climatology_window_days": 3,
     }
@@ -121,7 +133,11 @@ class SiteResponse(Confrontation):
                               f"got {responses!r}", "options.responses")
         self.edges = {"MAT": _edges(o["mat_range_degC"], o["mat_bin_width_degC"], "mat_range_degC", name, source),
                       "MAP": _edges(o["map_range_mm"], o["map_bin_width_mm"], "map_range_mm", name, source)}
-        for key in ("min_records_per_bin", "min_q10_observations", "window_days", "climatology_window_days"):
+        self.daily_edges = {
+            "Tsoil": _edges(o["tsoil_range_degC"], o["tsoil_bin_width_degC"], "tsoil_range_degC", name, source),
+            "SWC": _edges(o["swc_range_pct"], o["swc_bin_width_pct"], "swc_range_pct", name, source)}
+        for key in ("min_records_per_bin", "min_q10_observations", "min_observations_per_bin", "window_days",
+                    "climatology_window_days"):
             if not isinstance(o[key], int) or o[key] < (0 if "window" in key else 2):
                 raise ConfigError(source, f"confrontation '{name}': option {key} must be an integer "
                                   f"{'>= 0' if 'window' in key else '>= 2'}", f"options.{key}")
@@ -306,6 +322,13 @@ class SiteResponse(Confrontation):
                          f"bins with ≥ {o['min_records_per_bin']} records scored)"}
 
         if self.mgrhd is not None:
+            daily_curves = self._daily_curves(model, reduced, add, notes, missing, components)
+            if daily_curves is not None:
+                tables["mgrhd_binned_responses"] = daily_curves
+                meta["mgrhd_binned_responses"] = {
+                    "plot": "response", "units": DAILY_UNITS, "y_label": "daily Rh",
+                    "title": f"Daily Rh at MGRhD sites binned by the observed soil temperature and water content "
+                             f"(mean, 95 % CI; bins with ≥ {o['min_observations_per_bin']} observations scored)"}
             study_table, q10_score = self._daily_q10(model, reduced, add, notes, missing, q10_rows)
             components["MGRhD Q10 score"] = q10_score
             tables["study_q10"] = study_table
@@ -339,6 +362,58 @@ class SiteResponse(Confrontation):
                                                            "after each filter"}
         scalars = scalar_rows(rows, model=model_name, confrontation=self.name, reference=self.references[0])
         return ConfrontationResult(scalars, None, tables, meta, notes)
+
+    def _daily_curves(self, model, reduced, add, notes, missing, components) -> pd.DataFrame | None:
+        """Observed MGRhD daily Rh and the model's Rh on the same days at the same sites' cells,
+        both binned on the observed soil temperature and on the observed soil water content (as
+        the SRDB curves bin the model on the observed MAT/MAP), each curve scored with
+        ``response_scores`` over the bins holding ≥ ``min_observations_per_bin`` observations."""
+        o = self.options
+        records = self.mgrhd.records
+        rh, _ = self._field(model, "rh")
+        if rh is None:
+            for driver in DAILY_DRIVERS:
+                missing[f"MGRhD Rh vs {driver} score"] = "the model provides no rh"
+            return None
+        cells, source = self._locate(model, rh, "rh", records, reduced)
+        modelled, _, _ = site_analysis.link_daily(source, cells, records["year"].to_numpy(), records["doy"].to_numpy(),
+                                                  window_days=o["window_days"],
+                                                  climatology_window_days=o["climatology_window_days"])
+        curves = []
+        for driver, (_, driver_units) in DAILY_DRIVERS.items():
+            x = records[driver.lower()].to_numpy(float)
+            name = f"MGRhD Rh vs {driver} score"
+            if not np.isfinite(x).any():
+                missing[name] = f"no MGRhD observation carries a {driver} value"
+                continue
+            observed = response.binned_response(x, records["observed"].to_numpy(float), self.daily_edges[driver])
+            simulated = response.binned_response(x, modelled, self.daily_edges[driver])
+            scored = response.scored_bins(observed, simulated, o["min_observations_per_bin"])
+            curve = response.response_scores(observed, simulated, o["min_observations_per_bin"])
+            n_pairs = int((np.isfinite(x) & np.isfinite(modelled)).sum())
+            notes.append(f"MGRhD Rh vs {driver}: {n_pairs} of {len(records)} filtered observations have a {driver} "
+                         f"value and a model value on their day.")
+            if not scored.any():
+                missing[name] = (f"no {driver} bin holds ≥ {o['min_observations_per_bin']} observations with a "
+                                 "model value")
+            elif not np.isfinite(curve["score"]):
+                missing[name] = (f"the observed curve over the {int(scored.sum())} scored {driver} bin(s) is flat, "
+                                 "so it has no shape to score against")
+            else:
+                components[name] = curve["score"]
+                add(name, curve["score"], kind="score", analysis_name="scores")
+            add(f"MGRhD Rh vs {driver} level score", curve["level score"], kind="score")
+            add(f"MGRhD Rh vs {driver} shape score", curve["shape score"], kind="score")
+            add(f"MGRhD Rh vs {driver} mean log ratio", curve["mean log ratio"])
+            add(f"n MGRhD Rh vs {driver} bins scored", int(scored.sum()))
+            curves.append(pd.DataFrame({
+                "group": f"daily Rh vs {driver}", "x": observed["bin_centre"],
+                "x_label": f"observed {DAILY_DRIVERS[driver][0]} ({driver_units})", "bin_lower": observed["bin_lower"],
+                "bin_upper": observed["bin_upper"], "n": observed["n"], "observed": observed["mean"],
+                "observed_lower": observed["ci_lower"], "observed_upper": observed["ci_upper"],
+                "modelled": simulated["mean"], "modelled_lower": simulated["ci_lower"],
+                "modelled_upper": simulated["ci_upper"], "scored": scored}))
+        return pd.concat(curves, ignore_index=True) if curves else None
 
     def _daily_q10(self, model, reduced, add, notes, missing, q10_rows) -> tuple[pd.DataFrame, float]:
         """Per-study Q10 of MGRhD daily Rh against soil temperature, observed and (where it can be

@@ -50,6 +50,14 @@ COLLAPSE_ROWS = 50
 WIDE_KINDS = ("seasonal_cycle", "response")
 
 
+def _panels(table: pd.DataFrame | None) -> int:
+    """How many panels a figure of a grouped table (``group`` column) draws: one panel is not
+    stretched across the page (its text would be twice the size of every other figure's)."""
+    if table is None or "group" not in table.columns:
+        return 2
+    return int(table["group"].nunique())
+
+
 class ConfrontationPage:
     """Builds ``c/<name>/index.html`` and its images and CSV files.
 
@@ -235,7 +243,7 @@ class ConfrontationPage:
             if figure and chosen.kind != "map":  # the drawn table's rows: as CSV only, never inline
                 figure["csv"] = self._table_csv(chosen.name, task.result.tables[chosen.name], slug)
             if figure:
-                figure["wide"] = chosen.kind in WIDE_KINDS
+                figure["wide"] = chosen.kind in WIDE_KINDS and _panels(task.result.tables.get(chosen.name)) > 1
             section["figures"].append(figure)
         for name, table in task.result.tables.items():
             meta = task.result.table_meta.get(name, {})

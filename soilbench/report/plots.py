@@ -194,13 +194,33 @@ def map_figure(field: xr.DataArray, title: str, limits: tuple[float, float] | No
     else:
         cax = fig.add_axes((0.2, 0.14, 0.6, 0.035))
         bar = fig.colorbar(mesh, cax=cax, orientation="horizontal", extend="both")
+        label = _label(attrs)
         if isinstance(norm, mcolors.LogNorm):  # a few plain ticks read better than 6×10⁻¹
             ticks = [norm.vmin, np.sqrt(norm.vmin), 1.0, np.sqrt(norm.vmax), norm.vmax]
             bar.set_ticks(ticks, labels=[f"{t:.2g}" for t in ticks])
             bar.ax.minorticks_off()
-        bar.set_label(wrap(_label(attrs), 70), fontsize=8)
+        elif (inner := _log_units(attrs.get("units"))) is not None:
+            # a map of ln(value): ticks at round values, labelled as values, so a reader sees
+            # 2, 5, 20 kg C m⁻² and not 0.7, 1.6, 3.0
+            ticks = [v for v in LOG_TICKS if norm.vmin <= np.log(v) <= norm.vmax]
+            if len(ticks) >= 2:
+                bar.set_ticks(np.log(ticks), labels=[f"{v:g}" for v in ticks])
+                name = str(attrs.get("long_name") or "")
+                name = name[3:] if name.lower().startswith("ln ") else name
+                label = f"{name} [{display_units(inner)}, log scale]"
+        bar.set_label(wrap(label, 70), fontsize=8)
         bar.ax.tick_params(labelsize=8)
     return _png(fig)
+
+
+#: round values marking the colour bar of a map of ln(value)
+LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+
+
+def _log_units(units: Any) -> str | None:
+    """The units inside ``ln(...)`` (a field saved as a natural logarithm), else None."""
+    text = str(units or "").strip()
+    return text[3:-1] if text.startswith("ln(") and text.endswith(")") and len(text) > 4 else None
 
 
 # -- profiles and series ------------------------------------------------------------------------
@@ -225,7 +245,7 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str, y_l
     ax = fig.add_subplot()
     ylabel = ""
     latitude = x_dim in LATITUDE_DIMS
-    shared_refs, variants = 0, {}
+    shared_refs, variants, trends = 0, {}, 0
     bands = sum(1 for c in curves if c.get("lower") is not None and c.get("upper") is not None)
     for curve in curves:
         if "data" not in curve:
@@ -247,11 +267,11 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str, y_l
             # overlapping bands of many models add up to an opaque grey: fainter the more there are
             ax.fill_between(x, np.asarray(curve["lower"], float), np.asarray(curve["upper"], float), color=color,
                             alpha=0.08 if per_model else max(0.05, 0.15 / max(1, bands) ** 0.5), linewidth=0,
-                            label=None if per_model else wrap(f"{curve['label']} range", 30))
+                            label=None if per_model else wrap(_band_label(str(curve["label"])), 30))
         width = 1.0 if per_model else (2.0 if is_ref else 1.6)
         ax.plot(x, y, color=color, linewidth=width, linestyle=style, label=wrap(str(curve["label"]), 30),
                 marker=marker if x_dim == "year" and x.size < 40 else None, markersize=3.5)
-        _trend_line(ax, data.attrs, color)
+        trends += _trend_line(ax, data.attrs, color, labelled=not trends)
         # the units alone: curves of several quantities share a figure, and the title says what
         ylabel = ylabel or display_units(data.attrs.get("units"))
     _period_means(ax, [c for c in curves if "data" not in c])
@@ -269,17 +289,28 @@ def profile_figure(curves: Sequence[dict[str, Any]], x_dim: str, title: str, y_l
     return _png(fig)
 
 
-def _trend_line(ax: Any, attrs: dict[str, Any], color: str) -> None:
+def _band_label(label: str) -> str:
+    """The legend entry of a curve's band: "X range"; for an ensemble's median curve, the
+    ensemble's range, not the "median range"."""
+    base = label[:-len(" median")] if label.endswith(" median") else label
+    return f"{base} range"
+
+
+def _trend_line(ax: Any, attrs: dict[str, Any], color: str, labelled: bool = False) -> int:
     """A series' saved linear trend (``trend_slope``, ``trend_intercept``, over ``trend_first`` to
-    ``trend_last``): a thin dotted straight line in the curve's colour."""
+    ``trend_last``): a thin dash-dotted straight line in the curve's colour (dotted lines are a
+    shared reference's style). The first one drawn carries the legend entry for all. Returns 1
+    when a line was drawn."""
     try:
         slope, intercept = float(attrs["trend_slope"]), float(attrs["trend_intercept"])
         first, last = float(attrs["trend_first"]), float(attrs["trend_last"])
     except (KeyError, TypeError, ValueError):
-        return
-    if np.isfinite(slope) and np.isfinite(intercept):
-        ax.plot([first, last], [intercept + slope * first, intercept + slope * last], color=color, linewidth=1.1,
-                linestyle=":", label=None)
+        return 0
+    if not (np.isfinite(slope) and np.isfinite(intercept)):
+        return 0
+    ax.plot([first, last], [intercept + slope * first, intercept + slope * last], color=color, linewidth=1.2,
+            linestyle="-.", label="linear trend over the compared years (each curve's colour)" if labelled else None)
+    return 1
 
 
 def _period_means(ax: Any, means: Sequence[dict[str, Any]]) -> None:
@@ -572,7 +603,11 @@ def _panel_title(rows: pd.DataFrame, group: str, meta: dict[str, Any]) -> str:
 def response_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color: str) -> bytes:
     """Binned response curves, one panel per ``group`` (e.g. "Rh vs MAT"): the observed bin means
     with their CI as error bars, the modelled means as a line. Bins not scored (``scored`` False:
-    too few records) are drawn faded. The x axis of each panel is its rows' ``x_label``."""
+    too few records) are drawn faded. The x axis of each panel is its rows' ``x_label``; a panel
+    whose rows give ``x_tick`` is categorical (ticks labelled, the model as markers only); with
+    ``meta["y_scale"] == "log"`` the y axes are logarithmic (a response spanning orders of
+    magnitude, such as τ against temperature, is otherwise a flat line beside one tall bin)."""
+    log_y = str(meta.get("y_scale", "linear")).lower() == "log"
     groups = list(dict.fromkeys(table["group"].astype(str)))
     ncols = 2 if len(groups) > 1 else 1
     nrows = int(np.ceil(len(groups) / ncols)) or 1
@@ -592,10 +627,23 @@ def response_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color
             err = np.vstack([np.nan_to_num(obs[keep] - lower), np.nan_to_num(upper - obs[keep])]).clip(min=0)
             ax.errorbar(x[keep], obs[keep], yerr=err, fmt="o", color=REFERENCE_COLOR, alpha=alpha, markersize=4,
                         capsize=2, linewidth=1, label=label)
-        ax.plot(x, pd.to_numeric(rows["modelled"], errors="coerce"), color=color, linewidth=1.8, marker="s",
-                markersize=3, label="modelled mean")
+        # the tables of several panels are concatenated: a panel is categorical when its own rows name ticks
+        ticks = rows["x_tick"].astype(str).to_numpy() if "x_tick" in rows and rows["x_tick"].notna().all() \
+            else None
+        # categories (climate groups) are not a continuum: the model's values as markers, no line
+        ax.plot(x, pd.to_numeric(rows["modelled"], errors="coerce"), color=color, linewidth=0 if ticks is not None
+                else 1.8, marker="s", markersize=6 if ticks is not None else 3, label="modelled mean")
+        if ticks is not None:
+            ax.set_xticks(x, ticks)
+            ax.set_xlim(x.min() - 0.5, x.max() + 0.5)
         x_label = str(rows["x_label"].iloc[0]) if "x_label" in rows and len(rows) else str(meta.get("x_label", ""))
         ax.set_xlabel(x_label, fontsize=8)
+        if log_y:
+            # non-positive values (a lower CI bound below 0) have no place on a log axis: clipped
+            ax.set_yscale("log", nonpositive="clip")
+            ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_plain_tick))  # 20, 50, 100, not 2×10¹
+            ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(_plain_tick))
+            ax.tick_params(axis="y", which="both", labelsize=7)
         ax.set_title(group, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
@@ -607,6 +655,14 @@ def response_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color
     fig.supylabel(with_units(y_label, meta.get("units")) if y_label else display_units(meta.get("units")), fontsize=9)
     fig.suptitle(wrap(title, 90), fontsize=11)
     return _png(fig)
+
+
+def _plain_tick(value: float, _position: Any = None) -> str:
+    """A log axis' tick label: 1, 2 and 5 times a power of ten as plain numbers, others blank."""
+    if not (np.isfinite(value) and value > 0):
+        return ""
+    leading = value / 10.0 ** np.floor(np.log10(value) + 1e-9)
+    return f"{value:g}" if any(abs(leading - d) < 1e-6 for d in (1.0, 2.0, 5.0)) else ""
 
 
 def histogram_figure(table: pd.DataFrame, title: str, meta: dict[str, Any], color: str) -> bytes:

@@ -13,7 +13,8 @@ from typing import Any
 #: mass units that get the "C" of carbon after them
 MASS_UNITS = {"Pg", "Tg", "Gg", "Mg", "kg", "g", "mg"}
 #: spelled-out units shortened the way papers print them
-SHORT_NAMES = {"day": "d", "days": "d", "year": "yr", "years": "yr", "degrees_north": "°N", "degrees_east": "°E"}
+SHORT_NAMES = {"day": "d", "days": "d", "year": "yr", "years": "yr", "degrees_north": "°N", "degrees_east": "°E",
+               "degC": "°C", "degree_Celsius": "°C"}
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _TOKEN = re.compile(r"^([A-Za-z_°%]+)(?:\^|\*\*)?(-?\d+)?$")
 

@@ -8,13 +8,18 @@
   and Tang-like digitised global Rh series; CMIP6-like global totals; a BL2004-like site table;
 - four models (CMOR-like monthly NetCDF, 2001–2010, 4° × 5°, ``models/<name>.nc``) with known
   biases (:data:`~soilbench.synthetic.world.MODELS`): ``perfect``, ``rh-plus-20pct``,
-  ``shifted-season`` (three months late) and ``short-tau`` (half the soil carbon);
+  ``shifted-season`` (three months late) and ``short-tau`` (half the soil carbon); each with the
+  world's near-surface air temperature ``tas``;
 - ``registry.yaml``: the same dataset ids with the generated files' sha256 and
   ``synthetic: true``; select it with :func:`soilbench.data.use_registry` (the demo does). The real
   registry and its hash checks are untouched;
 - ``world.json``: seed, generator version and the models' biases.
 
-The truth (:mod:`soilbench.synthetic.truth`) has global Rh 50 Pg C yr-1 and τ 38 yr. Everything
+The truth (:mod:`soilbench.synthetic.truth`) has global Rh 50 Pg C yr-1 and τ 38 yr, and a seeded
+land temperature anomaly per year that drives Rh at 2.8 Pg C yr-1 °C-1 (zero mean and no trend
+over 2001–2010, so the period means are those of the world without it): the models, the
+digitised series and the site records all carry it, so interannual variability, anomaly
+correlation and temperature sensitivity have something real to compare. Everything
 is a deterministic function of the seed: the same seed gives byte-identical files, and an
 existing world with the same seed and generator version is reused as is (so re-runs of the
 demo find their results current).
@@ -110,8 +115,8 @@ def generate_world(root: str | os.PathLike, seed: int = DEFAULT_SEED, force: boo
         "srdb-v5-data": files.srdb_annual(root, truth, rng(5), names["srdb-v5-data"]),
         "mgrhd": files.mgrhd_daily(root, truth, rng(6), names["mgrhd"]),
         "bl2004": files.bl2004_table(root, rng(7), names["bl2004"]),
-        "hashimoto2015-rh": files.digitised_series(root, rng(8), names["hashimoto2015-rh"], (1990, 2012), 1.0),
-        "tang2020-rh": files.digitised_series(root, rng(9), names["tang2020-rh"], (1985, 2016), -1.5),
+        "hashimoto2015-rh": files.digitised_series(root, truth, rng(8), names["hashimoto2015-rh"], (1990, 2012), 1.0),
+        "tang2020-rh": files.digitised_series(root, truth, rng(9), names["tang2020-rh"], (1985, 2016), -1.5),
         "cmip6-rh-global": files.cmip6_global(root, rng(10), names["cmip6-rh-global"], "rh"),
         "cmip6-npp-global": files.cmip6_global(root, rng(11), names["cmip6-npp-global"], "npp"),
         "cmip6-gpp-global": files.cmip6_global(root, rng(12), names["cmip6-gpp-global"], "gpp"),

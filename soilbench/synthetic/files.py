@@ -131,12 +131,16 @@ def srdb_annual(root: Path, truth: Truth, rng: np.random.Generator, relative: st
     has_rh = rng.uniform(size=n) < 0.6  # as in SRDB, Rs is reported more often than Rh
     manipulation = np.where(rng.uniform(size=n) < 0.05, "N fertilization", "None")
     method = np.where(rng.uniform(size=n) < 0.05, "Alkali absorption", "IRGA")
+    midyear = rng.integers(YEARS[0], YEARS[1] + 1, size=n)
+    # the record's year carries the world's interannual anomaly, as the models' fields do
+    year_factor = truth.rh_anomaly_factor(midyear)
+    rh_obs, rs_obs = rh_obs * year_factor, rs_obs * year_factor
     table = pd.DataFrame({
         "Record_number": np.arange(1, n + 1),
         "Study_number": 1000 + np.arange(n) // 3,
         "Site_ID": [f"SYN-{k // 3:03d}" for k in range(n)],
         "Latitude": np.round(lat, 3), "Longitude": np.round(lon, 3),
-        "Study_midyear": rng.integers(YEARS[0], YEARS[1] + 1, size=n) + 0.5,
+        "Study_midyear": midyear + 0.5,
         "YearsOfData": 1,
         "Manipulation": manipulation, "Meas_method": method,
         "Ecosystem_type": "Forest", "Biome": "Temperate", "Quality_flag": "Q0",
@@ -161,10 +165,13 @@ def mgrhd_daily(root: Path, truth: Truth, rng: np.random.Generator, relative: st
         doy = np.sort(rng.choice(np.arange(1, 366), size=n_obs, replace=False))
         month = pd.to_datetime([f"{year}-{d:03d}" for d in doy], format="%Y-%j").month.to_numpy()
         factor = truth.seasonal_factor(np.array([lat[study]]), month - 1)[:, 0]
-        daily = rh[study] * factor / 365.0 * np.exp(0.1 * rng.standard_normal(n_obs))
+        daily = rh[study] * factor * truth.rh_anomaly_factor([year])[0] / 365.0 * np.exp(0.1 * rng.standard_normal(n_obs))
         # soil temperature in phase with the seasonal cycle of Rh, about the site's mean temperature
         phase = 2.0 * np.pi * (month + 0.5 - truth.peak_month(np.array([lat[study]]))[0]) / 12.0
-        tsoil = float(np.diag(truth.temperature(lat[study:study + 1], lon[study:study + 1]))[0]) + 10.0 * np.cos(phase)
+        tsoil = float(np.diag(truth.temperature(lat[study:study + 1], lon[study:study + 1]))[0]) + 10.0 * np.cos(phase) \
+            + truth.temperature_anomaly([year])[0]
+        wetness = float(np.diag(truth.wetness(lat[study:study + 1], lon[study:study + 1]))[0])
+        swc = 50.0 * wetness * (1.0 - 0.2 * np.cos(phase))
         for k in range(n_obs):
             rows.append({
                 "Study_number": 5000 + study, "Site_ID": f"SYND-{study:03d}",
@@ -175,6 +182,8 @@ def mgrhd_daily(root: Path, truth: Truth, rng: np.random.Generator, relative: st
                 "Rs_Norm": round(float(daily[k] / (1 - ROOT_SHARE)), 4),
                 "Ra_Norm": round(float(daily[k] * ROOT_SHARE / (1 - ROOT_SHARE)), 4),
                 "Tsoil": round(float(tsoil[k]), 2), "TsDepth": 5,
+                # volumetric water content (%): the site's wetness, drier in the warm season
+                "SWC": round(float(swc[k]), 1), "SWCType": "VWC",
             })
     write_csv(pd.DataFrame(rows), root / relative)
     return relative
@@ -197,13 +206,16 @@ def bl2004_table(root: Path, rng: np.random.Generator, relative: str) -> str:
 
 
 # -- global series --------------------------------------------------------------------------------
-def digitised_series(root: Path, rng: np.random.Generator, relative: str, years: tuple[int, int], offset: float) -> str:
-    """A DataThief-like ``#DataThief`` + ``year, value`` file around the true global Rh (Pg C yr-1)."""
-    from soilbench.synthetic.truth import RH_TOTAL_PG
+def digitised_series(root: Path, truth: Truth, rng: np.random.Generator, relative: str, years: tuple[int, int],
+                     offset: float) -> str:
+    """A DataThief-like ``#DataThief`` + ``year, value`` file around the true global Rh (Pg C yr-1):
+    the truth's interannual anomaly (its temperature response) plus digitising noise smaller than it."""
+    from soilbench.synthetic.truth import RH_SENSITIVITY_PG_PER_DEGC, RH_TOTAL_PG
 
     lines = ["#DataThief"]
     for k, year in enumerate(range(years[0], years[1] + 1)):
-        value = RH_TOTAL_PG + offset + 0.05 * (year - 2005) + 0.4 * rng.standard_normal()
+        anomaly = RH_SENSITIVITY_PG_PER_DEGC * truth.temperature_anomaly([year])[0]
+        value = RH_TOTAL_PG + offset + 0.05 * (year - 2005) + anomaly + 0.15 * rng.standard_normal()
         lines.append(f"{year + 0.01 * rng.uniform(-1, 1):.3f}, {value:.4f}")
     atomic.write_text(root / relative, "\n".join(lines) + "\n")
     return relative
@@ -233,10 +245,21 @@ def model_file(root: Path, truth: Truth, name: str, relative: str) -> str:
     centres, bounds, months = monthly_time()
     season = truth.seasonal_factor(lat, months - 1, shift_months=bias.get("shift_months", 0.0))[:, :, None]
     trend = (1.0 + 0.004 * (np.arange(months.size) / 12.0))[:, None, None]  # a small warming response
+    years = YEARS[0] + np.arange(months.size) // 12
+    # the year's temperature anomaly drives Rh (every model: their stories differ in level, season
+    # and stock, not in the climate); zero mean and no trend over the models' years (Truth)
+    anomaly = truth.rh_anomaly_factor(years)[:, None, None]
 
-    def monthly(annual: np.ndarray, seasonal: bool) -> np.ndarray:
-        series = annual[None] * (season if seasonal else 1.0) * trend
+    def monthly(annual: np.ndarray, seasonal: bool, interannual: bool = False) -> np.ndarray:
+        series = annual[None] * (season if seasonal else 1.0) * trend * (anomaly if interannual else 1.0)
         return series.astype("float32")
+
+    # near-surface air temperature (K): the truth's MAT, a seasonal cycle in phase with Rh's (larger
+    # towards the poles) and the year's anomaly
+    tas_season = 15.0 * (truth.seasonal_factor(lat, months - 1) - 1.0)[:, :, None]
+    tas = (truth.temperature(lat, lon)[None] + tas_season
+           + truth.temperature_anomaly(years)[:, None, None] + 273.15)
+    tas = np.where(np.isfinite(fields["rh"])[None], tas, np.nan)
 
     per_second = 1.0 / 1000.0 / SECONDS_PER_YEAR  # g m-2 yr-1 -> kg m-2 s-1
     rh = fields["rh"] * bias.get("rh", 1.0)
@@ -245,7 +268,9 @@ def model_file(root: Path, truth: Truth, name: str, relative: str) -> str:
     flux = {"units": "kg m-2 s-1"}
     ds = xr.Dataset(
         {
-            "rh": (dims, monthly(rh * per_second, True), {**flux, "standard_name": "heterotrophic_respiration_carbon_flux"}),
+            "rh": (dims, monthly(rh * per_second, True, interannual=True),
+                   {**flux, "standard_name": "heterotrophic_respiration_carbon_flux"}),
+            "tas": (dims, tas.astype("float32"), {"units": "K", "standard_name": "air_temperature"}),
             "raRoot": (dims, monthly(fields["ra_root"] * per_second, True), flux),
             "npp": (dims, monthly(fields["npp"] * per_second, True), flux),
             "cSoil": (dims, monthly(csoil, False), {"units": "kg m-2"}),

@@ -27,6 +27,15 @@ RH_TOTAL_PG = 50.0       # Pg C yr-1 (methods.md §1: 48.8-51)
 TAU_GLOBAL_YR = 38.0     # yr (methods.md §5: 38.3)
 ROOT_SHARE = 0.41        # Ra_root / Rs (methods.md §1)
 NPP_OVER_RH = 1.05       # near steady state
+#: interannual sensitivity of global Rh to the land temperature anomaly, Pg C yr-1 °C-1: inside
+#: [003]'s envelope as Rh (1.03-3.15), and ×1.2 (rh-plus-20pct) is outside it
+RH_SENSITIVITY_PG_PER_DEGC = 2.8
+#: SD of the yearly land temperature anomaly, °C
+TEMPERATURE_ANOMALY_SD_DEGC = 0.25
+#: years the anomaly is defined over (the digitised and model series), and the years over which it
+#: has zero mean and no trend (the models' years), so the period means and trend are unchanged
+ANOMALY_YEARS = (1980, 2016)
+CENTRED_YEARS = (2001, 2010)
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,28 @@ class Truth:
     def tau_shape(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Unscaled turnover time: long where it is cold."""
         return 2.0 ** (-(self.temperature(lat, lon) - 15.0) / 10.0) * (1.0 + 0.3 * self.wetness(lat, lon))
+
+    def temperature_anomaly(self, years) -> np.ndarray:
+        """Land temperature anomaly (°C) of each calendar year, the same everywhere on land.
+
+        Seeded white noise; over :data:`CENTRED_YEARS` its mean and linear trend are removed, so a
+        multiplier ``1 + b·ΔT`` leaves the period means and the trend of those years exactly as
+        they were without it.
+        """
+        all_years = np.arange(ANOMALY_YEARS[0], ANOMALY_YEARS[1] + 1)
+        values = TEMPERATURE_ANOMALY_SD_DEGC * np.random.default_rng([self.seed, 77]).standard_normal(all_years.size)
+        inside = (all_years >= CENTRED_YEARS[0]) & (all_years <= CENTRED_YEARS[1])
+        t = all_years[inside] - all_years[inside].mean()
+        v = values[inside]
+        values[inside] = v - v.mean() - t * (t @ v) / (t @ t)
+        years = np.asarray(years, dtype=int)
+        if np.any((years < ANOMALY_YEARS[0]) | (years > ANOMALY_YEARS[1])):
+            raise ValueError(f"the synthetic temperature anomaly covers {ANOMALY_YEARS[0]}-{ANOMALY_YEARS[1]} only")
+        return values[years - ANOMALY_YEARS[0]]
+
+    def rh_anomaly_factor(self, years) -> np.ndarray:
+        """Multiplier of Rh in each year: 1 + b·ΔT, b = sensitivity / global Rh (per °C)."""
+        return 1.0 + RH_SENSITIVITY_PG_PER_DEGC / RH_TOTAL_PG * self.temperature_anomaly(years)
 
     def seasonal_amplitude(self, lat: np.ndarray) -> np.ndarray:
         """Relative amplitude of the Rh seasonal cycle (0 at the equator, large at high latitudes)."""
