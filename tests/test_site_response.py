@@ -158,6 +158,15 @@ def test_options_are_checked():
         kind("x", ["srdb-v5-data"], {"mat_range_degC": [10.0, 0.0]})
     with pytest.raises(ConfigError, match="min_records_per_bin"):
         kind("x", ["srdb-v5-data"], {"min_records_per_bin": 1})
+    with pytest.raises(ConfigError, match="swc_range_pct") as err:
+        kind("x", ["srdb-v5-data"], {"swc_bin_width_pct": 0})
+    assert err.value.variable == "options.swc_range_pct"
+    with pytest.raises(ConfigError, match="window_days"):
+        kind("x", ["srdb-v5-data"], {"window_days": True})
+    with pytest.raises(ConfigError, match="max_distance_km"):
+        kind("x", ["srdb-v5-data"], {"max_distance_km": -1})
+    with pytest.raises(ConfigError, match="rs_from_rh"):
+        kind("x", ["srdb-v5-data"], {"rs_from_rh": "guess"})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ SYNTHETIC_SCALARS = Path(__file__).parent / "data" / "synthetic_demo_scalars.csv
 OWN_KINDS = sorted(kind for kind, target in entry_points().items() if target.startswith("soilbench."))
 #: types whose options are still a plain dict, to be converted (docs/architecture.md); a converted
 #: one makes its case fail here (strict xfail), so it is taken off this list
-UNTYPED = {"site_response"}
+UNTYPED: set[str] = set()
 
 
 def test_soilbench_registers_its_types():

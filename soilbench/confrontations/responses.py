@@ -23,12 +23,14 @@ Science in :mod:`soilbench.analysis.responses`; site location and linking reuse
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from soilbench.analysis import partition
 from soilbench.analysis import reductions as reduce_
 from soilbench.analysis import responses as response
 from soilbench.analysis import sites as site_analysis
@@ -36,7 +38,8 @@ from soilbench import derived
 from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
 from soilbench.confrontations.gridded import model_field, rs_from_rh_data, stage_root_contribution
-from soilbench.confrontations.sites import SRDB_FILTER_DEFAULTS, _fetch
+from soilbench.confrontations.sites import SRDB_FILTER_DEFAULTS, SrdbFilterOptions, _fetch
+from soilbench.confrontations.units import Options, OptionError, is_number, number_list
 from soilbench.errors import ConfigError, SoilbenchError
 from soilbench.load import sites as site_loaders
 from soilbench.load.grid import cell_edges
@@ -56,12 +59,65 @@ DAILY_DRIVERS = {"Tsoil": ("soil temperature", "°C"), "SWC": ("soil water conte
 MGRHD_CLIMATE_COLUMNS = ("Tsoil", "TsDepth", "SWC")
 
 
-def _edges(lower_upper: list[float], width: float, option: str, name: str, source: str | None) -> np.ndarray:
+def _edges(lower_upper: list[float], width: float) -> np.ndarray:
     lower, upper = (float(v) for v in lower_upper)
-    if not (width > 0 and upper > lower):
-        raise ConfigError(source, f"confrontation '{name}': {option} needs a range [lower, upper] with upper > lower "
-                          "and a bin width > 0", f"options.{option}")
     return np.arange(lower, upper + 0.5 * width, width)
+
+
+#: the binned curves' ranges and bin widths: (range option, width option)
+BIN_OPTIONS = (("mat_range_degC", "mat_bin_width_degC"), ("map_range_mm", "map_bin_width_mm"),
+               ("tsoil_range_degC", "tsoil_bin_width_degC"), ("swc_range_pct", "swc_bin_width_pct"))
+#: integer options and their smallest value
+INTEGER_OPTIONS = {"min_records_per_bin": 2, "min_q10_observations": 2, "min_observations_per_bin": 2,
+                   "window_days": 0, "climatology_window_days": 0}
+
+
+@dataclass(frozen=True)
+class SiteResponseOptions(SrdbFilterOptions):
+    """Options of ``site_response`` (see :class:`SiteResponse`), checked when the definition is read."""
+
+    responses: list[str] = field(default_factory=lambda: ["rh", "rs"])
+    rs_from_rh: str = "none"
+    mat_range_degC: list[float] = field(default_factory=lambda: [-10.0, 30.0])
+    mat_bin_width_degC: float = 5.0
+    map_range_mm: list[float] = field(default_factory=lambda: [0.0, 4000.0])
+    map_bin_width_mm: float = 250.0
+    min_records_per_bin: int = 10
+    max_distance_km: float = 300.0
+    min_q10_observations: int = 10
+    min_q10_range_degC: float = 5.0
+    tsoil_range_degC: list[float] = field(default_factory=lambda: [-10.0, 35.0])
+    tsoil_bin_width_degC: float = 2.5
+    swc_range_pct: list[float] = field(default_factory=lambda: [0.0, 60.0])
+    swc_bin_width_pct: float = 5.0
+    min_observations_per_bin: int = 30
+    window_days: int = 0
+    climatology_window_days: int = 3
+
+    def __post_init__(self):
+        responses = self.responses
+        if (not isinstance(responses, (list, tuple)) or not responses or any(q not in LABELS for q in responses)
+                or len(set(responses)) != len(responses)):
+            raise OptionError("responses", f"option responses must list rh and/or rs once each, got {responses!r}")
+        if self.rs_from_rh not in partition.METHODS:
+            raise OptionError("rs_from_rh", f"option rs_from_rh must be one of {list(partition.METHODS)}, "
+                              f"got {self.rs_from_rh!r}")
+        for range_key, width_key in BIN_OPTIONS:
+            lower, upper = number_list(self, range_key, 2)
+            width = getattr(self, width_key)
+            if not (is_number(width) and width > 0 and upper > lower):
+                raise OptionError(range_key, f"{range_key} needs a range [lower, upper] with upper > lower "
+                                  "and a bin width > 0")
+        for key, smallest in INTEGER_OPTIONS.items():
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+                raise OptionError(key, f"option {key} must be an integer >= {smallest}")
+        if not is_number(self.max_distance_km) or self.max_distance_km <= 0:
+            raise OptionError("max_distance_km", f"option max_distance_km must be a number > 0, "
+                              f"got {self.max_distance_km!r}")
+        if not is_number(self.min_q10_range_degC) or self.min_q10_range_degC < 0:
+            raise OptionError("min_q10_range_degC", f"option min_q10_range_degC must be a number >= 0, "
+                              f"got {self.min_q10_range_degC!r}")
 
 
 def srdb_with_climate(path, quantity: str, **filters) -> site_loaders.SiteRecords:
@@ -100,26 +156,7 @@ class SiteResponse(Confrontation):
     group: ClassVar[str] = "Rh"
     reads_site_tables: ClassVar[bool] = True
     reference_loaders: ClassVar[tuple[str, ...]] = ("srdb_annual", "mgrhd_daily")
-    option_defaults: ClassVar[dict[str, Any]] = {
-        "responses": ["rh", "rs"],
-        "rs_from_rh": "none",
-        "mat_range_degC": [-10.0, 30.0],
-        "mat_bin_width_degC": 5.0,
-        "map_range_mm": [0.0, 4000.0],
-        "map_bin_width_mm": 250.0,
-        "min_records_per_bin": 10,
-        "max_distance_km": 300.0,
-        **SRDB_FILTER_DEFAULTS,
-        "min_q10_observations": 10,
-        "min_q10_range_degC": 5.0,
-        "tsoil_range_degC": [-10.0, 35.0],
-        "tsoil_bin_width_degC": 2.5,
-        "swc_range_pct": [0.0, 60.0],
-        "swc_bin_width_pct": 5.0,
-        "min_observations_per_bin": 30,
-        "window_days": 0,
-        "climatology_window_days": 3,
-    }
+    options_type: ClassVar[type[Options]] = SiteResponseOptions
 
     def __init__(self, name, references, options=None, weight=1.0, data_dir=None, source=None):
         super().__init__(name, references, options, weight, data_dir, source)
@@ -128,19 +165,10 @@ class SiteResponse(Confrontation):
             raise ConfigError(source, f"confrontation '{name}' ({self.kind}) needs the SRDB table and, optionally, "
                               "the MGRhD table as references", "references")
         responses = list(o["responses"])
-        if not responses or any(q not in LABELS for q in responses) or len(set(responses)) != len(responses):
-            raise ConfigError(source, f"confrontation '{name}': option responses must list rh and/or rs once each, "
-                              f"got {responses!r}", "options.responses")
-        self.edges = {"MAT": _edges(o["mat_range_degC"], o["mat_bin_width_degC"], "mat_range_degC", name, source),
-                      "MAP": _edges(o["map_range_mm"], o["map_bin_width_mm"], "map_range_mm", name, source)}
-        self.daily_edges = {
-            "Tsoil": _edges(o["tsoil_range_degC"], o["tsoil_bin_width_degC"], "tsoil_range_degC", name, source),
-            "SWC": _edges(o["swc_range_pct"], o["swc_bin_width_pct"], "swc_range_pct", name, source)}
-        for key in ("min_records_per_bin", "min_q10_observations", "min_observations_per_bin", "window_days",
-                    "climatology_window_days"):
-            if not isinstance(o[key], int) or o[key] < (0 if "window" in key else 2):
-                raise ConfigError(source, f"confrontation '{name}': option {key} must be an integer "
-                                  f"{'>= 0' if 'window' in key else '>= 2'}", f"options.{key}")
+        self.edges = {"MAT": _edges(o["mat_range_degC"], o["mat_bin_width_degC"]),
+                      "MAP": _edges(o["map_range_mm"], o["map_bin_width_mm"])}
+        self.daily_edges = {"Tsoil": _edges(o["tsoil_range_degC"], o["tsoil_bin_width_degC"]),
+                            "SWC": _edges(o["swc_range_pct"], o["swc_bin_width_pct"])}
         self.auxiliary_data = rs_from_rh_data(o["rs_from_rh"], "rs" if "rs" in responses else "rh", name, source)
 
     # -- staging ---------------------------------------------------------------------------
