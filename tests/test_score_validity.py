@@ -209,6 +209,12 @@ def test_controlled_models_pass_the_three_tests(references, tmp_path):
     found = module.check(broken, families, ["model-a", "model-b"])
     assert any("tau-constant" in f and "tau: climate groups" in f for f in found)
     assert any("tau-x2" in f and "tau: MAT curve" in f and "test 2" in f for f in found)
+    # and so are stock scores blind to the level or to a stock-free model
+    broken.loc["tau-zero", "stocks: spatial"] = 0.7
+    broken.loc["tau-x0.5", "stocks: zonal"] = broken.loc["tau-x0.77", "stocks: zonal"]
+    found = module.check(broken, families, ["model-a", "model-b"])
+    assert any("tau-zero" in f and "stocks: spatial" in f for f in found)
+    assert any("tau-x0.5" in f and "stocks: zonal" in f and "test 2" in f for f in found)
     # and a site score that gives a field without site-to-site variation e^-1 (ILAMB's) is caught
     broken.loc["srdb-constant", "SRDB: spatial"] = np.exp(-1) + 0.2
     broken.loc["srdb-zero", "SRDB: overall"] = np.exp(-1)
