@@ -120,6 +120,25 @@ class SiteResponseOptions(SrdbFilterOptions):
                               f"got {self.min_q10_range_degC!r}")
 
 
+def _curve_parts(add, label: str, curve: dict[str, float], scored: np.ndarray) -> None:
+    """The rows of one binned curve's parts (level, shape, mean log ratio, bins scored)."""
+    add(f"{label} level score", curve["level score"], kind="score")
+    add(f"{label} shape score", curve["shape score"], kind="score")
+    add(f"{label} mean log ratio", curve["mean log ratio"])
+    add(f"n {label} bins scored", int(scored.sum()))
+
+
+def _curve_table(group: str, x_label: str, observed: pd.DataFrame, simulated: pd.DataFrame,
+                 scored: np.ndarray) -> pd.DataFrame:
+    """One binned curve as rows of a ``response`` table (docs/architecture.md, plot conventions)."""
+    return pd.DataFrame({
+        "group": group, "x": observed["bin_centre"], "x_label": x_label, "bin_lower": observed["bin_lower"],
+        "bin_upper": observed["bin_upper"], "n": observed["n"], "observed": observed["mean"],
+        "observed_lower": observed["ci_lower"], "observed_upper": observed["ci_upper"],
+        "modelled": simulated["mean"], "modelled_lower": simulated["ci_lower"],
+        "modelled_upper": simulated["ci_upper"], "scored": scored})
+
+
 def srdb_with_climate(path, quantity: str, **filters) -> site_loaders.SiteRecords:
     """SRDB records of ``quantity`` (the ``srdb_annual`` filters) with the MAT and MAP reported with them.
 
@@ -322,17 +341,9 @@ class SiteResponse(Confrontation):
                 name = f"{label} vs {driver} score"
                 components[name] = curve["score"]
                 add(name, curve["score"], kind="score", analysis_name="scores")
-                add(f"{label} vs {driver} level score", curve["level score"], kind="score")
-                add(f"{label} vs {driver} shape score", curve["shape score"], kind="score")
-                add(f"{label} vs {driver} mean log ratio", curve["mean log ratio"])
-                add(f"n {label} vs {driver} bins scored", int(scored.sum()))
-                curve_tables.append(pd.DataFrame({
-                    "group": f"{label} vs {driver}", "x": observed["bin_centre"],
-                    "x_label": f"{driver} ({driver_units})", "bin_lower": observed["bin_lower"],
-                    "bin_upper": observed["bin_upper"], "n": observed["n"], "observed": observed["mean"],
-                    "observed_lower": observed["ci_lower"], "observed_upper": observed["ci_upper"],
-                    "modelled": simulated["mean"], "modelled_lower": simulated["ci_lower"],
-                    "modelled_upper": simulated["ci_upper"], "scored": scored}))
+                _curve_parts(add, f"{label} vs {driver}", curve, scored)
+                curve_tables.append(_curve_table(f"{label} vs {driver}", f"{driver} ({driver_units})",
+                                                 observed, simulated, scored))
             for side in ("observed", "modelled"):
                 fit = response.fit_q10(paired["mat"].to_numpy(float), paired[side].to_numpy(float))
                 add(f"{label} vs MAT Q10 {side}", fit.q10, analysis_name="Q10")
@@ -430,17 +441,10 @@ class SiteResponse(Confrontation):
             else:
                 components[name] = curve["score"]
                 add(name, curve["score"], kind="score", analysis_name="scores")
-            add(f"MGRhD Rh vs {driver} level score", curve["level score"], kind="score")
-            add(f"MGRhD Rh vs {driver} shape score", curve["shape score"], kind="score")
-            add(f"MGRhD Rh vs {driver} mean log ratio", curve["mean log ratio"])
-            add(f"n MGRhD Rh vs {driver} bins scored", int(scored.sum()))
-            curves.append(pd.DataFrame({
-                "group": f"daily Rh vs {driver}", "x": observed["bin_centre"],
-                "x_label": f"observed {DAILY_DRIVERS[driver][0]} ({driver_units})", "bin_lower": observed["bin_lower"],
-                "bin_upper": observed["bin_upper"], "n": observed["n"], "observed": observed["mean"],
-                "observed_lower": observed["ci_lower"], "observed_upper": observed["ci_upper"],
-                "modelled": simulated["mean"], "modelled_lower": simulated["ci_lower"],
-                "modelled_upper": simulated["ci_upper"], "scored": scored}))
+            _curve_parts(add, f"MGRhD Rh vs {driver}", curve, scored)
+            curves.append(_curve_table(f"daily Rh vs {driver}",
+                                       f"observed {DAILY_DRIVERS[driver][0]} ({driver_units})",
+                                       observed, simulated, scored))
         return pd.concat(curves, ignore_index=True) if curves else None
 
     def _daily_q10(self, model, reduced, add, notes, missing, q10_rows) -> tuple[pd.DataFrame, float]:
