@@ -53,14 +53,20 @@ def test_landfrac_flipped_and_wrapped():
     assert float(ds["land_fraction"].sel(lat=lat0, lon=lon0 - 360)) == pytest.approx(expected, abs=1e-4)
 
 
+def _root_contribution_value(variable: str, fraction: int) -> tuple[float, float, float]:
+    """(lat, lon, value) of a valid cell of the root-contribution file, read with netCDF4 directly
+    (its variables are ordered lon, lat): the cell 1/``fraction`` of the way through the valid ones."""
+    with netCDF4.Dataset(SHARED_DATA / "root-contribution" / "global_Rt_contribution_to_Rs2.nc") as nc:
+        values = np.ma.filled(nc[variable][:], np.nan)
+        valid = np.argwhere(np.isfinite(values))
+        i, j = valid[len(valid) // fraction]
+        return float(nc["latitude"][j]), float(nc["longitude"][i]), float(values[i, j])
+
+
 def test_root_contribution_lon_lat_order_and_coordinates():
     ds = load_reference("root-contribution")
     assert canonical_grid_ok(ds) and ds["rc"].dims == ("lat", "lon")
-    with netCDF4.Dataset(SHARED_DATA / "root-contribution" / "global_Rt_contribution_to_Rs2.nc") as nc:
-        rc = np.ma.filled(nc["RC"][:], np.nan)  # (lon, lat)
-        i, j = np.argwhere(np.isfinite(rc))[len(np.argwhere(np.isfinite(rc))) // 2]
-        lon, lat = float(nc["longitude"][i]), float(nc["latitude"][j])
-        expected = float(rc[i, j])
+    lat, lon, expected = _root_contribution_value("RC", 2)
     assert float(ds["rc"].sel(lat=lat, lon=lon)) == pytest.approx(expected)
     assert 0.2 < float(ds["rc"].mean()) < 0.7
 
@@ -69,11 +75,7 @@ def test_root_contribution_carries_its_gridded_climate():
     """MAT and MAP of the same file, in °C and mm: the turnover confrontation bins τ on this MAT."""
     ds = load_reference("root-contribution")
     assert ds["mat"].attrs["units"] == "degC" and ds["map"].attrs["units"] == "mm yr-1"
-    with netCDF4.Dataset(SHARED_DATA / "root-contribution" / "global_Rt_contribution_to_Rs2.nc") as nc:
-        mat = np.ma.filled(nc["MAT"][:], np.nan)  # (lon, lat)
-        i, j = np.argwhere(np.isfinite(mat))[len(np.argwhere(np.isfinite(mat))) // 3]
-        lon, lat = float(nc["longitude"][i]), float(nc["latitude"][j])
-        expected = float(mat[i, j])
+    lat, lon, expected = _root_contribution_value("MAT", 3)
     assert float(ds["mat"].sel(lat=lat, lon=lon)) == pytest.approx(expected)
     assert -25 < float(ds["mat"].min()) and float(ds["mat"].max()) < 32
     # the climate covers the same cells as RC: the land fraction RC users read is unchanged

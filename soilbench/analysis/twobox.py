@@ -333,21 +333,16 @@ def two_box_unavailable_reason(model: xr.Dataset, period: tuple[int, int] = CORR
     return None
 
 
-def land_area_m2(model: xr.Dataset) -> xr.DataArray:
-    """The area the 2-box series count (m²): :func:`soilbench.analysis.integrate.land_area_m2`."""
-    return integrate.land_area_m2(model["cell_area"], model["land_fraction"])
-
-
 def global_annual_series(model: xr.Dataset, step_totals: Mapping[str, xr.DataArray] | None = None) -> pd.DataFrame:
     """Global annual totals of npp, rh (Pg C yr-1), cveg and csoil (Pg C) of a canonical dataset.
 
     Each year's value is the mean over its steps weighted by their length (``step_days``),
     summed over land with ``cell_area · land_fraction``. Annual files give their values as-is.
-    ``step_totals`` may give, per variable, the computed Σ value · :func:`land_area_m2` over
+    ``step_totals`` may give, per variable, the computed Σ value · :func:`soilbench.analysis.integrate.land_area` over
     lat and lon per step (:func:`soilbench.analysis.reductions.global_step_totals`), so that
     the fields need not be read again.
     """
-    area_m2 = land_area_m2(model)
+    area_m2 = integrate.land_area(model)
     step_days = model["step_days"] if "step_days" in model.coords or "step_days" in model else xr.ones_like(
         model["time"], dtype=float)
     year = model["time"].dt.year.rename("year")

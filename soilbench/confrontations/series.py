@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from soilbench.analysis import reductions, scores
+from soilbench.analysis import integrate, reductions, scores
 from soilbench.analysis import timeseries as ts
 from soilbench.confrontations import build
 from soilbench.confrontations.base import Confrontation, ReductionKey, Reductions
@@ -170,9 +170,8 @@ class GlobalSeries(Confrontation):
         """Σ rh · land area per step over the whole record, and tas's annual step sums when present."""
         if is_global_series(model) or "rh" not in model or "time" not in model["rh"].dims:
             return {}
-        from soilbench.analysis.twobox import land_area_m2
 
-        out = {self._rh_key(): reductions.global_step_totals(model["rh"], land_area_m2(model))}
+        out = {self._rh_key(): reductions.global_step_totals(model["rh"], integrate.land_area(model))}
         if "tas" in model and "time" in model["tas"].dims:
             out[self._tas_key(model)] = reductions.annual_step_sums(model["tas"])
         return out
@@ -185,7 +184,6 @@ class GlobalSeries(Confrontation):
             values = model[SERIES_VARIABLE]
             return pd.Series(values.values.astype(float), index=pd.Index(values["year"].values.astype(int),
                                                                           name="year")), None, None
-        from soilbench.analysis.twobox import land_area_m2
 
         reduced = self.reduced(model, given)
         rate = np.asarray(reduced[self._rh_key()].values, dtype=float) / G_PER_PG  # g yr-1 → Pg yr-1
@@ -200,7 +198,7 @@ class GlobalSeries(Confrontation):
         if "tas" in model and self._tas_key(model) in reduced:
             sums = reduced[self._tas_key(model)]
             means = reductions.annual_mean_from_sums(sums)
-            temperature = ts.land_mean_temperature(means.values, land_area_m2(model).values, means["year"].values)
+            temperature = ts.land_mean_temperature(means.values, integrate.land_area(model).values, means["year"].values)
             temperature = temperature.loc[temperature.index.isin(keep)]
         return annual, monthly, temperature
 

@@ -217,7 +217,7 @@ class TurnoverConfrontation(Confrontation):
             if "time" in ds[v].dims:
                 out[("annual_step_sums", v, v, first, last)] = reductions.annual_step_sums(ds[v])
         if self.options["twobox"] and twobox.two_box_unavailable_reason(model, self._twobox_period()) is None:
-            area_m2 = twobox.land_area_m2(model)
+            area_m2 = land_area(model)
             for v in twobox.TWO_BOX_VARIABLES:
                 out[("global_step_totals", v, "land_area_m2")] = reductions.global_step_totals(model[v], area_m2)
         return out
